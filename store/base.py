@@ -1,0 +1,168 @@
+"""The store interface: the logic once, over a few raw methods.
+
+A backend (disk, memory) supplies ``_read``, ``_write``, ``contains``, ``iter_ids`` and
+optionally ``_ids_with_prefix`` and ``where``.  Everything else — hashing on put,
+verifying on every get, parsing typed objects, prefix resolution — lives here, as in
+dulwich's ``BaseObjectStore``.
+"""
+
+from collections.abc import Iterator
+
+from .cache import LRU
+from .errors import AmbiguousPrefix, CorruptObject, FormatError, ObjectNotFound, UnknownPrefix
+from .ids import check_id, check_prefix, hash_bytes, is_id
+from .objects import EMPTY_TREE, Inventory, Tree, Version
+
+BLOB, TREE, PATCH, INVENTORY, VERSION = "blob", "tree", "patch", "inventory", "version"
+KINDS = (BLOB, TREE, PATCH, INVENTORY, VERSION)
+DIRS = {BLOB: "blobs", TREE: "trees", PATCH: "patches", INVENTORY: "inventories",
+        VERSION: "versions"}
+
+EMPTY_TREE_BYTES = EMPTY_TREE.serialize()
+EMPTY_TREE_ID = hash_bytes(EMPTY_TREE_BYTES)
+
+
+def _tree_size(tree: Tree) -> int:
+    return 200 + 120 * len(tree.entries)
+
+
+class ObjectStore:
+    """Content-addressed objects of five kinds, each verified when read."""
+
+    def __init__(self, tree_cache_bytes: int = 64 << 20):
+        self._trees = LRU(tree_cache_bytes, _tree_size)
+        self.cache: DerivedCache = MemoryCache()
+
+    # --- raw methods a backend supplies -------------------------------------------
+    def _read(self, kind: str, oid: str) -> bytes:
+        """The stored canonical bytes, unverified; ObjectNotFound if absent."""
+        raise NotImplementedError
+
+    def _write(self, kind: str, oid: str, data: bytes) -> None:
+        """Store ``data`` under ``oid``; called only when the object is absent."""
+        raise NotImplementedError
+
+    def contains(self, kind: str, oid: str) -> bool:
+        raise NotImplementedError
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        raise NotImplementedError
+
+    def where(self, kind: str, oid: str) -> str | None:
+        """Where the object lives, for error messages (a path, or None)."""
+        return None
+
+    def _ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
+        return [oid for oid in self.iter_ids(kind) if oid.startswith(prefix)]
+
+    # --- the logic ------------------------------------------------------------------
+    def put(self, kind: str, data: bytes) -> str:
+        """Store canonical bytes; return their id.  Idempotent."""
+        oid = hash_bytes(data)
+        if not self.contains(kind, oid):
+            self._write(kind, oid, data)
+        return oid
+
+    def get(self, kind: str, oid: str) -> bytes:
+        """The object's bytes, verified against its id (CorruptObject if not)."""
+        check_id(oid)
+        data = self._read(kind, oid)
+        if hash_bytes(data) != oid:
+            raise CorruptObject(kind, oid, self.where(kind, oid), "content does not match its hash")
+        return data
+
+    def _parsed(self, kind: str, oid: str, parse):
+        data = self.get(kind, oid)
+        try:
+            return parse(data)
+        except FormatError as exc:
+            raise CorruptObject(kind, oid, self.where(kind, oid), str(exc)) from exc
+
+    # typed access
+    def get_blob(self, oid: str) -> bytes:
+        return self.get(BLOB, oid)
+
+    def put_blob(self, data: bytes) -> str:
+        return self.put(BLOB, data)
+
+    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
+        """``size`` bytes of a blob from ``offset``; backends may avoid loading it whole."""
+        return self.get_blob(oid)[offset:offset + size]
+
+    def blob_size(self, oid: str) -> int:
+        return len(self.get_blob(oid))
+
+    def get_tree(self, oid: str) -> Tree:
+        if oid == EMPTY_TREE_ID:
+            return EMPTY_TREE
+        return self._trees.get_or_compute(oid, lambda: self._parsed(TREE, oid, Tree.parse))
+
+    def put_tree(self, tree: Tree) -> str:
+        return self.put(TREE, tree.serialize())
+
+    def get_version(self, oid: str) -> Version:
+        return self._parsed(VERSION, oid, Version.parse)
+
+    def put_version(self, version: Version) -> str:
+        return self.put(VERSION, version.serialize())
+
+    def get_inventory(self, oid: str) -> Inventory:
+        return self._parsed(INVENTORY, oid, Inventory.parse)
+
+    def put_inventory(self, inventory: Inventory) -> str:
+        return self.put(INVENTORY, inventory.serialize())
+
+    def has_tree(self, oid: str) -> bool:
+        return oid == EMPTY_TREE_ID or self.contains(TREE, oid)
+
+    def resolve(self, kind: str, text: str) -> str:
+        """A full id from a full id or a unique prefix of ≥ 4 hex digits."""
+        prefix = check_prefix(text)
+        if is_id(prefix):
+            if not self.contains(kind, prefix):
+                raise ObjectNotFound(kind, prefix)
+            return prefix
+        found = sorted(self._ids_with_prefix(kind, prefix))
+        if not found:
+            raise UnknownPrefix(kind, prefix)
+        if len(found) > 1:
+            raise AmbiguousPrefix(kind, prefix, found)
+        return found[0]
+
+    def batch(self):
+        """A context in which writes may be grouped for speed (see DiskStore)."""
+        return _NoBatch()
+
+    def close(self) -> None:
+        pass
+
+
+class _NoBatch:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class DerivedCache:
+    """Derived data (version → root tree, and such): small text values under keys,
+    in an area that may be deleted at any time.  A missing or unreadable entry is
+    simply absent; callers validate what they read."""
+
+    def get(self, area: str, key: str) -> str | None:
+        raise NotImplementedError
+
+    def put(self, area: str, key: str, value: str) -> None:
+        raise NotImplementedError
+
+
+class MemoryCache(DerivedCache):
+    def __init__(self):
+        self.data: dict[tuple[str, str], str] = {}
+
+    def get(self, area: str, key: str) -> str | None:
+        return self.data.get((area, key))
+
+    def put(self, area: str, key: str, value: str) -> None:
+        self.data[(area, key)] = value

@@ -1,0 +1,253 @@
+"""The object store on disk.
+
+``ROOT/<kind dir>/<first two hex>/<other 62 hex>``; each file is one byte saying how
+the rest is encoded (``z``: zlib, ``r``: raw) followed by the encoded canonical bytes.
+Large or incompressible blobs stay raw so that a range of them can be read without
+decompressing the whole (verified once per process before the first range read).
+
+Writes are atomic and durable: a temporary file in the target directory, fsync,
+rename, fsync of the directory.  Inside ``batch()`` the fsyncs are grouped: objects
+are staged in temporary files, and on leaving the batch one ``os.sync`` makes them
+durable before any is renamed into view, so a crash never exposes half an object.
+"""
+
+import os
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterator
+
+from .base import DIRS, KINDS, DerivedCache, ObjectStore
+from .errors import CorruptObject, ObjectNotFound, StoreError
+from .ids import check_id, new_hasher
+
+ZLIB, RAW = b"z", b"r"
+RAW_ABOVE = 1 << 20     # blobs larger than this are stored raw, for range reads
+LEVEL = 6
+_CHUNK = 1 << 20
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def encode(kind: str, data: bytes) -> bytes:
+    """The on-disk bytes of an object."""
+    if kind == "blob" and len(data) > RAW_ABOVE:
+        return RAW + data
+    packed = zlib.compress(data, LEVEL)
+    if kind == "blob" and len(packed) > 0.9 * len(data):
+        return RAW + data
+    return ZLIB + packed
+
+
+class DiskStore(ObjectStore):
+    def __init__(self, root: str, create: bool = False, **kw):
+        super().__init__(**kw)
+        self.root = os.path.abspath(root)
+        if create:
+            for kind in KINDS:
+                os.makedirs(os.path.join(self.root, DIRS[kind]), exist_ok=True)
+        elif not os.path.isdir(os.path.join(self.root, DIRS["version"])):
+            raise StoreError(f"not a verfs store: {self.root}")
+        self._batch: dict[tuple[str, str], str] | None = None
+        self._batch_lock = threading.Lock()
+        self._verified: set[str] = set()
+        self.cache = DiskCache(self.root)
+
+    # --- paths ----------------------------------------------------------------------
+    def path(self, kind: str, oid: str) -> str:
+        check_id(oid)
+        return os.path.join(self.root, DIRS[kind], oid[:2], oid[2:])
+
+    def where(self, kind: str, oid: str) -> str | None:
+        return self.path(kind, oid)
+
+    # --- raw methods ----------------------------------------------------------------
+    def contains(self, kind: str, oid: str) -> bool:
+        if self._batch is not None and (kind, oid) in self._batch:
+            return True
+        return os.path.exists(self.path(kind, oid))
+
+    def _open(self, kind: str, oid: str):
+        staged = self._batch.get((kind, oid)) if self._batch is not None else None
+        try:
+            return open(staged or self.path(kind, oid), "rb")
+        except FileNotFoundError:
+            raise ObjectNotFound(kind, oid) from None
+
+    def _read(self, kind: str, oid: str) -> bytes:
+        with self._open(kind, oid) as f:
+            raw = f.read()
+        return self._decode(kind, oid, raw)
+
+    def _decode(self, kind: str, oid: str, raw: bytes) -> bytes:
+        tag, body = raw[:1], raw[1:]
+        if tag == RAW:
+            return body
+        if tag == ZLIB:
+            try:
+                return zlib.decompress(body)
+            except zlib.error as exc:
+                raise CorruptObject(kind, oid, self.path(kind, oid), f"bad zlib data: {exc}")
+        raise CorruptObject(kind, oid, self.path(kind, oid), "unknown encoding byte")
+
+    def _write(self, kind: str, oid: str, data: bytes) -> None:
+        final = self.path(kind, oid)
+        directory = os.path.dirname(final)
+        made = not os.path.isdir(directory)
+        if made:
+            os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(encode(kind, data))
+                if self._batch is None:
+                    f.flush()
+                    os.fsync(f.fileno())
+            if self._batch is not None:
+                with self._batch_lock:
+                    self._batch[(kind, oid)] = tmp
+                return
+            os.replace(tmp, final)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        _fsync_dir(directory)
+        if made:
+            _fsync_dir(os.path.dirname(directory))
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        base = os.path.join(self.root, DIRS[kind])
+        for fan in sorted(os.listdir(base)):
+            sub = os.path.join(base, fan)
+            if len(fan) != 2 or not os.path.isdir(sub):
+                continue
+            for name in sorted(os.listdir(sub)):
+                if not name.startswith("."):
+                    yield fan + name
+        if self._batch:
+            yield from sorted(oid for k, oid in self._batch if k == kind)
+
+    def _ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
+        sub = os.path.join(self.root, DIRS[kind], prefix[:2])
+        try:
+            names = os.listdir(sub)
+        except FileNotFoundError:
+            names = []
+        found = {prefix[:2] + n for n in names if not n.startswith(".")}
+        if self._batch:
+            found.update(oid for k, oid in self._batch if k == kind)
+        return sorted(oid for oid in found if oid.startswith(prefix))
+
+    # --- blobs by range -------------------------------------------------------------
+    def blob_size(self, oid: str) -> int:
+        with self._open("blob", oid) as f:
+            if f.read(1) == RAW:
+                return os.fstat(f.fileno()).st_size - 1
+        return len(self.get_blob(oid))
+
+    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
+        """Raw blobs are hashed once per process, then read by range with pread."""
+        with self._open("blob", oid) as f:
+            if f.read(1) != RAW:
+                return self.get_blob(oid)[offset:offset + size]
+            if oid not in self._verified:
+                hasher = new_hasher()
+                while chunk := f.read(_CHUNK):
+                    hasher.update(chunk)
+                if hasher.hexdigest() != oid:
+                    raise CorruptObject("blob", oid, self.path("blob", oid),
+                                        "content does not match its hash")
+                self._verified.add(oid)
+            return os.pread(f.fileno(), size, offset + 1)
+
+    # --- batches --------------------------------------------------------------------
+    def batch(self):
+        return _Batch(self)
+
+
+class _Batch:
+    """Group the fsyncs of many writes; objects become visible together at the end."""
+
+    def __init__(self, store: DiskStore):
+        self.store = store
+        self.outer = False
+
+    def __enter__(self):
+        if self.store._batch is not None:
+            self.outer = True       # nested: the outermost batch commits
+            return self
+        self.store._batch = {}
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            return False
+        staged, self.store._batch = self.store._batch, None
+        if exc_type is not None:
+            for tmp in staged.values():
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+            return False
+        if not staged:
+            return False
+        os.sync()
+        dirs = set()
+        for (kind, oid), tmp in staged.items():
+            final = self.store.path(kind, oid)
+            os.replace(tmp, final)
+            dirs.add(os.path.dirname(final))
+        for d in dirs:
+            _fsync_dir(d)
+        for kind in KINDS:
+            _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
+        return False
+
+
+class DiskCache(DerivedCache):
+    """``ROOT/cache/v<N>/<area>/<key[:2]>/<key[2:]>``: one small file per entry.
+
+    Written atomically (temp + rename) but not fsynced: after a crash an entry may be
+    missing or empty, and an empty or invalid entry reads as absent.  Bumping
+    ``FORMAT`` orphans old entries; ``rm -r ROOT/cache`` is always safe.
+    """
+
+    FORMAT = 1
+
+    def __init__(self, root: str):
+        self.base = os.path.join(root, "cache", f"v{self.FORMAT}")
+        self.writable = True
+
+    def _path(self, area: str, key: str) -> str:
+        check_id(key)
+        return os.path.join(self.base, area, key[:2], key[2:])
+
+    def get(self, area: str, key: str) -> str | None:
+        try:
+            with open(self._path(area, key), encoding="ascii") as f:
+                return f.read().strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, area: str, key: str, value: str) -> None:
+        if not self.writable:
+            return
+        path = self._path(area, key)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(value + "\n")
+            os.replace(tmp, path)
+        except OSError:
+            self.writable = False   # a read-only store still serves, uncached

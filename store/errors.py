@@ -1,0 +1,63 @@
+"""Typed errors of the store.
+
+Everything below the CLI and FUSE edges raises these; only the edges translate them
+(to a one-line message and an exit code, or to an errno).  The docstring of each class
+is its meaning; the message names the object so a user can act on it.
+"""
+
+
+class StoreError(Exception):
+    """Something is wrong with the object store."""
+
+
+class ObjectNotFound(StoreError, KeyError):
+    """No object of this kind has this id."""
+
+    def __init__(self, kind: str, oid: str):
+        super().__init__(f"no {kind} {oid}")
+        self.kind = kind
+        self.oid = oid
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class UnknownPrefix(ObjectNotFound):
+    """No object of this kind starts with this prefix."""
+
+    def __init__(self, kind: str, prefix: str):
+        StoreError.__init__(self, f"no {kind} starts with {prefix!r}")
+        self.kind = kind
+        self.oid = prefix
+
+
+class AmbiguousPrefix(StoreError):
+    """More than one object of this kind starts with this prefix."""
+
+    def __init__(self, kind: str, prefix: str, candidates: list[str]):
+        shown = ", ".join(c[:12] for c in candidates[:4])
+        more = f" and {len(candidates) - 4} more" if len(candidates) > 4 else ""
+        super().__init__(f"{kind} prefix {prefix!r} is ambiguous: {shown}{more}")
+        self.kind = kind
+        self.prefix = prefix
+        self.candidates = candidates
+
+
+class InvalidId(StoreError, ValueError):
+    """A string that should be a hash (or a prefix of one) is not lowercase hex."""
+
+
+class CorruptObject(StoreError):
+    """An object's bytes do not hash to its name, or cannot be decoded or parsed."""
+
+    def __init__(self, kind: str, oid: str, path: str | None, why: str):
+        where = f" ({path})" if path else ""
+        super().__init__(f"corrupt {kind} {oid}{where}: {why}")
+        self.kind = kind
+        self.oid = oid
+        self.path = path
+        self.why = why
+
+
+class FormatError(StoreError, ValueError):
+    """Bytes that claim to be an object of some kind do not follow its format."""

@@ -1,0 +1,99 @@
+"""Named patches: an info (name, author, date, comment, metadata) and prims.
+
+A patch's *identity* is the hash of its info's bytes and never changes; its
+*representation* is the hash of the whole patch file, which commuting changes.  A tag
+is a patch named ``TAG <name>`` with no prims; it depends on every patch before it.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from store.ids import hash_bytes
+
+from .prims import Prim
+
+TAG_PREFIX = "TAG "
+_META_KEY = re.compile(r"[a-z][a-z0-9-]*")
+RESERVED = {"name", "author", "date", "comment", "prims"}
+
+
+def _enc(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def format_date(moment: datetime) -> str:
+    """darcs's date form: 14 digits, UTC."""
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def parse_date(text: str) -> datetime | None:
+    """The moment a 14-digit date names, or None for the odd dates of old patches."""
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class PatchInfo:
+    name: str
+    author: str
+    date: str
+    comment: tuple[str, ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        for text in (self.name, self.author, self.date, *self.comment):
+            if "\n" in text:
+                raise ValueError(f"a patch's name, author, date and comment lines are single "
+                                 f"lines: {text[:60]!r}")
+        if not self.name:
+            raise ValueError("a patch needs a name")
+        keys = [k for k, _ in self.meta]
+        if keys != sorted(set(keys)):
+            raise ValueError("metadata keys must be sorted and unique")
+        for key, value in self.meta:
+            if not _META_KEY.fullmatch(key) or key in RESERVED or "\n" in value:
+                raise ValueError(f"bad metadata {key!r}")
+
+    def serialize(self) -> bytes:
+        lines = [b"name: " + _enc(self.name), b"author: " + _enc(self.author),
+                 b"date: " + _enc(self.date)]
+        lines += [_enc(k) + b": " + _enc(v) for k, v in self.meta]
+        lines += [b"comment: " + _enc(c) for c in self.comment]
+        return b"\n".join(lines) + b"\n"
+
+    @cached_property
+    def identity(self) -> str:
+        return hash_bytes(self.serialize())
+
+    @property
+    def is_tag(self) -> bool:
+        return self.name.startswith(TAG_PREFIX)
+
+    @property
+    def tag_name(self) -> str | None:
+        return self.name[len(TAG_PREFIX):] if self.is_tag else None
+
+    def get_meta(self, key: str) -> str | None:
+        return dict(self.meta).get(key)
+
+    @property
+    def moment(self) -> datetime | None:
+        return parse_date(self.date)
+
+
+@dataclass(frozen=True)
+class Patch:
+    info: PatchInfo
+    prims: tuple[Prim, ...] = field(default=())
+
+    @property
+    def identity(self) -> str:
+        return self.info.identity
+
+    @property
+    def is_tag(self) -> bool:
+        return self.info.is_tag
