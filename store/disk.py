@@ -93,7 +93,8 @@ class DiskStore(ObjectStore):
             try:
                 return zlib.decompress(body)
             except zlib.error as exc:
-                raise CorruptObject(kind, oid, self.path(kind, oid), f"bad zlib data: {exc}")
+                raise CorruptObject(kind, oid, self.path(kind, oid),
+                                    f"bad zlib data: {exc}") from None
         raise CorruptObject(kind, oid, self.path(kind, oid), "unknown encoding byte")
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:

@@ -6,7 +6,7 @@ old blob must be the current content — and raises PatchApplyError otherwise.  
 is what makes ``invert`` and ``commute`` testable against a real tree.
 """
 
-from store import DIR, FILE, LINK, EMPTY_BLOB, ObjectStore
+from store import DIR, EMPTY_BLOB, FILE, LINK, ObjectStore
 
 from ..errors import PatchApplyError
 from ..trees import TreeEditor

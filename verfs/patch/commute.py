@@ -148,7 +148,7 @@ def _then_move(p: Prim, m: Move) -> Pair | None:
 
 def _move_move(p: Move, q: Move) -> Pair | None:
     d, d2, f, f2 = p.src, p.dst, q.src, q.dst
-    if f == d2 or f2 == d or f == d or f2 == d2:
+    if f in (d, d2) or f2 in (d, d2):
         return None
     if (_within(d, f) and _within(f2, d2)) or (_within(f, d2) and _within(d, f2)):
         return None

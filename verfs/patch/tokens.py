@@ -2,8 +2,9 @@
 
 A file is split into maximal runs of token characters; each run equal to OLD
 becomes NEW.  A newline is never a token character, so replacing over a whole file
-and replacing line by line agree (commuting a hunk past a replace relies on it).  If any run already equals NEW the replace cannot apply (it would not
-be invertible).  Bytes, not text: darcs works on the raw bytes.
+and replacing line by line agree (commuting a hunk past a replace relies on it).
+If any run already equals NEW the replace cannot apply (it would not be invertible).
+Bytes, not text: darcs works on the raw bytes.
 """
 
 import re
