@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from .cache import LRU
 from .errors import AmbiguousPrefix, CorruptObject, FormatError, ObjectNotFound, UnknownPrefix
-from .ids import check_id, check_prefix, hash_bytes, is_id
+from .ids import EMPTY_BLOB, check_id, check_prefix, hash_bytes, is_id
 from .objects import EMPTY_TREE, Inventory, Tree, Version
 
 BLOB, TREE, PATCH, INVENTORY, VERSION = "blob", "tree", "patch", "inventory", "version"
@@ -20,6 +20,8 @@ DIRS = {BLOB: "blobs", TREE: "trees", PATCH: "patches", INVENTORY: "inventories"
 
 EMPTY_TREE_BYTES = EMPTY_TREE.serialize()
 EMPTY_TREE_ID = hash_bytes(EMPTY_TREE_BYTES)
+# Objects every store has without storing them: the empty file and the empty directory.
+WELL_KNOWN = {(BLOB, EMPTY_BLOB): b"", (TREE, EMPTY_TREE_ID): EMPTY_TREE_BYTES}
 
 
 def _tree_size(tree: Tree) -> int:
@@ -66,6 +68,9 @@ class ObjectStore:
     def get(self, kind: str, oid: str) -> bytes:
         """The object's bytes, verified against its id (CorruptObject if not)."""
         check_id(oid)
+        known = WELL_KNOWN.get((kind, oid))
+        if known is not None:
+            return known
         data = self._read(kind, oid)
         if hash_bytes(data) != oid:
             raise CorruptObject(kind, oid, self.where(kind, oid), "content does not match its hash")
@@ -112,8 +117,12 @@ class ObjectStore:
     def put_inventory(self, inventory: Inventory) -> str:
         return self.put(INVENTORY, inventory.serialize())
 
+    def has(self, kind: str, oid: str) -> bool:
+        """Whether the object is available (stored, or one of the well-known ones)."""
+        return (kind, oid) in WELL_KNOWN or self.contains(kind, oid)
+
     def has_tree(self, oid: str) -> bool:
-        return oid == EMPTY_TREE_ID or self.contains(TREE, oid)
+        return self.has(TREE, oid)
 
     def resolve(self, kind: str, text: str) -> str:
         """A full id from a full id or a unique prefix of ≥ 4 hex digits."""

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from .base import DIRS, KINDS, DerivedCache, ObjectStore
 from .errors import CorruptObject, ObjectNotFound, StoreError
-from .ids import check_id, new_hasher
+from .ids import EMPTY_BLOB, check_id, new_hasher
 
 ZLIB, RAW = b"z", b"r"
 RAW_ABOVE = 1 << 20     # blobs larger than this are stored raw, for range reads
@@ -150,6 +150,8 @@ class DiskStore(ObjectStore):
 
     # --- blobs by range -------------------------------------------------------------
     def blob_size(self, oid: str) -> int:
+        if oid == EMPTY_BLOB:
+            return 0
         with self._open("blob", oid) as f:
             if f.read(1) == RAW:
                 return os.fstat(f.fileno()).st_size - 1
@@ -157,6 +159,8 @@ class DiskStore(ObjectStore):
 
     def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
         """Raw blobs are hashed once per process, then read by range with pread."""
+        if oid == EMPTY_BLOB:
+            return b""
         with self._open("blob", oid) as f:
             if f.read(1) != RAW:
                 return self.get_blob(oid)[offset:offset + size]

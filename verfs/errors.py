@@ -47,5 +47,5 @@ class MountError(VerfsError):
     """The filesystem cannot be mounted or unmounted as asked."""
 
 
-class ImportError_(VerfsError):
+class ImportFailed(VerfsError):
     """A history cannot be imported."""

@@ -1,0 +1,291 @@
+"""DiskStore beyond the contract: files, encodings, corruption, batches, its cache."""
+
+import os
+import random
+import zlib
+
+import pytest
+
+from store import BLOB, TREE, CorruptObject, DiskStore, StoreError
+from store.disk import RAW, RAW_ABOVE, ZLIB, DiskCache
+from store.ids import hash_bytes
+from store.testing import sample_tree
+
+MIB = 1 << 20
+
+
+@pytest.fixture
+def store(tmp_path):
+    return DiskStore(str(tmp_path / "s"), create=True)
+
+
+def all_files(root) -> list[str]:
+    return sorted(os.path.relpath(os.path.join(d, f), root)
+                  for d, _, files in os.walk(root) for f in files)
+
+
+def temp_files(root) -> list[str]:
+    return [f for f in all_files(root) if os.path.basename(f).startswith(".")]
+
+
+def raw_file(store, kind, oid) -> bytes:
+    with open(store.path(kind, oid), "rb") as f:
+        return f.read()
+
+
+def write_file(store, kind, oid, data: bytes) -> None:
+    with open(store.path(kind, oid), "wb") as f:
+        f.write(data)
+
+
+def random_bytes(n: int, seed: int = 1) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+# --- layout -------------------------------------------------------------------------
+def test_objects_fan_out_by_first_two_hex_digits(store):
+    oid = store.put_blob(b"hello")
+    assert store.path(BLOB, oid) == os.path.join(store.root, "blobs", oid[:2], oid[2:])
+    assert os.path.isfile(store.path(BLOB, oid))
+    tid = store.put_tree(sample_tree())
+    assert os.path.isfile(os.path.join(store.root, "trees", tid[:2], tid[2:]))
+
+
+def test_opening_a_non_store_fails(tmp_path):
+    with pytest.raises(StoreError, match="not a verfs store"):
+        DiskStore(str(tmp_path / "nothing"))
+
+
+def test_reopened_store_sees_objects(store):
+    oid = store.put_blob(b"kept")
+    again = DiskStore(store.root)
+    assert again.get_blob(oid) == b"kept"
+    assert list(again.iter_ids(BLOB)) == [oid]
+
+
+def test_putting_an_existing_object_writes_nothing(store):
+    oid = store.put_blob(b"once")
+    before = os.stat(store.path(BLOB, oid))
+    files = all_files(store.root)
+    assert store.put_blob(b"once") == oid
+    after = os.stat(store.path(BLOB, oid))
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert all_files(store.root) == files
+
+
+def test_writes_leave_no_temp_files(store):
+    for i in range(50):
+        store.put_blob(b"%d" % i)
+    assert temp_files(store.root) == []
+
+
+def test_iter_ids_ignores_temp_files(store):
+    oid = store.put_blob(b"x")
+    stray = os.path.join(os.path.dirname(store.path(BLOB, oid)), ".tmp-crashed")
+    with open(stray, "wb") as f:
+        f.write(b"half")
+    assert list(store.iter_ids(BLOB)) == [oid]
+    assert store.resolve(BLOB, oid[:4]) == oid
+
+
+# --- encodings ----------------------------------------------------------------------
+def test_compressible_blob_is_stored_zlib(store):
+    data = b"compress me " * 1000
+    oid = store.put_blob(data)
+    stored = raw_file(store, BLOB, oid)
+    assert stored[:1] == ZLIB
+    assert zlib.decompress(stored[1:]) == data
+    assert len(stored) < len(data) // 10
+
+
+def test_incompressible_blob_is_stored_raw(store):
+    data = random_bytes(4096)
+    oid = store.put_blob(data)
+    assert raw_file(store, BLOB, oid) == RAW + data
+
+
+def test_large_blob_is_stored_raw_even_if_compressible(store):
+    """Raw large blobs can be read by range without inflating the whole."""
+    data = b"a" * (RAW_ABOVE + 1)
+    oid = store.put_blob(data)
+    assert raw_file(store, BLOB, oid)[:1] == RAW
+    assert store.get_blob(oid) == data
+
+
+def test_text_objects_are_always_zlib(store):
+    tid = store.put_tree(sample_tree())
+    assert raw_file(store, TREE, tid)[:1] == ZLIB
+
+
+def test_hash_is_of_uncompressed_bytes(store):
+    data = b"compress me " * 100
+    assert store.put_blob(data) == hash_bytes(data)
+
+
+# --- corruption ---------------------------------------------------------------------
+@pytest.mark.parametrize("data", [b"compress me " * 100, random_bytes(3000)],
+                         ids=["zlib", "raw"])
+def test_flipped_byte_is_corrupt_naming_object_and_path(store, data):
+    oid = store.put_blob(data)
+    stored = bytearray(raw_file(store, BLOB, oid))
+    stored[len(stored) // 2] ^= 0x01
+    write_file(store, BLOB, oid, bytes(stored))
+    with pytest.raises(CorruptObject) as info:
+        store.get_blob(oid)
+    assert info.value.oid == oid
+    assert info.value.path == store.path(BLOB, oid)
+    assert oid in str(info.value) and store.path(BLOB, oid) in str(info.value)
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda b: b[:len(b) // 2],          # truncated
+    lambda b: b[:1],                    # only the tag survived
+    lambda b: b"",                      # empty file (crash before any write)
+    lambda b: b"\x00" * len(b),         # zeroed blocks
+    lambda b: b"q" + b[1:],             # unknown encoding tag
+    lambda b: ZLIB + b"garbage" * 10,   # not zlib at all
+    lambda b: RAW + b"garbage",         # raw but other bytes
+], ids=["truncated", "tag-only", "empty", "zeros", "bad-tag", "bad-zlib", "wrong-raw"])
+@pytest.mark.parametrize("data", [b"compress me " * 100, random_bytes(3000)],
+                         ids=["zlib", "raw"])
+def test_damaged_file_is_corrupt_never_wrong_bytes(store, data, mangle):
+    oid = store.put_blob(data)
+    write_file(store, BLOB, oid, mangle(raw_file(store, BLOB, oid)))
+    with pytest.raises(CorruptObject) as info:
+        store.get_blob(oid)
+    assert info.value.path == store.path(BLOB, oid)
+
+
+def test_damaged_tree_is_corrupt(store):
+    tid = store.put_tree(sample_tree())
+    write_file(store, TREE, tid, raw_file(store, TREE, tid)[:-3])
+    with pytest.raises(CorruptObject, match="tree"):
+        store.get_tree(tid)
+
+
+# --- blobs by range -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def big_data():
+    return random_bytes(3 * MIB + 12345, seed=7)
+
+
+def test_read_blob_range_of_large_blob(store, big_data):
+    oid = store.put_blob(big_data)
+    assert raw_file(store, BLOB, oid)[:1] == RAW
+    assert store.blob_size(oid) == len(big_data)
+    for offset, size in [(0, 1), (0, 4096), (MIB - 10, 20), (2 * MIB, MIB),
+                         (len(big_data) - 5, 100), (len(big_data), 10), (len(big_data) + 9, 1)]:
+        assert store.read_blob_range(oid, offset, size) == big_data[offset:offset + size]
+
+
+def test_read_blob_range_detects_corruption(store, big_data):
+    oid = store.put_blob(big_data)
+    path = store.path(BLOB, oid)
+    with open(path, "r+b") as f:
+        f.seek(2 * MIB)
+        byte = f.read(1)
+        f.seek(2 * MIB)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(CorruptObject) as info:
+        store.read_blob_range(oid, 0, 10)       # far from the damage: still caught
+    assert info.value.path == path
+
+
+def test_read_blob_range_detects_truncation(store, big_data):
+    oid = store.put_blob(big_data)
+    with open(store.path(BLOB, oid), "r+b") as f:
+        f.truncate(MIB)
+    with pytest.raises(CorruptObject):
+        store.read_blob_range(oid, 0, 10)
+
+
+def test_read_blob_range_of_zlib_blob(store):
+    data = b"0123456789" * 1000
+    oid = store.put_blob(data)
+    assert store.read_blob_range(oid, 5, 20) == data[5:25]
+    assert store.blob_size(oid) == len(data)
+
+
+# --- batches ------------------------------------------------------------------------
+def test_batch_objects_invisible_on_disk_until_it_ends(store):
+    with store.batch():
+        oids = [store.put_blob(b"batch %d" % i) for i in range(10)]
+        tid = store.put_tree(sample_tree())
+        for oid in oids:
+            assert not os.path.exists(store.path(BLOB, oid))
+        assert not os.path.exists(store.path(TREE, tid))
+        other = DiskStore(store.root)       # another process sees nothing yet
+        assert not any(other.contains(BLOB, oid) for oid in oids)
+        assert list(other.iter_ids(BLOB)) == []
+    for oid in oids:
+        assert os.path.isfile(store.path(BLOB, oid))
+    assert DiskStore(store.root).get_tree(tid) == sample_tree()
+    assert temp_files(store.root) == []
+
+
+def test_exception_in_batch_leaves_nothing_behind(store):
+    kept = store.put_blob(b"before the batch")
+    with pytest.raises(RuntimeError), store.batch():
+        lost = [store.put_blob(b"lost %d" % i) for i in range(10)]
+        raise RuntimeError("crash")
+    assert all(not store.contains(BLOB, oid) for oid in lost)
+    assert list(store.iter_ids(BLOB)) == [kept]
+    assert all_files(store.root) == [os.path.relpath(store.path(BLOB, kept), store.root)]
+
+
+def test_batch_then_plain_writes(store):
+    """After a batch the store writes durably one object at a time again."""
+    with store.batch():
+        store.put_blob(b"a")
+    oid = store.put_blob(b"b")
+    assert os.path.isfile(store.path(BLOB, oid))
+
+
+# --- derived cache ------------------------------------------------------------------
+KEY = hash_bytes(b"version")
+VALUE = hash_bytes(b"tree")
+
+
+def test_disk_cache_persists_across_instances(store):
+    store.cache.put("roots", KEY, VALUE)
+    assert DiskStore(store.root).cache.get("roots", KEY) == VALUE
+
+
+def test_disk_cache_lives_apart_from_objects(store):
+    store.cache.put("roots", KEY, VALUE)
+    assert list(store.iter_ids(BLOB)) == []
+    assert os.path.commonpath([store.cache.base, store.root]) == store.root
+    assert os.path.basename(os.path.dirname(store.cache.base)) == "cache"
+
+
+@pytest.mark.parametrize("garbage", [
+    b"", b"\n", b"   \n", b"\xff\xfe\n", b"\x00" * 65, b"\x00" * 64 + b"\n",
+    VALUE.encode()[:20],                  # torn write: no final newline
+    b"two\nlines\n",
+], ids=["empty", "newline", "spaces", "not-ascii", "nuls", "nul-line", "torn", "two-lines"])
+def test_disk_cache_garbage_entry_reads_as_none(store, garbage):
+    store.cache.put("roots", KEY, VALUE)
+    path = store.cache._path("roots", KEY)
+    with open(path, "wb") as f:
+        f.write(garbage)
+    assert store.cache.get("roots", KEY) is None
+
+
+def test_disk_cache_can_be_deleted(store):
+    store.cache.put("roots", KEY, VALUE)
+    import shutil
+    shutil.rmtree(os.path.join(store.root, "cache"))
+    assert store.cache.get("roots", KEY) is None
+    store.cache.put("roots", KEY, VALUE)
+    assert store.cache.get("roots", KEY) == VALUE
+
+
+def test_unwritable_cache_still_serves(tmp_path):
+    """A store on read-only media reads fine, just without caching."""
+    root = tmp_path / "s"
+    DiskStore(str(root), create=True)
+    (root / "cache").write_text("a file where the cache directory should be")
+    cache = DiskCache(str(root))
+    cache.put("roots", KEY, VALUE)      # must not raise
+    assert cache.get("roots", KEY) is None
+    assert not cache.writable

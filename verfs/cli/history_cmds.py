@@ -1,0 +1,135 @@
+"""Commands that move head: unrecord, commute, obliterate, tag, clone, restore."""
+
+import click
+
+from .. import ops
+from ..progress import progress
+from ..repo import Repository
+from .main import cli
+from .options import short, with_repo
+
+
+@cli.command()
+@click.option("-n", "count", default=1, show_default=True, help="How many patches.")
+@with_repo
+def unrecord(repo, count):
+    """Drop the last patches from head; the working tree keeps their changes.
+
+    The dropped versions stay in the store and in 'verfs versions'.
+
+    \b
+    Example:
+      verfs unrecord -n 2
+    """
+    vid = ops.unrecord(repo, count)
+    click.echo(f"head is now {short(vid)}")
+
+
+@cli.command()
+@click.argument("patch", required=False)
+@with_repo
+def commute(repo, patch):
+    """Reorder patches by commuting them.
+
+    Without PATCH, swap the last two patches.  With PATCH (a version, a patch
+    identity prefix, or a patch's name), move that patch to the end by commuting it
+    past every later one; if a later patch depends on it, say which and change
+    nothing.  Commuting back gives back the very same versions.
+
+    \b
+    Examples:
+      verfs commute
+      verfs commute "add greeting"
+      verfs commute head~3
+    """
+    if patch is None:
+        vid = ops.commute_last(repo)
+    else:
+        vid = ops.commute_to_end(repo, patch)
+        if vid is None:
+            click.echo("already the last patch; nothing to do")
+            return
+    click.echo(vid)
+
+
+@cli.command()
+@click.option("-n", "count", default=1, show_default=True, help="How many patches.")
+@click.option("--force", is_flag=True,
+              help="Discard unrecorded changes that would not apply afterwards.")
+@with_repo
+def obliterate(repo, count, force):
+    """Drop the last patches from head and undo their changes in the working tree.
+
+    Unrecorded changes are kept when they still apply.  The dropped versions stay
+    in the store and in 'verfs versions', so 'verfs restore' can bring them back.
+
+    \b
+    Example:
+      verfs obliterate -n 1
+    """
+    vid = ops.obliterate(repo, count, force)
+    click.echo(f"head is now {short(vid)}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-A", "--author", metavar="AUTHOR", help="Who tags.")
+@click.option("--date", metavar="DATE", help="When (YYYYMMDDhhmmss UTC, or ISO 8601).")
+@with_repo
+def tag(repo, name, author, date):
+    """Tag head as NAME: a tag patch that closes the current inventory.
+
+    NAME then works wherever a VERSION does.
+
+    \b
+    Example:
+      verfs tag v1.0 && verfs show v1.0:
+    """
+    click.echo(ops.tag(repo, name, author, date))
+
+
+@cli.command()
+@click.option("--version", "version", default="head", metavar="VERSION",
+              help="The version to clone (default: head).")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("dest", type=click.Path())
+def clone(version, src, dest):
+    """Make DEST a new repository at any version of SRC: the safe way to restore one.
+
+    \b
+    Example:
+      verfs clone --version head~5 . ../old-state
+    """
+    source = Repository.find(src)
+    total = source.history.depth(source.resolve(version))
+    with progress(total, "copying") as bar:
+        repo = ops.clone(source, dest, version, bar.update)
+    click.echo(f"cloned {short(repo.head())} into {repo.root}")
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--yes-i-know", "sure", is_flag=True,
+              help="Required: this rewrites the working tree and moves head.")
+@click.option("--force", is_flag=True, help="Discard unrecorded changes.")
+@with_repo
+def restore(repo, version, sure, force):
+    """Move head to VERSION and rewrite the working tree to match it, in place.
+
+    Refuses without --yes-i-know, and when there are unrecorded changes unless
+    --force.  The old head stays listed in 'verfs versions'.  'verfs clone --version'
+    is the safe way to look at an old state.
+
+    \b
+    Example:
+      verfs restore head~3 --yes-i-know
+    """
+    if not sure:
+        raise click.UsageError(
+            "restore rewrites the working tree and moves head; add --yes-i-know to go on "
+            "(or use 'verfs clone --version VERSION SRC DEST' for a safe copy)")
+    old, new = ops.restore(repo, version, force)
+    click.secho(f"WARNING: head moved from {short(old)} to {short(new)} and the working "
+                f"tree was rewritten; the old head is still listed in 'verfs versions'.",
+                err=True, fg="red", bold=True)
+    click.echo(new)

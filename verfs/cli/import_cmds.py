@@ -1,0 +1,66 @@
+"""``verfs import git`` and ``verfs import darcs``."""
+
+import os
+
+import click
+
+from ..importers.common import run_import
+from .main import cli
+from .options import short
+
+
+def _default_target(src: str) -> str:
+    name = os.path.basename(os.path.abspath(src).rstrip("/")) or "imported"
+    if name.endswith(".git"):
+        name = name[:-4]
+    return f"{name}.verfs"
+
+
+def _report(result) -> None:
+    if result.imported == 0:
+        click.echo(f"{result.repo.root}: already up to date ({result.total} patches)")
+    else:
+        click.echo(f"imported {result.imported} of {result.total} patches into "
+                   f"{result.repo.root}; head is {short(result.head)}")
+
+
+@cli.group("import")
+def import_group():
+    """Import a history from git or darcs into a verfs repository.
+
+    Running the same import again takes only what is new.  On any error the target
+    is left as it was (or not created at all).
+    """
+
+
+@import_group.command("git")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--branch", metavar="BRANCH", help="The branch to import (default: the current one).")
+@click.option("--into", "into", metavar="DIR", type=click.Path(),
+              help="The verfs repository to import into (default: ./<name>.verfs).")
+def import_git(src, branch, into):
+    """Import the first-parent history of a git branch: one patch per commit, with its
+    message, author and date; tags on that line become verfs tags.
+
+    \b
+    Example:
+      verfs import git ~/src/project --branch main --into project.verfs
+    """
+    from ..importers.git import GitSource
+    _report(run_import(GitSource(src, branch), into or _default_target(src)))
+
+
+@import_group.command("darcs")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--into", "into", metavar="DIR", type=click.Path(),
+              help="The verfs repository to import into (default: ./<name>.verfs).")
+def import_darcs(src, into):
+    """Import a darcs-2 hashed repository, read directly from its _darcs files: every
+    patch keeps its name, author, date, comment and darcs hash; tags stay tags.
+
+    \b
+    Example:
+      verfs import darcs ~/src/project --into project.verfs
+    """
+    from ..importers.darcs import DarcsSource
+    _report(run_import(DarcsSource(src), into or _default_target(src)))

@@ -1,0 +1,1 @@
+"""``verfs mount`` and ``verfs umount`` (being written)."""

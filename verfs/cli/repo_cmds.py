@@ -1,0 +1,299 @@
+"""Commands that make, look at and record in a repository."""
+
+import json
+import os
+import sys
+
+import click
+
+from store import DIR, DIRS, KINDS, LINK
+from store.names import split_path
+
+from .. import ops
+from ..errors import UsageError
+from ..fsck import count_objects, fsck
+from ..patch.text import write_prims
+from ..progress import progress
+from ..repo import Repository
+from ..udiff import stamp, tree_diff
+from .main import cli
+from .options import short, with_repo
+
+
+def _out(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory):
+    """Make DIRECTORY (default: here) a new, empty verfs repository.
+
+    \b
+    Example:
+      verfs init myproject
+    """
+    repo = Repository.init(directory)
+    click.echo(f"Initialized an empty verfs repository in {repo.root}")
+
+
+@cli.command()
+@click.option("-s", "--summary", is_flag=True, help="One line per changed path.")
+@with_repo
+def whatsnew(repo, summary):
+    """Show the unrecorded changes in the working tree, as prims.
+
+    Exits 1 when there are none (as darcs does).
+
+    \b
+    Example:
+      verfs whatsnew
+      verfs whatsnew --summary
+    """
+    prims = ops.unrecorded(repo)
+    if not prims:
+        click.echo("No changes!")
+        sys.exit(1)
+    if summary:
+        for line in _summary(prims):
+            click.echo(line)
+    else:
+        _out(write_prims(prims))
+
+
+def _summary(prims) -> list[str]:
+    from ..patch.prims import AddDir, AddFile, AddLink, Move, RmDir, RmFile, RmLink, paths
+    seen: dict[str, str] = {}
+    lines = []
+    for p in prims:
+        if isinstance(p, Move):
+            lines.append(f" {p.src} -> {p.dst}")
+            continue
+        path = paths(p)[0] if paths(p) else ""
+        mark = "A" if isinstance(p, (AddFile, AddDir, AddLink)) else \
+            "R" if isinstance(p, (RmFile, RmDir, RmLink)) else "M"
+        if path in seen and seen[path] in "AR":
+            if mark == "R" and seen[path] == "A":
+                seen.pop(path)
+            continue
+        if path not in seen or mark != "M":
+            seen[path] = mark
+    lines += [f"{mark} {path}" for path, mark in seen.items()]
+    return lines
+
+
+@cli.command()
+@click.option("-m", "--name", "name", required=True, metavar="NAME", help="The patch's name.")
+@click.option("-A", "--author", metavar="AUTHOR",
+              help="Who recorded it (default: $VERFS_AUTHOR, $DARCS_EMAIL, $EMAIL or user@host).")
+@click.option("--date", metavar="DATE",
+              help="When (YYYYMMDDhhmmss UTC, or ISO 8601; default: now).")
+@click.option("-c", "--comment", metavar="TEXT", help="A long comment (may span lines).")
+@click.argument("paths", nargs=-1, type=click.Path())
+@with_repo
+def record(repo, name, author, date, comment, paths):
+    """Record the working tree's changes as a new patch; print the new version.
+
+    Text files become line hunks, files with a NUL byte or that are not UTF-8 become
+    binary changes, renamed files and directories become moves.  With PATHs, only the
+    changes under them are recorded.  Nothing to record: a message and exit 1.
+
+    \b
+    Examples:
+      verfs record -m "fix the greeting"
+      verfs record -m "docs only" -A "Ada <ada@example.com>" docs/
+    """
+    lines = tuple(comment.splitlines()) if comment else ()
+    vid = ops.record(repo, name, author, date, lines, list(paths) or None)
+    click.echo(vid)
+
+
+@cli.command()
+@click.option("-v", "--verbose", is_flag=True, help="Also show comments and changes.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
+@click.argument("version", default="head")
+@with_repo
+def log(repo, verbose, as_json, version):
+    """List the patches of VERSION (default: head), newest first.
+
+    \b
+    Examples:
+      verfs log
+      verfs log -v head~3
+      verfs log --json | jq '.[0].name'
+    """
+    vid = repo.resolve(version)
+    steps = repo.history.chain(vid)
+    if as_json:
+        click.echo(json.dumps([ops.LogEntry(s).as_json(verbose) for s in steps], indent=1))
+        return
+    for s in steps:
+        info = s.patch.info
+        darcs = info.get_meta("darcs-hash")
+        git = info.get_meta("git-commit")
+        click.echo(f"version {s.vid}")
+        extra = f"  darcs {darcs}" if darcs else f"  git {git}" if git else ""
+        click.echo(f"patch   {info.identity[:16]}{extra}")
+        click.echo(f"Author: {info.author}")
+        moment = info.moment
+        click.echo(f"Date:   {moment.strftime('%Y-%m-%d %H:%M:%S UTC') if moment else info.date}")
+        click.echo(f"  * {info.name}")
+        if verbose:
+            for line in info.comment:
+                click.echo(f"    {line}")
+            body = write_prims(s.patch.prims).decode("utf-8", "surrogateescape")
+            for line in body.splitlines():
+                click.echo(f"    {line}")
+        click.echo("")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
+@with_repo
+def versions(repo, as_json):
+    """List every version head has been at, newest first, with what made it.
+
+    Versions are never deleted: after an unrecord, commute or restore, the earlier
+    heads stay here (and in the store), so any of them can be restored or mounted.
+
+    \b
+    Example:
+      verfs versions
+    """
+    entries = repo.reflog()
+    if as_json:
+        click.echo(json.dumps([{"time": e.when, "version": e.vid, "operation": e.operation}
+                               for e in entries], indent=1))
+        return
+    for e in entries:
+        click.echo(f"{short(e.vid):12}  {e.when}  {e.operation}")
+
+
+@cli.command()
+@with_repo
+def head(repo):
+    """Print head's version hash (exit 1 in an empty repository).
+
+    \b
+    Example:
+      verfs head
+    """
+    vid = repo.head()
+    if vid is None:
+        raise UsageError("the repository is empty: no version yet")
+    click.echo(vid)
+
+
+def _split_spec(spec: str) -> tuple[str, str]:
+    version, _, path = spec.partition(":")
+    return version, path.strip("/")
+
+
+@cli.command()
+@click.argument("spec", metavar="VERSION[:PATH]")
+@with_repo
+def show(repo, spec):
+    """Print a file of any version, or list a directory of it.
+
+    Directories are listed one entry a line, with '/' after subdirectories and
+    '-> target' after symbolic links.
+
+    \b
+    Examples:
+      verfs show head~2:src/main.c
+      verfs show v1.0:
+    """
+    version, path = _split_spec(spec)
+    vid = repo.resolve(version)
+    store = repo.store
+    entry_kind, oid = DIR, repo.history.root_tree(vid)
+    for part in split_path(path):
+        if entry_kind != DIR:
+            raise UsageError(f"{path}: not in version {short(vid)}")
+        e = store.get_tree(oid).get(part)
+        if e is None:
+            raise UsageError(f"{path}: not in version {short(vid)}")
+        entry_kind, oid = e.kind, e.oid
+    if entry_kind == DIR:
+        for e in store.get_tree(oid).entries:
+            if e.kind == DIR:
+                click.echo(e.name + "/")
+            elif e.kind == LINK:
+                target = store.get_blob(e.oid).decode("utf-8", "surrogateescape")
+                click.echo(f"{e.name} -> {target}")
+            else:
+                click.echo(e.name)
+    elif entry_kind == LINK:
+        _out(store.get_blob(oid) + b"\n")
+    else:
+        _out(store.get_blob(oid))
+
+
+@cli.command()
+@click.argument("version1")
+@click.argument("version2")
+@click.argument("path", required=False, default="")
+@with_repo
+def diff(repo, version1, version2, path):
+    """Show the changes from VERSION1 to VERSION2 as a unified diff, in the format of
+    'diff -ruN' (it applies with 'patch -p1').  Exit 1 if they differ, 0 if not.
+
+    \b
+    Examples:
+      verfs diff head~1 head
+      verfs diff v1.0 head src/
+    """
+    a, b = repo.resolve(version1), repo.resolve(version2)
+    h = repo.history
+    ta, tb = h.root_tree(a), h.root_tree(b)
+    path = path.strip("/")
+    times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
+    differs = False
+    for chunk in tree_diff(repo.store, _subtree(repo, ta, path), _subtree(repo, tb, path),
+                           short(a), short(b), *times, under=path):
+        if chunk:
+            differs = True
+            _out(chunk)
+    sys.exit(1 if differs else 0)
+
+
+def _subtree(repo, root: str, path: str) -> str:
+    """The tree at ``path`` (the empty tree if there is none), for diffing under it."""
+    from store import EMPTY_TREE_ID
+    oid = root
+    for part in split_path(path):
+        e = repo.store.get_tree(oid).get(part)
+        if e is None or e.kind != DIR:
+            return EMPTY_TREE_ID
+        oid = e.oid
+    return oid
+
+
+@cli.command("fsck")
+@with_repo
+def fsck_cmd(repo):
+    """Verify every object in the store and every reference between them.
+
+    Each missing or corrupt object is named on its own line; the exit status is 0
+    only if there are none.
+
+    \b
+    Example:
+      verfs fsck
+    """
+    roots = []
+    if repo.head():
+        roots.append((repo.head(), "head"))
+    roots += [(e.vid, "the reflog") for e in repo.reflog() if e.vid]
+    with progress(count_objects(repo.store), "checking") as bar:
+        problems = fsck(repo.store, roots, bar.update)
+    for p in problems:
+        click.echo(p)
+    counts = ", ".join(f"{sum(1 for _ in repo.store.iter_ids(k))} {DIRS[k]}" for k in KINDS)
+    if problems:
+        click.echo(f"verfs: fsck found {len(problems)} problem(s) in "
+                   f"{os.path.join(repo.dotdir, 'store')}", err=True)
+        sys.exit(3)
+    click.echo(f"ok: {counts}")
+

@@ -1,0 +1,187 @@
+"""Versions, their chains, and reconstruction of a version's tree.
+
+The state of version v: walk version files back from v, collecting patches, until a
+version whose root tree is cached, or one that names an inventory (whose recorded
+tree is the state before it), or the start of history; then apply the collected
+patches to that tree, writing only what changes, and cache v → root tree.  Every
+operation that makes a version caches its root as it goes, so this walk is short.
+
+Works on a bare store: the mount uses it without any repository around.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from store import EMPTY_TREE_ID, Inventory, ObjectStore, Version
+from store.cache import LRU
+from store.errors import CorruptObject, StoreError
+
+from .patch.apply import apply_prims
+from .patch.named import Patch
+from .patch.text import read_patch, write_patch
+from .trees import TreeEditor
+
+ROOTS = "roots"                 # derived-cache area: version → root tree
+TAG_INVENTORY = "tag-inventory"  # derived-cache area: tag version → inventory it closes
+
+
+@dataclass(frozen=True)
+class Step:
+    """One version of a chain, with its parsed patch."""
+
+    vid: str
+    version: Version
+    patch: Patch
+
+
+class History:
+    def __init__(self, store: ObjectStore, patch_cache_bytes: int = 32 << 20):
+        self.store = store
+        self._patches = LRU(patch_cache_bytes, lambda p: p[1])
+        self._versions = LRU(4 << 20, lambda v: 200)
+        self.replayed = 0       # patches applied by reconstruction (tests count them)
+
+    # --- reading --------------------------------------------------------------------
+    def version(self, vid: str) -> Version:
+        return self._versions.get_or_compute(vid, lambda: self.store.get_version(vid))
+
+    def patch(self, rep: str) -> Patch:
+        def load():
+            data = self.store.get("patch", rep)
+            try:
+                return read_patch(data), len(data)
+            except ValueError as exc:   # FormatError: a stored patch that is not one
+                raise CorruptObject("patch", rep, self.store.where("patch", rep),
+                                    str(exc)) from exc
+        return self._patches.get_or_compute(rep, load)[0]
+
+    def step(self, vid: str) -> Step:
+        v = self.version(vid)
+        return Step(vid, v, self.patch(v.patch))
+
+    def chain(self, vid: str | None) -> Iterator[Step]:
+        """The versions from ``vid`` back to the first patch, newest first."""
+        while vid:
+            s = self.step(vid)
+            yield s
+            vid = s.version.parent
+
+    def ancestor(self, vid: str | None, n: int) -> str | None:
+        """The n-th parent version; ValueError if the chain is shorter."""
+        for _ in range(n):
+            if vid is None:
+                raise ValueError(n)
+            vid = self.version(vid).parent
+        return vid
+
+    def depth(self, vid: str | None) -> int:
+        return sum(1 for _ in self._vids(vid))
+
+    def _vids(self, vid: str | None) -> Iterator[str]:
+        while vid:
+            yield vid
+            vid = self.version(vid).parent
+
+    # --- reconstruction -------------------------------------------------------------
+    def cached_root(self, vid: str) -> str | None:
+        root = self.store.cache.get(ROOTS, vid)
+        if root and self.store.has_tree(root):
+            return root
+        return None
+
+    def root_tree(self, vid: str | None) -> str:
+        """The root tree id of version ``vid`` (the empty tree for None)."""
+        if vid is None:
+            return EMPTY_TREE_ID
+        root = self.cached_root(vid)
+        if root:
+            return root
+        todo: list[str] = []
+        cur: str | None = vid
+        base = EMPTY_TREE_ID
+        while cur:
+            root = self.cached_root(cur)
+            if root:
+                base = root
+                break
+            v = self.version(cur)
+            todo.append(v.patch)
+            if v.inventory:
+                base = self.inventory_tree(v.inventory)
+                break
+            cur = v.parent
+        ed = TreeEditor(self.store, base)
+        for rep in reversed(todo):
+            apply_prims(ed, self.patch(rep).prims)
+            self.replayed += 1
+        root = ed.commit()
+        self.store.cache.put(ROOTS, vid, root)
+        return root
+
+    def inventory_tree(self, inv_id: str) -> str:
+        """The recorded tree at an inventory's end, rebuilt from the inventory chain
+        (as darcs does) if the tree itself is missing."""
+        inv = self.store.get_inventory(inv_id)
+        if self.store.has_tree(inv.tree):
+            return inv.tree
+        base = self.inventory_tree(inv.parent) if inv.parent else EMPTY_TREE_ID
+        ed = TreeEditor(self.store, base)
+        for _, rep in inv.patches:
+            apply_prims(ed, self.patch(rep).prims)
+            self.replayed += 1
+        root = ed.commit()
+        if root != inv.tree:
+            raise StoreError(f"inventory {inv_id} records tree {inv.tree} but its patches "
+                             f"give {root}")
+        return root
+
+    # --- making versions ------------------------------------------------------------
+    def closed_inventory(self, tag_vid: str) -> str:
+        """The inventory a tag version closes: the patches since the previous one,
+        its parent, and the tree at the tag.  A pure function of the chain, stored
+        when first asked for and remembered in the derived cache."""
+        known = self.store.cache.get(TAG_INVENTORY, tag_vid)
+        if known and self.store.contains("inventory", known):
+            return known
+        entries = []
+        parent = None
+        for s in self.chain(tag_vid):
+            entries.append((s.patch.identity, s.version.patch))
+            if s.version.inventory:
+                parent = s.version.inventory
+                break
+        inv = Inventory(self.root_tree(tag_vid), tuple(reversed(entries)), parent)
+        inv_id = self.store.put_inventory(inv)
+        self.store.cache.put(TAG_INVENTORY, tag_vid, inv_id)
+        return inv_id
+
+    def add_version(self, parent: str | None, patch: Patch, root: str | None = None) -> str:
+        """Store ``patch`` and the version that puts it on ``parent``; cache its root
+        tree (computed from the parent's unless given)."""
+        rep = self.store.put("patch", write_patch(patch))
+        inventory = None
+        if parent and self.step(parent).patch.is_tag:
+            inventory = self.closed_inventory(parent)
+        vid = self.store.put_version(Version(rep, parent, inventory))
+        if root is None:
+            ed = TreeEditor(self.store, self.root_tree(parent))
+            apply_prims(ed, patch.prims)
+            root = ed.commit()
+        self.store.cache.put(ROOTS, vid, root)
+        return vid
+
+    def extend(self, base: str | None, patches) -> str | None:
+        """Put ``patches`` on ``base`` one after another; the last version."""
+        vid = base
+        for p in patches:
+            vid = self.add_version(vid, p)
+        return vid
+
+    def tags(self, vid: str | None) -> dict[str, str]:
+        """Tag name → version, along the chain of ``vid`` (the newest of a name)."""
+        found: dict[str, str] = {}
+        for s in self.chain(vid):
+            name = s.patch.info.tag_name
+            if name is not None and name not in found:
+                found[name] = s.vid
+        return found

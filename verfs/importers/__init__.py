@@ -1,0 +1,1 @@
+"""Importers: history that no one here wrote, from git and from darcs."""

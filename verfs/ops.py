@@ -1,0 +1,354 @@
+"""The verbs of a repository, as plain functions (no click here).
+
+Each changing verb takes the repository's lock, writes its objects (durable before
+head moves), then moves head and appends to the reflog.  Versions are never deleted:
+every state head was ever at stays in the store and in ``verfs versions``.
+"""
+
+import getpass
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
+from store.overlay import OverlayStore
+
+from .diff import tree_prims
+from .errors import CommuteError, DirtyWorkingTree, NothingToRecord, PatchApplyError, UsageError
+from .history import Step
+from .patch.apply import apply_to_tree
+from .patch.commute import commute_patches
+from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
+from .patch.prims import Prim
+from .patch.text import write_prims
+from .repo import Repository
+from .worktree import checkout, select, snapshot
+
+
+# --- who and when ---------------------------------------------------------------------
+def default_author() -> str:
+    for var in ("VERFS_AUTHOR", "DARCS_EMAIL", "EMAIL"):
+        if os.environ.get(var):
+            return os.environ[var]
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def parse_date_option(text: str | None) -> str:
+    """``--date``: 14 digits (darcs's form, UTC) or ISO 8601; now when None."""
+    if text is None:
+        return format_date(datetime.now(UTC))
+    if len(text) == 14 and text.isdigit():
+        try:
+            datetime.strptime(text, "%Y%m%d%H%M%S")
+            return text
+        except ValueError:
+            pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"not a date: {text!r} (use YYYYMMDDhhmmss or ISO 8601)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_date(moment)
+
+
+def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
+    """Give a recorded patch a unique identity, as darcs's ``Ignore-this`` does — but
+    derived from where and what it records, so recording is deterministic."""
+    seed = (parent or "").encode() + info.serialize() + write_prims(prims)
+    meta = tuple(sorted((*info.meta, ("salt", hash_bytes(seed)[:16]))))
+    return PatchInfo(info.name, info.author, info.date, info.comment, meta)
+
+
+# --- the working tree -------------------------------------------------------------------
+def working_tree(repo: Repository, store: ObjectStore | None = None) -> str:
+    return snapshot(store or repo.store, repo.root)
+
+
+def unrecorded(repo: Repository) -> list[Prim]:
+    """The changes in the working tree against head, as prims (writes nothing)."""
+    overlay = OverlayStore(repo.store)
+    head_tree = repo.history.root_tree(repo.head())
+    return tree_prims(overlay, head_tree, working_tree(repo, overlay))
+
+
+def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, verb: str) -> None:
+    """Move the working tree from head's ``old_tree`` to ``new_tree``, keeping the
+    unrecorded changes when they still apply (else refuse, or drop them with force)."""
+    store = repo.store
+    work = working_tree(repo)
+    target = new_tree
+    if work != old_tree:
+        try:
+            target = apply_to_tree(store, new_tree, tree_prims(store, old_tree, work))
+        except PatchApplyError:
+            if not force:
+                raise DirtyWorkingTree(
+                    f"{verb}: the unrecorded changes in the working tree would not apply "
+                    f"afterwards; record them first, or use --force to discard them") from None
+            target = new_tree
+    checkout(store, work, target, repo.root)
+
+
+# --- recording ----------------------------------------------------------------------------
+def record(repo: Repository, name: str, author: str | None = None, date: str | None = None,
+           comment: tuple[str, ...] = (), paths: list[str] | None = None) -> str:
+    """Record the working tree's changes (or those under ``paths``) as one patch."""
+    if not name.strip():
+        raise UsageError("a patch needs a name (-m NAME)")
+    if name.startswith(TAG_PREFIX):
+        raise UsageError(f"patch names starting with {TAG_PREFIX!r} are tags; use 'verfs tag'")
+    store, history = repo.store, repo.history
+    with repo.locked():
+        head = repo.head()
+        old = history.root_tree(head)
+        new = working_tree(repo)
+        if paths:
+            new = select(store, old, new, [_repo_path(repo, p) for p in paths])
+        prims = tree_prims(store, old, new)
+        if not prims:
+            raise NothingToRecord("no changes to record")
+        info = PatchInfo(name, author or default_author(), parse_date_option(date), comment)
+        patch = Patch(_salted(head, info, prims), tuple(prims))
+        if apply_to_tree(store, old, prims) != new:
+            raise AssertionError("recorded prims do not reproduce the working tree")
+        vid = repo.history.add_version(head, patch, root=new)
+        repo.set_head(vid, f"record: {name}")
+        return vid
+
+
+def _repo_path(repo: Repository, path: str) -> str:
+    """A path given on the command line, relative to the repository's top."""
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, repo.root)
+    if rel == ".":
+        return ""
+    if rel.startswith(".."):
+        raise UsageError(f"{path}: outside the repository")
+    return rel.replace(os.sep, "/")
+
+
+def tag(repo: Repository, name: str, author: str | None = None, date: str | None = None) -> str:
+    """A tag patch on head; it closes the current inventory."""
+    if not name or any(c.isspace() for c in name) or "/" in name or ":" in name \
+            or name in ("head", "HEAD", "@") or "~" in name:
+        raise UsageError(f"bad tag name {name!r} (no spaces, '/', ':' or '~')")
+    with repo.locked():
+        head = repo.head()
+        if head is None:
+            raise UsageError("nothing to tag: the repository is empty")
+        if name in repo.history.tags(head):
+            raise UsageError(f"tag {name!r} already exists")
+        info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date))
+        patch = Patch(_salted(head, info, ()))
+        vid = repo.history.add_version(head, patch, root=repo.history.root_tree(head))
+        repo.history.closed_inventory(vid)
+        repo.set_head(vid, f"tag: {name}")
+        return vid
+
+
+# --- moving head ----------------------------------------------------------------------------
+def _back(repo: Repository, n: int) -> tuple[str | None, str | None]:
+    if n < 1:
+        raise UsageError("-n must be at least 1")
+    head = repo.head()
+    try:
+        return head, repo.history.ancestor(head, n)
+    except ValueError:
+        depth = repo.history.depth(head)
+        raise UsageError(f"there {'is' if depth == 1 else 'are'} only {depth} "
+                         f"patch{'' if depth == 1 else 'es'}") from None
+
+
+def unrecord(repo: Repository, n: int = 1) -> str | None:
+    """Drop the last ``n`` patches from head; the working tree keeps their changes."""
+    with repo.locked():
+        _, new = _back(repo, n)
+        repo.set_head(new, f"unrecord {n}")
+        return new
+
+
+def obliterate(repo: Repository, n: int = 1, force: bool = False) -> str | None:
+    """Drop the last ``n`` patches and their changes from the working tree too."""
+    with repo.locked():
+        head, new = _back(repo, n)
+        history = repo.history
+        _carry_over(repo, history.root_tree(head), history.root_tree(new), force, "obliterate")
+        repo.set_head(new, f"obliterate {n}")
+        return new
+
+
+def _depends(later: Step, earlier: Step) -> CommuteError:
+    return CommuteError(f"cannot commute: {later.patch.info.name!r} depends on "
+                        f"{earlier.patch.info.name!r}")
+
+
+def commute_last(repo: Repository) -> str:
+    """Swap the last two patches."""
+    with repo.locked():
+        steps = list(_take(repo.history.chain(repo.head()), 2))
+        if len(steps) < 2:
+            raise UsageError("commute needs at least two patches")
+        b, a = steps
+        r = commute_patches(a.patch, b.patch)
+        if r is None:
+            raise _depends(b, a)
+        vid = repo.history.extend(a.version.parent, r)
+        repo.set_head(vid, f"commute: {b.patch.info.name} before {a.patch.info.name}")
+        return vid
+
+
+def _take(it, n):
+    for i, x in enumerate(it):
+        if i >= n:
+            return
+        yield x
+
+
+def find_patch(repo: Repository, spec: str) -> list[Step]:
+    """The steps of head's chain from the patch ``spec`` names to head, oldest first.
+
+    ``spec``: a version (hash, prefix, ``head~N``, tag), a patch identity prefix, or a
+    patch's exact name (the newest of that name)."""
+    from .errors import UnknownVersion
+    chain = list(repo.history.chain(repo.head()))
+    try:
+        vid = repo.resolve_some(spec)
+    except UnknownVersion:
+        vid = None
+    for i, s in enumerate(chain):
+        if s.vid == vid or s.patch.info.name == spec or (
+                len(spec) >= 4 and s.patch.identity.startswith(spec.lower())):
+            return list(reversed(chain[:i + 1]))
+    if vid is not None:
+        raise UsageError(f"{spec}: not a patch of head's history")
+    raise UsageError(f"no patch {spec!r} in head's history")
+
+
+def commute_to_end(repo: Repository, spec: str) -> str | None:
+    """Move one patch to the end by commuting it past every later one."""
+    with repo.locked():
+        steps = find_patch(repo, spec)
+        target, later = steps[0], steps[1:]
+        if not later:
+            return None
+        moving = target.patch
+        moved = []
+        for s in later:
+            r = commute_patches(moving, s.patch)
+            if r is None:
+                raise CommuteError(f"cannot move {moving.info.name!r} to the end: "
+                                   f"{s.patch.info.name!r} depends on it")
+            q, moving = r
+            moved.append(q)
+        vid = repo.history.extend(target.version.parent, [*moved, moving])
+        repo.set_head(vid, f"commute: {moving.info.name} to the end")
+        return vid
+
+
+def is_clean(repo: Repository) -> bool:
+    overlay = OverlayStore(repo.store)
+    return working_tree(repo, overlay) == repo.history.root_tree(repo.head())
+
+
+def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | None, str]:
+    """Move head to any version and make the working tree that version's tree.
+    Returns (old head, new head)."""
+    with repo.locked():
+        vid = repo.resolve_some(spec)
+        head = repo.head()
+        if not force and not is_clean(repo):
+            raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
+                                   "record them, or use --force to discard them")
+        checkout(repo.store, working_tree(repo), repo.history.root_tree(vid), repo.root)
+        repo.set_head(vid, f"restore {vid}")
+        return head, vid
+
+
+# --- copying ----------------------------------------------------------------------------------
+def _copy(src: ObjectStore, dst: ObjectStore, kind: str, oid: str) -> bool:
+    if dst.contains(kind, oid):
+        return False
+    dst.put(kind, src.get(kind, oid))
+    return True
+
+
+def _copy_tree(src: ObjectStore, dst: ObjectStore, oid: str) -> None:
+    if oid == EMPTY_TREE_ID or not _copy(src, dst, "tree", oid):
+        return
+    for e in src.get_tree(oid).entries:
+        if e.kind == "dir":
+            _copy_tree(src, dst, e.oid)
+        else:
+            _copy(src, dst, "blob", e.oid)
+
+
+def copy_history(src: Repository, dst: Repository, vid: str | None, progress=None) -> None:
+    """Copy what version ``vid`` needs — its chain of versions, their patches and the
+    blobs they name, the inventories and their trees — from one store to another."""
+    from .patch.prims import Binary
+    s, d = src.store, dst.store
+    with d.batch():
+        for step in src.history.chain(vid):
+            _copy(s, d, "patch", step.version.patch)
+            for p in step.patch.prims:
+                if isinstance(p, Binary):
+                    _copy(s, d, "blob", p.old)
+                    _copy(s, d, "blob", p.new)
+            inv = step.version.inventory
+            while inv and _copy(s, d, "inventory", inv):
+                i = s.get_inventory(inv)
+                _copy_tree(s, d, i.tree)
+                inv = i.parent
+            _copy(s, d, "version", step.vid)
+            if progress:
+                progress(1)
+
+
+def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repository:
+    """A new repository at ``dest`` whose head is the version ``spec`` names."""
+    vid = src.resolve(spec)
+    if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
+        raise UsageError(f"{dest}: exists and is not an empty directory")
+    made = not os.path.exists(dest)
+    try:
+        dst = Repository.init(dest)
+        copy_history(src, dst, vid, progress)
+        root = dst.history.root_tree(vid)
+        checkout(dst.store, EMPTY_TREE_ID, root, dst.root)
+        dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
+        return dst
+    except BaseException:
+        import shutil
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        else:
+            for name in os.listdir(dest):
+                p = os.path.join(dest, name)
+                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        raise
+
+
+@dataclass
+class LogEntry:
+    step: Step
+
+    def as_json(self, verbose: bool = False) -> dict:
+        info = self.step.patch.info
+        out = {
+            "version": self.step.vid,
+            "parent": self.step.version.parent,
+            "identity": info.identity,
+            "name": info.name,
+            "author": info.author,
+            "date": info.date,
+            "tag": info.tag_name,
+            "comment": list(info.comment),
+            "meta": dict(info.meta),
+        }
+        if self.step.version.inventory:
+            out["inventory"] = self.step.version.inventory
+        if verbose:
+            out["prims"] = write_prims(self.step.patch.prims).decode("utf-8", "surrogateescape")
+        return out

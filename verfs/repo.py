@@ -1,0 +1,173 @@
+"""A repository: a working directory with ``.verfs/`` holding the store, the head
+pointer and the reflog.
+
+``.verfs/store/``   the object store (see docs/FORMAT.md)
+``.verfs/head``     the current version's id, or nothing for an empty repository
+``.verfs/reflog``   one line per move of head: ``<UTC time> <version or -> <operation>``
+``.verfs/lock``     taken (flock) by every command that changes anything
+
+Head is the one mutable thing; it is replaced atomically, after the objects it
+names are durable.
+"""
+
+import fcntl
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store import DiskStore, is_id
+from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound
+
+from .errors import NotARepository, UnknownVersion, UsageError
+from .history import History
+
+DOTDIR = ".verfs"
+_ANCESTOR = re.compile(r"(.*?)~(\d+)")
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    d = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+@dataclass(frozen=True)
+class RefEntry:
+    when: str
+    vid: str | None
+    operation: str
+
+
+class Repository:
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        self.dotdir = os.path.join(self.root, DOTDIR)
+        self.store = DiskStore(os.path.join(self.dotdir, "store"))
+        self.history = History(self.store)
+
+    # --- finding and making ---------------------------------------------------------
+    @classmethod
+    def init(cls, root: str) -> "Repository":
+        root = os.path.abspath(root)
+        dotdir = os.path.join(root, DOTDIR)
+        if os.path.exists(dotdir):
+            raise UsageError(f"already a verfs repository: {root}")
+        os.makedirs(root, exist_ok=True)
+        os.mkdir(dotdir)
+        DiskStore(os.path.join(dotdir, "store"), create=True)
+        with open(os.path.join(dotdir, "head"), "wb"):
+            pass
+        repo = cls(root)
+        repo._log(None, "init")
+        return repo
+
+    @classmethod
+    def find(cls, start: str = ".") -> "Repository":
+        """The repository containing ``start`` (itself or a parent directory)."""
+        here = os.path.abspath(start)
+        while True:
+            if os.path.isdir(os.path.join(here, DOTDIR, "store")):
+                return cls(here)
+            up = os.path.dirname(here)
+            if up == here:
+                raise NotARepository(
+                    f"not in a verfs repository: {os.path.abspath(start)} "
+                    f"(run 'verfs init' to make one)")
+            here = up
+
+    # --- head and reflog ------------------------------------------------------------
+    def head(self) -> str | None:
+        with open(os.path.join(self.dotdir, "head"), encoding="ascii") as f:
+            text = f.read().strip()
+        return text or None
+
+    def set_head(self, vid: str | None, operation: str) -> None:
+        _atomic_write(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
+        self._log(vid, operation)
+
+    def _log(self, vid: str | None, operation: str) -> None:
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        line = f"{when} {vid or '-'} {operation}\n".encode("utf-8", "surrogateescape")
+        fd = os.open(os.path.join(self.dotdir, "reflog"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def reflog(self) -> list[RefEntry]:
+        """Every version head has been at, newest first."""
+        try:
+            with open(os.path.join(self.dotdir, "reflog"), "rb") as f:
+                lines = f.read().decode("utf-8", "surrogateescape").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in reversed(lines):
+            parts = line.split(" ", 2)
+            if len(parts) == 3:
+                out.append(RefEntry(parts[0], None if parts[1] == "-" else parts[1], parts[2]))
+        return out
+
+    @contextmanager
+    def locked(self):
+        """Hold the repository's lock: one changing command at a time."""
+        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield self
+        finally:
+            os.close(fd)
+
+    # --- naming versions --------------------------------------------------------------
+    def resolve(self, spec: str) -> str | None:
+        """A version id from ``head``, ``head~N``, a tag name, a full id or a unique
+        prefix of ≥ 4 hex digits, optionally followed by ``~N``.  None denotes the
+        empty state (``head`` of an empty repository, or ``~N`` back to the start)."""
+        m = _ANCESTOR.fullmatch(spec)
+        base, back = (m.group(1), int(m.group(2))) if m else (spec, 0)
+        vid = self._resolve_base(base)
+        try:
+            return self.history.ancestor(vid, back)
+        except ValueError:
+            raise UnknownVersion(f"{spec}: the history is not that long") from None
+
+    def resolve_some(self, spec: str) -> str:
+        """Like ``resolve``, but the empty state is an error."""
+        vid = self.resolve(spec)
+        if vid is None:
+            raise UnknownVersion(f"{spec}: no version (the repository is empty there)")
+        return vid
+
+    def _resolve_base(self, spec: str) -> str | None:
+        if spec in ("head", "HEAD", "@"):
+            return self.head()
+        tags = self.history.tags(self.head())
+        if spec in tags:
+            return tags[spec]
+        try:
+            return self.store.resolve("version", spec)
+        except AmbiguousPrefix as exc:
+            raise UnknownVersion(str(exc)) from None
+        except (ObjectNotFound, InvalidId):
+            pass
+        what = "version" if is_id(spec) else "version, tag or hash prefix"
+        raise UnknownVersion(f"unknown {what}: {spec}") from None
