@@ -17,6 +17,8 @@ def _default_target(src: str) -> str:
 
 
 def _report(result) -> None:
+    for w in result.warnings:
+        click.secho(f"verfs: warning: {w}", err=True, fg="yellow")
     if result.imported == 0:
         click.echo(f"{result.repo.root}: already up to date ({result.total} patches)")
     else:

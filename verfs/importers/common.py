@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from store import EMPTY_TREE_ID, ObjectStore
@@ -49,6 +49,10 @@ class Source(Protocol):
         """The patches from index ``start`` on, oldest first; blobs they refer to
         (binary prims) are written to ``store``."""
 
+    def check_final(self, store: ObjectStore, root: str) -> list[str]:
+        """Warnings about the imported head tree (say, it differs from the source's
+        own record of it); empty when all is well."""
+
 
 @dataclass
 class ImportResult:
@@ -56,6 +60,7 @@ class ImportResult:
     imported: int
     total: int
     head: str | None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _imported_keys(repo: Repository, meta_key: str) -> list[str | None]:
@@ -83,7 +88,8 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ImportResult(Repository(target), result.imported, result.total, result.head)
+    return ImportResult(Repository(target), result.imported, result.total, result.head,
+                        result.warnings)
 
 
 def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
@@ -98,7 +104,8 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 f"(recorded locally, or another history); import into a new directory")
         start = len(done)
         if start == len(keys):
-            return ImportResult(repo, 0, len(keys), head)
+            return ImportResult(repo, 0, len(keys), head,
+                                source.check_final(store, history.root_tree(head)))
         old_tree = history.root_tree(head)
         if not new and snapshot(OverlayStore(store), repo.root) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
@@ -115,7 +122,8 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 if patch.is_tag:
                     history.closed_inventory(vid)
                 bar.update(1)
+        warnings = source.check_final(store, root)
         checkout(store, EMPTY_TREE_ID if new else old_tree, root, repo.root)
         repo.set_head(vid, f"import {len(keys) - start} patch(es) from {source.description}")
-        return ImportResult(repo, len(keys) - start, len(keys), vid)
+        return ImportResult(repo, len(keys) - start, len(keys), vid, warnings)
 
