@@ -125,8 +125,8 @@ def _find_moves(ch: _Changes) -> list[tuple[str, str, str]]:
             if e.kind in kinds and e.oid != EMPTY_BLOB and e.size and path not in ch.gone:
                 wanted.setdefault((e.kind, e.oid, e.exec), []).append(path)
         for src in sorted(ch.gone, key=lambda p: (_depth(p), p)):
-            e = ch.gone[src]
-            if src not in ch.gone or e.kind not in kinds or src in ch.new:
+            e = ch.gone.get(src)
+            if e is None or e.kind not in kinds or src in ch.new:
                 continue
             candidates = wanted.get((e.kind, e.oid, e.exec), [])
             while candidates and candidates[0] not in ch.new:

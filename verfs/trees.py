@@ -6,6 +6,8 @@ blobs and the trees on the paths to them, and reuses the ids of everything else,
 two states share every untouched subtree.
 """
 
+import dataclasses
+
 from store import DIR, FILE, LINK, ObjectStore, Tree, TreeEntry
 from store.ids import hash_bytes
 from store.names import split_path
@@ -210,8 +212,8 @@ class TreeEditor:
                     data = b"\n".join(e.lines)
                     e.oid, e.size = self.store.put_blob(data), len(data)
                 entries.append(TreeEntry(name, e.kind, e.oid, e.size, e.exec))
-            else:
-                entries.append(e)
+            else:       # untouched; a moved one still carries its old name
+                entries.append(e if e.name == name else dataclasses.replace(e, name=name))
         d.oid = self.store.put_tree(Tree.build(entries))
         d.dirty = False
         return d.oid

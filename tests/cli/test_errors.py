@@ -1,0 +1,138 @@
+"""Bad input gets one line on stderr and a non-zero exit, never a traceback
+(run_verfs fails any test whose command printed one)."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _one_line(proc) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode != 0
+    assert err.count("\n") == 1 and err.startswith("verfs: "), err
+    return err
+
+
+@pytest.fixture
+def two_patches(verfs, repo_dir):
+    (repo_dir / "a.txt").write_text("a\n")
+    verfs("record", "-m", "add a", cwd=repo_dir)
+    (repo_dir / "a.txt").write_text("a\nmore\n")
+    verfs("record", "-m", "edit a", cwd=repo_dir)
+    return repo_dir
+
+
+@pytest.mark.parametrize("args", [
+    ["log"], ["head"], ["whatsnew"], ["record", "-m", "x"], ["versions"], ["fsck"],
+    ["commute"], ["unrecord"], ["tag", "t"], ["show", "head:"], ["diff", "head", "head"],
+])
+def test_any_command_outside_a_repository(verfs, tmp_path, args):
+    err = _one_line(verfs(*args, cwd=tmp_path, check=False))
+    assert "not in a verfs repository" in err
+
+
+def test_unknown_hash_and_unknown_name(verfs, two_patches):
+    err = _one_line(verfs("show", "ffff0000:", cwd=two_patches, check=False))
+    assert "unknown" in err and "ffff0000" in err
+    err = _one_line(verfs("log", "no-such-tag", cwd=two_patches, check=False))
+    assert "unknown" in err
+    err = _one_line(verfs("log", "head~5", cwd=two_patches, check=False))
+    assert "not that long" in err
+
+
+def test_ambiguous_prefix(verfs, repo_dir):
+    """Make versions (in process, with fixed dates, so the ids are always the same)
+    until two share a 4-digit prefix, then ask the command line for it."""
+    from verfs import ops
+    from verfs.repo import Repository
+    repo = Repository(repo_dir)
+    seen: dict[str, str] = {}
+    for i in range(5000):
+        (repo_dir / "f").write_text(f"{i}\n")
+        vid = ops.record(repo, f"p{i}", "T <t@example.com>", "20260101000000")
+        if vid[:4] in seen:
+            break
+        seen[vid[:4]] = vid
+    else:
+        pytest.fail("no shared prefix in 5000 versions")
+    err = _one_line(verfs("log", vid[:4], cwd=repo_dir, check=False))
+    assert "ambiguous" in err
+    out = verfs("log", "--json", vid[:20], cwd=repo_dir).stdout
+    assert json.loads(out)[0]["version"] == vid
+
+
+def test_nothing_to_record(verfs, two_patches):
+    proc = verfs("record", "-m", "nothing", cwd=two_patches, check=False)
+    assert proc.returncode == 1
+    assert "no changes" in _one_line(proc)
+
+
+def test_commute_that_cannot_be_done_names_the_dependency(verfs, two_patches):
+    before = verfs("head", cwd=two_patches).stdout
+    err = _one_line(verfs("commute", cwd=two_patches, check=False))
+    assert "'edit a' depends on 'add a'" in err
+    err = _one_line(verfs("commute", "add a", cwd=two_patches, check=False))
+    assert "'add a'" in err and "'edit a' depends on it" in err
+    assert verfs("head", cwd=two_patches).stdout == before
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_object_is_named_by_fsck_and_never_read_as_wrong_bytes(verfs, two_patches):
+    verfs("fsck", cwd=two_patches)
+    store = two_patches / ".verfs" / "store"
+    blob = next(p for p in (store / "blobs").rglob("*") if p.is_file())
+    oid = blob.parent.name + blob.name
+    _flip(blob)
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    assert proc.returncode == 3
+    assert oid in proc.stdout.decode() and str(blob) in proc.stdout.decode()
+    # reading it: a clear error, not the flipped bytes
+    shown = verfs("show", "head:a.txt", cwd=two_patches, check=False)
+    shown1 = verfs("show", "head~1:a.txt", cwd=two_patches, check=False)
+    bad = [p for p in (shown, shown1) if p.returncode != 0]
+    assert bad, "one of the two versions holds the corrupted blob"
+    for p in bad:
+        err = _one_line(p)
+        assert "corrupt" in err and oid in err
+        assert p.stdout == b""
+
+
+def test_corrupt_version_file(verfs, two_patches):
+    store = two_patches / ".verfs" / "store"
+    head = verfs("head", cwd=two_patches).stdout.decode().strip()
+    path = store / "versions" / head[:2] / head[2:]
+    _flip(path)
+    err = _one_line(verfs("log", cwd=two_patches, check=False))
+    assert "corrupt version" in err and head in err
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    assert proc.returncode != 0 and head in proc.stdout.decode()
+
+
+def test_missing_object_is_named_with_its_referrer(verfs, two_patches):
+    store = two_patches / ".verfs" / "store"
+    patch = next(p for p in (store / "patches").rglob("*") if p.is_file())
+    os.unlink(patch)
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    out = proc.stdout.decode()
+    assert proc.returncode != 0
+    assert f"missing patch {patch.parent.name + patch.name}" in out
+    assert "named by version" in out
+
+
+def test_bad_options(verfs, two_patches):
+    assert verfs("unrecord", "-n", "9", cwd=two_patches, check=False).returncode != 0
+    _one_line(verfs("unrecord", "-n", "9", cwd=two_patches, check=False))
+    _one_line(verfs("record", "-m", "x", "--date", "yesterday-ish", cwd=two_patches,
+                    check=False))
+    _one_line(verfs("tag", "has space", cwd=two_patches, check=False))
+    _one_line(verfs("init", two_patches, check=False))
+    _one_line(verfs("clone", two_patches, two_patches, check=False))
+    proc = verfs("restore", "head~1", cwd=two_patches, check=False)
+    assert proc.returncode == 2 and b"--yes-i-know" in proc.stderr
