@@ -240,9 +240,15 @@ class DiskCache(DerivedCache):
     def get(self, area: str, key: str) -> str | None:
         try:
             with open(self._path(area, key), encoding="ascii") as f:
-                return f.read().strip() or None
+                text = f.read()
         except (OSError, UnicodeDecodeError):
             return None
+        # An unsynced entry can come back torn (no final newline) or as zeroed blocks,
+        # which are ASCII too: only one whole printable line is a value.
+        value = text[:-1].strip()
+        if not text.endswith("\n") or not value.isprintable():
+            return None
+        return value or None
 
     def put(self, area: str, key: str, value: str) -> None:
         if not self.writable:

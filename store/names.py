@@ -10,7 +10,19 @@ import re
 
 from .errors import FormatError
 
-_ESCAPE = re.compile(r"\\(\d+)\\")
+_ESCAPE = re.compile(r"\\([0-9]+)\\")
+
+
+def _canonical_text(text: str) -> bool:
+    """Whether ``text`` is what its own bytes decode to.  A lone surrogate other than
+    surrogateescape's, or escapes of bytes that decode to something else, would give
+    one name two spellings (or none at all: it could not be written back)."""
+    if text.isascii():
+        return True
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape") == text
+    except UnicodeEncodeError:
+        return False
 
 
 def _escape_char(c: str) -> str:
@@ -31,14 +43,19 @@ def unescape(data: bytes) -> str:
     if "\\" not in text:
         return text
     try:
-        return _ESCAPE.sub(lambda m: chr(int(m.group(1))), text)
+        text = _ESCAPE.sub(lambda m: chr(int(m.group(1))), text)
     except (ValueError, OverflowError) as exc:
         raise FormatError(f"bad escape in name {data!r}") from exc
+    if not _canonical_text(text):
+        raise FormatError(f"escape in {data!r} is not a character")
+    return text
 
 
 def check_name(name: str) -> str:
-    """A tree entry name: not empty, not ``.`` or ``..``, no ``/`` and no NUL."""
-    if not name or name in (".", "..") or "/" in name or "\0" in name:
+    """A tree entry name: not empty, not ``.`` or ``..``, no ``/`` and no NUL, and
+    the one ``str`` its bytes decode to."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name \
+            or not _canonical_text(name):
         raise FormatError(f"invalid file name {name!r}")
     return name
 

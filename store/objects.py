@@ -71,6 +71,9 @@ class Tree:
     @classmethod
     def build(cls, entries) -> "Tree":
         """A tree from entries in any order; checks names and duplicates."""
+        entries = list(entries)
+        for e in entries:
+            check_name(e.name)      # first: a name that has no bytes cannot be sorted
         ordered = sorted(entries, key=lambda e: sort_key(e.name))
         tree = cls(tuple(ordered))
         tree.check()

@@ -141,7 +141,8 @@ def log(repo, verbose, as_json, version):
         click.echo(f"  * {info.name}")
         if verbose:
             for line in info.comment:
-                click.echo(f"    {line}")
+                if not line.startswith("Ignore-this:"):     # darcs's salt, shown by --json
+                    click.echo(f"    {line}")
             body = write_prims(s.patch.prims).decode("utf-8", "surrogateescape")
             for line in body.splitlines():
                 click.echo(f"    {line}")

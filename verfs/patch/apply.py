@@ -6,7 +6,7 @@ old blob must be the current content — and raises PatchApplyError otherwise.  
 is what makes ``invert`` and ``commute`` testable against a real tree.
 """
 
-from store import DIR, EMPTY_BLOB, FILE, LINK, ObjectStore
+from store import BLOB, DIR, EMPTY_BLOB, FILE, LINK, ObjectStore
 
 from ..errors import PatchApplyError
 from ..trees import TreeEditor
@@ -39,7 +39,7 @@ def apply_prim(ed: TreeEditor, p: Prim) -> None:
                 raise PatchApplyError(f"hunk on {path!r}, which is not a file")
             lines = ed.lines(path)
             i = line - 1
-            if i + len(old) > len(lines) or lines[i:i + len(old)] != list(old):
+            if i < 0 or i + len(old) > len(lines) or lines[i:i + len(old)] != list(old):
                 raise PatchApplyError(f"hunk does not match {path!r} at line {line}")
             lines[i:i + len(old)] = new
         case AddFile(path):
@@ -61,6 +61,9 @@ def apply_prim(ed: TreeEditor, p: Prim) -> None:
         case Binary(path, old, new):
             if ed.kind(path) != FILE or ed.content_id(path) != old:
                 raise PatchApplyError(f"binary: {path!r} is not the expected content")
+            if not ed.store.contains(BLOB, old):
+                # content edited by earlier prims is not stored yet; the inverse needs it
+                ed.store.put_blob(ed.read(path))
             ed.set_content_id(path, new, ed.store.blob_size(new))
         case Replace(path, chars, old, new):
             if ed.kind(path) != FILE:

@@ -68,7 +68,8 @@ def write_prim(p: Prim) -> list[bytes]:
         case Binary(path, old, new):
             return [b"binary %s %s %s" % (write_path(path), old.encode(), new.encode())]
         case Replace(path, chars, old, new):
-            return [b"replace %s [%s] %s %s" % (write_path(path), chars.encode(_DEC), old, new)]
+            spec = chars.encode(_DEC, "surrogateescape")    # read with surrogateescape too
+            return [b"replace %s [%s] %s %s" % (write_path(path), spec, old, new)]
         case ChangePref(name, old, new):
             return [b"changepref " + escape(name), old, new]
         case Chmod(path, exe):
