@@ -22,7 +22,10 @@ from .patch.text import read_patch, write_patch
 from .trees import TreeEditor
 
 ROOTS = "roots"                 # derived-cache area: version → root tree
-TAG_INVENTORY = "tag-inventory"  # derived-cache area: tag version → inventory it closes
+CLOSED = "closed-inventory"     # derived-cache area: version → the inventory it closes
+# K: an inventory is closed at every tag and after every K patches without one, so
+# reconstruction never replays more than K patches, whatever the version's depth.
+CHECKPOINT = 64
 
 
 @dataclass(frozen=True)
@@ -136,23 +139,36 @@ class History:
         return root
 
     # --- making versions ------------------------------------------------------------
-    def closed_inventory(self, tag_vid: str) -> str:
-        """The inventory a tag version closes: the patches since the previous one,
-        its parent, and the tree at the tag.  A pure function of the chain, stored
-        when first asked for and remembered in the derived cache."""
-        known = self.store.cache.get(TAG_INVENTORY, tag_vid)
+    def closes_inventory(self, vid: str) -> bool:
+        """Whether the version after ``vid`` names an inventory: ``vid`` is a tag, or
+        the K-th version since the last inventory (a checkpoint)."""
+        if self.step(vid).patch.is_tag:
+            return True
+        for n, v in enumerate(self._vids(vid), 1):
+            if n >= CHECKPOINT:
+                return True
+            if self.version(v).inventory:
+                return False
+        return False
+
+    def closed_inventory(self, vid: str) -> str:
+        """The inventory closed at version ``vid``: the patches since the previous
+        one, its parent, and the tree at ``vid``.  A pure function of the chain (so
+        commuting back finds the very same one), stored when first asked for and
+        remembered in the derived cache."""
+        known = self.store.cache.get(CLOSED, vid)
         if known and self.store.contains("inventory", known):
             return known
         entries = []
         parent = None
-        for s in self.chain(tag_vid):
+        for s in self.chain(vid):
             entries.append((s.patch.identity, s.version.patch))
             if s.version.inventory:
                 parent = s.version.inventory
                 break
-        inv = Inventory(self.root_tree(tag_vid), tuple(reversed(entries)), parent)
+        inv = Inventory(self.root_tree(vid), tuple(reversed(entries)), parent)
         inv_id = self.store.put_inventory(inv)
-        self.store.cache.put(TAG_INVENTORY, tag_vid, inv_id)
+        self.store.cache.put(CLOSED, vid, inv_id)
         return inv_id
 
     def add_version(self, parent: str | None, patch: Patch, root: str | None = None) -> str:
@@ -160,7 +176,7 @@ class History:
         tree (computed from the parent's unless given)."""
         rep = self.store.put("patch", write_patch(patch))
         inventory = None
-        if parent and self.step(parent).patch.is_tag:
+        if parent and self.closes_inventory(parent):
             inventory = self.closed_inventory(parent)
         vid = self.store.put_version(Version(rep, parent, inventory))
         if root is None:

@@ -1,0 +1,65 @@
+"""Reconstruction never replays more than K patches, whatever the depth: an inventory
+is closed at every tag and after every K patches, and its tree is the starting point.
+Counted in applications (History.replayed), with the derived cache deleted."""
+
+import shutil
+
+import pytest
+
+from store import DiskStore
+from tests.treestate import tree_state
+from verfs import ops
+from verfs.history import CHECKPOINT, History
+from verfs.repo import Repository
+
+
+@pytest.fixture(scope="module")
+def deep(tmp_path_factory):
+    top = tmp_path_factory.mktemp("deep") / "repo"
+    repo = Repository.init(top)
+    states = {}
+    n = 2 * CHECKPOINT + 37
+    for i in range(n):
+        (top / f"f{i % 7}.txt").write_text(f"{i}\n" * (i % 5 + 1))
+        if i == CHECKPOINT + 5:
+            ops.tag(repo, "middle")
+        vid = ops.record(repo, f"p{i}", "T <t@example.com>", "20260101000000")
+        states[vid] = tree_state(repo.store, repo.history.root_tree(vid))
+    return repo, states
+
+
+def _fresh(repo: Repository) -> History:
+    shutil.rmtree(repo.store.root + "/cache", ignore_errors=True)
+    return History(DiskStore(repo.store.root))
+
+
+def test_every_version_replays_at_most_k(deep):
+    repo, states = deep
+    worst = 0
+    for vid, state in states.items():
+        h = _fresh(repo)
+        assert tree_state(h.store, h.root_tree(vid)) == state
+        worst = max(worst, h.replayed)
+        assert h.replayed <= CHECKPOINT, (vid, h.replayed)
+    assert worst > CHECKPOINT // 2, "the deepest walks did replay: the test can fail"
+
+
+def test_checkpoints_are_inventories_named_by_versions(deep):
+    repo, states = deep
+    named = [s.version.inventory for s in repo.history.chain(repo.head())
+             if s.version.inventory]
+    assert len(named) >= 3        # two checkpoints and the tag
+    for inv_id in named:
+        inv = repo.store.get_inventory(inv_id)
+        assert len(inv.patches) <= CHECKPOINT
+        assert repo.store.has_tree(inv.tree)
+
+
+def test_a_second_access_replays_nothing(deep):
+    repo, states = deep
+    vid = sorted(states)[3]
+    h = _fresh(repo)
+    h.root_tree(vid)
+    again = History(DiskStore(repo.store.root))
+    again.root_tree(vid)
+    assert again.replayed == 0
