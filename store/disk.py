@@ -7,11 +7,13 @@ decompressing the whole (verified once per process before the first range read).
 
 Writes are atomic and durable: a temporary file in the target directory, fsync,
 rename, fsync of the directory.  Inside ``batch()`` the fsyncs are grouped: objects
-are staged in temporary files, and on leaving the batch one ``os.sync`` makes them
-durable before any is renamed into view, so a crash never exposes half an object.
+are staged in temporary files in ``ROOT/.staging-*``, and on leaving the batch one
+``os.sync`` makes them durable before any is renamed into view, so a crash never
+exposes half an object, and a failed batch leaves nothing behind.
 """
 
 import os
+import shutil
 import tempfile
 import threading
 import zlib
@@ -55,6 +57,7 @@ class DiskStore(ObjectStore):
         elif not os.path.isdir(os.path.join(self.root, DIRS["version"])):
             raise StoreError(f"not a verfs store: {self.root}")
         self._batch: dict[tuple[str, str], str] | None = None
+        self._staging: str | None = None
         self._batch_lock = threading.Lock()
         self._verified: set[str] = set()
         self.cache = DiskCache(self.root)
@@ -98,6 +101,13 @@ class DiskStore(ObjectStore):
         raise CorruptObject(kind, oid, self.path(kind, oid), "unknown encoding byte")
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:
+        if self._batch is not None:
+            fd, tmp = tempfile.mkstemp(dir=self._staging, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(encode(kind, data))
+            with self._batch_lock:
+                self._batch[(kind, oid)] = tmp
+            return
         final = self.path(kind, oid)
         directory = os.path.dirname(final)
         made = not os.path.isdir(directory)
@@ -107,13 +117,8 @@ class DiskStore(ObjectStore):
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(encode(kind, data))
-                if self._batch is None:
-                    f.flush()
-                    os.fsync(f.fileno())
-            if self._batch is not None:
-                with self._batch_lock:
-                    self._batch[(kind, oid)] = tmp
-                return
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, final)
         except BaseException:
             try:
@@ -190,6 +195,9 @@ class _Batch:
         if self.store._batch is not None:
             self.outer = True       # nested: the outermost batch commits
             return self
+        # Staged objects wait in one directory of their own, so a failed batch
+        # leaves not even an empty fan-out directory behind.
+        self.store._staging = tempfile.mkdtemp(dir=self.store.root, prefix=".staging-")
         self.store._batch = {}
         return self
 
@@ -197,26 +205,26 @@ class _Batch:
         if self.outer:
             return False
         staged, self.store._batch = self.store._batch, None
-        if exc_type is not None:
-            for tmp in staged.values():
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
+        staging, self.store._staging = self.store._staging, None
+        try:
+            if exc_type is not None or not staged:
+                return False
+            os.sync()
+            dirs = set()
+            for (kind, oid), tmp in staged.items():
+                final = self.store.path(kind, oid)
+                directory = os.path.dirname(final)
+                if directory not in dirs:
+                    os.makedirs(directory, exist_ok=True)
+                    dirs.add(directory)
+                os.replace(tmp, final)
+            for d in dirs:
+                _fsync_dir(d)
+            for kind in KINDS:
+                _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
             return False
-        if not staged:
-            return False
-        os.sync()
-        dirs = set()
-        for (kind, oid), tmp in staged.items():
-            final = self.store.path(kind, oid)
-            os.replace(tmp, final)
-            dirs.add(os.path.dirname(final))
-        for d in dirs:
-            _fsync_dir(d)
-        for kind in KINDS:
-            _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
-        return False
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 class DiskCache(DerivedCache):
