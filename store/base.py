@@ -175,3 +175,22 @@ class MemoryCache(DerivedCache):
 
     def put(self, area: str, key: str, value: str) -> None:
         self.data[(area, key)] = value
+
+
+class HeldCache(DerivedCache):
+    """Entries held in memory until ``flush``: a store batch holds its derived data
+    back until its objects are in view, so a failed batch leaves no file behind."""
+
+    def __init__(self, base: DerivedCache):
+        self.base = base
+        self.held: dict[tuple[str, str], str] = {}
+
+    def get(self, area: str, key: str) -> str | None:
+        return self.held.get((area, key)) or self.base.get(area, key)
+
+    def put(self, area: str, key: str, value: str) -> None:
+        self.held[(area, key)] = value
+
+    def flush(self) -> None:
+        for (area, key), value in self.held.items():
+            self.base.put(area, key, value)

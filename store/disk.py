@@ -19,7 +19,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 
-from .base import DIRS, KINDS, DerivedCache, ObjectStore
+from .base import DIRS, KINDS, DerivedCache, HeldCache, ObjectStore
 from .errors import CorruptObject, ObjectNotFound, StoreError
 from .ids import EMPTY_BLOB, check_id, new_hasher
 
@@ -199,6 +199,7 @@ class _Batch:
         # leaves not even an empty fan-out directory behind.
         self.store._staging = tempfile.mkdtemp(dir=self.store.root, prefix=".staging-")
         self.store._batch = {}
+        self.store.cache = HeldCache(self.store.cache)
         return self
 
     def __exit__(self, exc_type, exc, tb):
@@ -206,25 +207,31 @@ class _Batch:
             return False
         staged, self.store._batch = self.store._batch, None
         staging, self.store._staging = self.store._staging, None
+        held, self.store.cache = self.store.cache, self.store.cache.base
         try:
-            if exc_type is not None or not staged:
+            if exc_type is not None:
                 return False
-            os.sync()
-            dirs = set()
-            for (kind, oid), tmp in staged.items():
-                final = self.store.path(kind, oid)
-                directory = os.path.dirname(final)
-                if directory not in dirs:
-                    os.makedirs(directory, exist_ok=True)
-                    dirs.add(directory)
-                os.replace(tmp, final)
-            for d in dirs:
-                _fsync_dir(d)
-            for kind in KINDS:
-                _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
+            if staged:
+                self._commit(staged)
+            held.flush()
             return False
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _commit(self, staged: dict[tuple[str, str], str]) -> None:
+        os.sync()       # every staged object durable before any is in view
+        dirs = set()
+        for (kind, oid), tmp in staged.items():
+            final = self.store.path(kind, oid)
+            directory = os.path.dirname(final)
+            if directory not in dirs:
+                os.makedirs(directory, exist_ok=True)
+                dirs.add(directory)
+            os.replace(tmp, final)
+        for d in dirs:
+            _fsync_dir(d)
+        for kind in KINDS:
+            _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
 
 
 class DiskCache(DerivedCache):

@@ -113,7 +113,7 @@ def _under(path: str, d: str) -> bool:
     return path.startswith(d + "/")
 
 
-def _find_moves(ch: _Changes) -> list[tuple[str, str, str]]:
+def _find_moves(ch: _Changes, groups=({DIR}, {FILE, LINK})) -> list[tuple[str, str, str]]:
     """Directories whose (non-empty) tree reappears, then files and links whose
     (non-empty) content does; deterministic, shallowest and then by path."""
     moves: list[tuple[str, str, str]] = []
@@ -142,8 +142,8 @@ def _find_moves(ch: _Changes) -> list[tuple[str, str, str]]:
                 for p in [p for p in ch.new if _under(p, dst)]:
                     del ch.new[p]
 
-    pair({DIR})
-    pair({FILE, LINK})
+    for kinds in groups:
+        pair(kinds)
     return moves
 
 
@@ -279,7 +279,11 @@ def tree_prims(store: ObjectStore, old: str, new: str, moves: bool = True,
     if moves:
         ch = _Changes()
         _compare(store, old, new, "", ch)
-        found = _take_renames(ch, renames) + _find_moves(ch)
+        # Whole directories first: a directory's move takes the renames git reports
+        # for each of its files with it (they would move what is no longer there).
+        found = _find_moves(ch, [{DIR}])
+        found += _take_renames(ch, renames)
+        found += _find_moves(ch, [{FILE, LINK}])
         if found:
             prims = _Plan(store, ch, found).plan()
             if prims is not None:

@@ -19,7 +19,7 @@ from typing import Protocol
 from store import EMPTY_TREE_ID, ObjectStore
 from store.overlay import OverlayStore
 
-from ..errors import ImportFailed, UsageError
+from ..errors import ImportFailed, PatchApplyError, UsageError
 from ..patch.apply import apply_to_tree
 from ..patch.named import Patch, PatchInfo
 from ..patch.prims import Prim
@@ -82,6 +82,9 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".verfs-import-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)     # mkdtemp's 0700 is not what a new directory gets
     try:
         result = _import_into(Repository.init(staging), source, keys, label, new=True)
         os.rename(staging, target)
@@ -114,10 +117,14 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
         with store.batch(), progress(len(keys) - start, label) as bar:
             for imp in source.patches(start, store):
                 patch = Patch(imp.info, tuple(imp.prims))
-                root_after = apply_to_tree(store, root, patch.prims)
+                try:
+                    root_after = apply_to_tree(store, root, patch.prims)
+                except PatchApplyError as exc:
+                    raise ImportFailed(f"{source.description}: patch {imp.info.name!r} "
+                                       f"does not apply ({exc})") from None
                 if imp.root is not None and root_after != imp.root:
-                    raise ImportFailed(f"internal error: the prims of {imp.info.name!r} do "
-                                       f"not reproduce the source's tree")
+                    raise ImportFailed(f"internal error: the prims of {imp.info.name!r} "
+                                       f"do not reproduce the source's tree")
                 vid, root = history.add_version(vid, patch, root=root_after), root_after
                 if patch.is_tag:
                     history.closed_inventory(vid)

@@ -1,0 +1,389 @@
+"""``verfs import git``: the first-parent history of a git branch, read through git.
+
+git itself does all the reading (``git_read``), in a few long-lived streams rather
+than a process per commit: ``git rev-list`` names the commits (``keys``), one ``git
+log --raw -z -M`` gives every commit's metadata and its changes against its first
+parent (modes, blob ids, the renames git detects), one ``git cat-file --batch``
+serves each blob's bytes the first time it is seen, and ``git for-each-ref`` lists
+the tags.
+
+The changes update an in-memory copy of the previous commit's tree, which writes back
+only the blobs and directories that changed; ``verfs.diff.tree_prims`` then turns the
+old and new roots into prims, with git's renames as moves.
+
+How git maps onto verfs (docs/FORMAT.md repeats this):
+
+- a commit on the first-parent line is one patch: name = the message's first line,
+  comment = the rest (without the blank line after the subject), author = the
+  author's ``Name <email>``, date = the author date in UTC; metadata ``git-commit``
+  = the commit id.  A merge is its change against its first parent.
+- mode 100644 is a file, 100755 a file with the exec bit, 120000 a symbolic link
+  (its blob is the target); a gitlink (160000, a submodule) has nothing to map to
+  and is left out, with a warning.  A top-level ``.verfs`` would collide with the
+  repository's own directory and is left out too, with a warning.
+- git keeps no empty directories, so a directory that loses its last file goes.
+- a tag pointing (directly or through annotated tags) at a first-parent commit
+  becomes a ``TAG <name>`` patch right after that commit's (several: by name),
+  with the annotated tag's tagger, date and message, or else the commit's committer
+  and commit date.  Tags elsewhere — on side branches, on trees or blobs — are not
+  part of the imported line and are ignored.
+"""
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store import DIR, EMPTY_TREE_ID, FILE, LINK, ObjectStore, Tree, TreeEntry
+from store.errors import FormatError
+from store.names import check_name
+
+from ..diff import tree_prims
+from ..errors import ImportFailed, PatchApplyError
+from ..patch.apply import apply_to_tree
+from ..patch.named import TAG_PREFIX, PatchInfo
+from ..patch.prims import Move, Prim
+from ..repo import DOTDIR
+from .common import Imported
+from .git_read import CatFile, Change, Git, LogCommit, TagRef, dec
+
+META_KEY = "git-commit"
+GITLINK = 0o160000
+SYMLINK = 0o120000
+NO_MESSAGE = "(no message)"
+PREFETCH = 64           # commits whose new blobs are asked of cat-file together
+
+
+def _utc(stamp: str) -> str:
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC).strftime("%Y%m%d%H%M%S")
+    except (ValueError, OverflowError, OSError):
+        return "19700101000000"     # no usable date: the epoch, as git shows it
+
+
+def _lines(text: str) -> list[str]:
+    text = text.strip("\n")
+    return text.split("\n") if text else []
+
+
+def commit_info(sha: str, author: str, date: str, message: str) -> PatchInfo:
+    """The patch info of one commit.  A subject starting with ``TAG `` would make the
+    patch a verfs tag; such a commit is named ``(commit) TAG ...`` instead."""
+    lines = _lines(message)
+    name = lines[0] if lines and lines[0].strip() else NO_MESSAGE
+    if name.startswith(TAG_PREFIX):
+        name = "(commit) " + name
+    comment = lines[1:]
+    if comment and not comment[0].strip():
+        comment = comment[1:]
+    return PatchInfo(name, author, date, tuple(comment), ((META_KEY, sha),))
+
+
+def tag_info(tag: TagRef, person: tuple[str, str], time: str) -> PatchInfo:
+    """The patch info of a tag.  Its key is unique and tied to the commit (a ref name
+    holds no ``:``)."""
+    return PatchInfo(TAG_PREFIX + tag.name, f"{person[0]} <{person[1]}>", _utc(time),
+                     tuple(_lines(tag.message)), ((META_KEY, f"tag:{tag.name}:{tag.commit}"),))
+
+
+# --- the tree being imported -------------------------------------------------------
+
+class _Dir:
+    __slots__ = ("entries", "oid")
+
+    def __init__(self):
+        self.entries: dict[str, _Dir | TreeEntry] = {}
+        self.oid: str | None = None     # None: changed since last written
+
+
+class _Model:
+    """The current commit's tree, in memory: directories as ``_Dir``, files and links
+    as TreeEntry.  ``files`` maps each path to its git (mode, blob id), so the result
+    can be checked against ``git ls-tree`` cheaply."""
+
+    def __init__(self):
+        self.root = _Dir()
+        self.files: dict[str, tuple[int, str]] = {}
+
+    def _chain(self, parts: list[str], create: bool) -> list[_Dir]:
+        chain, d = [self.root], self.root
+        for name in parts:
+            sub = d.entries.get(name)
+            if sub is None and create:
+                sub = d.entries[name] = _Dir()
+            if not isinstance(sub, _Dir):
+                raise KeyError(name)
+            chain.append(sub)
+            d = sub
+        return chain
+
+    def remove(self, path: str) -> None:
+        parts = path.split("/")
+        chain = self._chain(parts[:-1], create=False)
+        del chain[-1].entries[parts[-1]]
+        del self.files[path]
+        for d in chain:
+            d.oid = None
+        for i in range(len(chain) - 1, 0, -1):      # git keeps no empty directories
+            if chain[i].entries:
+                break
+            del chain[i - 1].entries[parts[i - 1]]
+
+    def put(self, path: str, entry: TreeEntry, mode: int, sha: str) -> None:
+        parts = path.split("/")
+        chain = self._chain(parts[:-1], create=True)
+        chain[-1].entries[parts[-1]] = entry
+        self.files[path] = (mode, sha)
+        for d in chain:
+            d.oid = None
+
+    def write(self, store: ObjectStore, d: _Dir | None = None) -> str:
+        """Store what changed; the root tree's id."""
+        d = d or self.root
+        if d.oid is None:
+            entries = []
+            for name, e in d.entries.items():
+                if isinstance(e, _Dir):
+                    entries.append(TreeEntry(name, DIR, self.write(store, e), len(e.entries)))
+                else:
+                    entries.append(e)
+            d.oid = store.put_tree(Tree.build(entries)) if entries else EMPTY_TREE_ID
+        return d.oid
+
+
+@dataclass
+class _Commit:
+    sha: str
+
+
+@dataclass
+class _Tag:
+    sha: str            # the commit it points to
+    info: PatchInfo
+
+
+# --- the source ---------------------------------------------------------------------
+
+class GitSource:
+    """A git branch's first-parent history as a verfs import source (see the module
+    docstring for the mapping)."""
+
+    meta_key = META_KEY
+
+    def __init__(self, src: str, branch: str | None = None):
+        self.git = Git(src)
+        inside = self.git.run("rev-parse", "--git-dir", ok=(0, 128))
+        if inside.returncode:
+            if b"not a git repository" in inside.stderr:
+                raise ImportFailed(f"{src}: not a git repository")
+            raise ImportFailed(self.git.failure(["rev-parse"], inside.stderr))
+        self.branch, self.head = self._resolve(src, branch)
+        self.description = f"git {self.git.src} ({self.branch})"
+        self._entries: list[_Commit | _Tag] | None = None
+        self._model: _Model | None = None
+        self._warnings: list[str] = []
+        # git blob id -> (verfs blob id, size): each blob is read from git once.
+        self._blobs: dict[str, tuple[str, int]] = {}
+
+    def _commit_id(self, rev: str) -> str | None:
+        proc = self.git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}",
+                            ok=(0, 1, 128))
+        return dec(proc.stdout).strip() if proc.returncode == 0 else None
+
+    def _resolve(self, src: str, branch: str | None) -> tuple[str, str]:
+        """The branch's name and its commit, fixed now: a branch that moves during
+        the import does not change what is imported."""
+        if branch is None:
+            ref = self.git.run("symbolic-ref", "--quiet", "HEAD", ok=(0, 1, 128))
+            if ref.returncode:
+                sha = self._commit_id("HEAD")
+                if sha is None:
+                    raise ImportFailed(f"{src}: HEAD names no commit")
+                return "HEAD", sha
+            full = dec(ref.stdout).strip()
+            branch = full.removeprefix("refs/heads/")
+            sha = self._commit_id(full)
+            if sha is None:
+                raise ImportFailed(f"{src}: branch {branch!r} has no commits yet")
+            return branch, sha
+        if not branch or branch.startswith("-"):
+            raise ImportFailed(f"{src}: no branch {branch!r}")
+        sha = self._commit_id(f"refs/heads/{branch}") or self._commit_id(branch)
+        if sha is None:
+            raise ImportFailed(f"{src}: no branch {branch!r}")
+        return branch, sha
+
+    # --- keys -----------------------------------------------------------------------
+    def _line(self) -> list[_Commit | _Tag]:
+        """The commits of the first-parent line, oldest first, each followed by its
+        tags (by name)."""
+        if self._entries is None:
+            shas = dec(self.git.out("rev-list", "--first-parent", "--reverse",
+                                    self.head)).split()
+            tags: dict[str, list[_Tag]] = {}
+            on_line = set(shas)
+            for t in sorted(self.git.tags(), key=lambda t: t.name):
+                if t.commit in on_line:
+                    tags.setdefault(t.commit, []).append(_Tag(t.commit, self._tag_info(t)))
+            self._entries = []
+            for sha in shas:
+                self._entries.append(_Commit(sha))
+                self._entries.extend(tags.get(sha, ()))
+        return self._entries
+
+    def _tag_info(self, t: TagRef) -> PatchInfo:
+        if t.person is not None:
+            return tag_info(t, t.person, t.time)
+        return tag_info(t, *self.git.committer(t.commit))   # an annotated tag, no tagger
+
+    def keys(self) -> list[str]:
+        return [e.sha if isinstance(e, _Commit) else e.info.get_meta(META_KEY)
+                for e in self._line()]
+
+    # --- patches --------------------------------------------------------------------
+    def patches(self, start: int, store: ObjectStore) -> Iterator[Imported]:
+        line = self._line()
+        base = next((e.sha for e in reversed(line[:start]) if isinstance(e, _Commit)), None)
+        todo = line[start:]
+        self._warnings = []
+        with ExitStack() as stack:
+            cat = CatFile(self.git, stack)
+            model = _Model()
+            if base is not None:
+                self._apply(model, self.git.ls_tree(base), base, cat, store)
+            root = model.write(store)
+            log: Iterator[LogCommit] = iter(())
+            if any(isinstance(e, _Commit) for e in todo):
+                revs = f"{base}..{self.head}" if base else self.head
+                log = self._prefetch(self.git.log(revs, stack, self._warnings), cat, store)
+            for e in todo:
+                if isinstance(e, _Tag):
+                    yield Imported(e.info, [], root)
+                    continue
+                c = next(log, None)
+                if c is None or c.sha != e.sha:
+                    raise ImportFailed(f"git log in {self.git.src}: expected commit {e.sha}, "
+                                       f"got {c.sha if c else 'nothing'}")
+                renames = self._apply(model, c.changes, c.sha, cat, store)
+                new_root = model.write(store)
+                prims = self._prims(store, root, new_root, renames, c.sha)
+                root = new_root
+                info = commit_info(c.sha, f"{c.author_name} <{c.author_email}>",
+                                   _utc(c.author_time), c.message)
+                yield Imported(info, prims, root)
+            for c in log:
+                raise ImportFailed(f"git log in {self.git.src}: commit {c.sha} is not one "
+                                   f"git rev-list listed")
+        self._model = model
+
+    def _prims(self, store: ObjectStore, old: str, new: str, renames,
+               sha: str) -> list[Prim]:
+        """tree_prims, with a net under moves: ordering moves is the one subtle part
+        of it, so prims with moves are tried before they are trusted, and should they
+        not give the commit's tree the commit is recorded without moves (removals
+        and additions) rather than fail the whole import."""
+        prims = tree_prims(store, old, new, renames=renames)
+        if any(isinstance(p, Move) for p in prims):
+            try:
+                ok = apply_to_tree(store, old, prims) == new
+            except PatchApplyError:
+                ok = False
+            if not ok:
+                self._warnings.append(f"commit {sha[:12]}: its renames could not be put "
+                                      f"in order; recorded as removals and additions")
+                prims = tree_prims(store, old, new, moves=False)
+        return prims
+
+    def _fetch(self, shas, cat: CatFile, store: ObjectStore) -> None:
+        """Store the blobs not seen yet."""
+        fresh = sorted(set(shas) - self._blobs.keys())
+        for sha, data in cat.blobs(fresh):
+            self._blobs[sha] = (store.put_blob(data), len(data))
+
+    def _prefetch(self, commits: Iterator[LogCommit], cat: CatFile,
+                  store: ObjectStore) -> Iterator[LogCommit]:
+        """The commits, each after the blobs of up to PREFETCH commits from it on
+        were fetched together: one round trip to cat-file for many commits."""
+        ahead: list[LogCommit] = []
+        done = False
+        while not done:
+            ahead.clear()
+            for c in commits:
+                ahead.append(c)
+                if len(ahead) == PREFETCH:
+                    break
+            else:
+                done = True
+            self._fetch([ch.new_sha for c in ahead for ch in c.changes
+                         if ch.new_mode and ch.new_mode != GITLINK], cat, store)
+            yield from ahead
+
+    def _apply(self, model: _Model, changes: list[Change], sha: str, cat: CatFile,
+               store: ObjectStore) -> list[tuple[str, str]]:
+        """Update ``model`` by one commit's changes; git's renames, for tree_prims.
+        Removals go first, so that a file may become a directory and back."""
+        gone: list[str] = []
+        added: list[Change] = []
+        renames: list[tuple[str, str]] = []
+        for ch in changes:
+            new_kept = bool(ch.new_mode) and self._kept(ch.path, ch.new_mode, sha)
+            if new_kept:
+                added.append(ch)
+            if ch.src is not None:              # a rename (R) or a copy (C)
+                if ch.status == "R" and ch.src in model.files:
+                    gone.append(ch.src)
+                    if new_kept:
+                        renames.append((ch.src, ch.path))
+            elif ch.path in model.files and not new_kept:
+                gone.append(ch.path)
+        for path in gone:
+            model.remove(path)
+        self._fetch([ch.new_sha for ch in added], cat, store)
+        for ch in added:
+            oid, size = self._blobs[ch.new_sha]
+            name = ch.path.rpartition("/")[2]
+            kind = LINK if ch.new_mode & 0o170000 == SYMLINK else FILE
+            entry = TreeEntry(name, kind, oid, size, kind == FILE and bool(ch.new_mode & 0o100))
+            try:
+                for part in ch.path.split("/"):
+                    check_name(part)
+                model.put(ch.path, entry, ch.new_mode, ch.new_sha)
+            except (FormatError, KeyError) as exc:
+                raise ImportFailed(f"commit {sha}: cannot import {ch.path!r}: {exc}") from None
+        return renames
+
+    def _kept(self, path: str, mode: int, commit: str | None) -> bool:
+        """Whether a path of this mode has a place in verfs; warns (once per path)
+        when it has not and ``commit`` is given."""
+        if mode == GITLINK:
+            why = "a git submodule (gitlink), which verfs does not represent"
+        elif path.split("/", 1)[0] == DOTDIR:
+            why = f"inside {DOTDIR}, where the repository keeps its own data"
+        elif mode & 0o170000 not in (0o100000, SYMLINK):
+            why = f"of unknown git mode {mode:o}"
+        else:
+            return True
+        said = any(w.startswith(f"left out {path!r}:") for w in self._warnings)
+        if commit is not None and not said:
+            self._warnings.append(f"left out {path!r}: {why} (first in commit {commit[:12]})")
+        return False
+
+    # --- the final check ------------------------------------------------------------
+    def check_final(self, store: ObjectStore, root: str) -> list[str]:
+        """git's own listing of the branch head (``git ls-tree``) against the imported
+        tree's paths, modes and blob ids; plus what was left out on the way."""
+        warnings = list(self._warnings)
+        model = self._model
+        if model is None:
+            return warnings
+        if model.write(store) != root:
+            return [*warnings, "the imported head tree differs from the one built from git"]
+        listed = {ch.path: (ch.new_mode, ch.new_sha) for ch in self.git.ls_tree(self.head)
+                  if self._kept(ch.path, ch.new_mode, None)}
+        if listed != model.files:
+            diff = sorted(listed.keys() ^ model.files.keys()) or sorted(
+                p for p in listed if listed[p] != model.files[p])
+            more = f" and {len(diff) - 1} more path(s)" if len(diff) > 1 else ""
+            warnings.append(f"the imported head differs from git ls-tree {self.head[:12]} "
+                            f"at {diff[0]!r}{more}")
+        return warnings
