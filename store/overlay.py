@@ -1,20 +1,34 @@
 """A store that reads through to another and keeps its own writes in memory.
 
 For questions that must not leave objects behind (``verfs whatsnew`` snapshots the
-working tree into one of these, never into the repository's store).
+working tree into one of these, never into the repository's store), and for mounting a
+store that cannot be written (reconstructed trees stay in memory; the base's derived
+cache is still read, so versions it knows are not rebuilt).
 """
 
 from collections.abc import Iterator
 
-from .base import ObjectStore
+from .base import DerivedCache, MemoryCache, ObjectStore
 from .errors import ObjectNotFound
 from .memory import MemoryStore
+
+
+class OverlayCache(MemoryCache):
+    """Reads the base store's derived cache too; writes only to memory."""
+
+    def __init__(self, base: DerivedCache):
+        super().__init__()
+        self.base = base
+
+    def get(self, area: str, key: str) -> str | None:
+        return super().get(area, key) or self.base.get(area, key)
 
 
 class OverlayStore(MemoryStore):
     def __init__(self, base: ObjectStore, **kw):
         super().__init__(**kw)
         self.base = base
+        self.cache = OverlayCache(base.cache)
 
     def _read(self, kind: str, oid: str) -> bytes:
         try:
@@ -35,3 +49,13 @@ class OverlayStore(MemoryStore):
         if not super().contains("tree", oid):
             return self.base.get_tree(oid)
         return super().get_tree(oid)
+
+    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
+        if not super().contains("blob", oid):
+            return self.base.read_blob_range(oid, offset, size)
+        return super().read_blob_range(oid, offset, size)
+
+    def blob_size(self, oid: str) -> int:
+        if not super().contains("blob", oid):
+            return self.base.blob_size(oid)
+        return super().blob_size(oid)

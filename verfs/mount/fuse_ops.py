@@ -1,0 +1,142 @@
+"""The FUSE adapter: fusepy-shaped operations over a ``View``.
+
+It only translates: view nodes become stat dicts, view errors become errnos, store
+corruption becomes EIO and a log line, and every operation that would write is EROFS.
+Works with fusepy and with mfusepy (the same API; mfusepy calls the methods directly,
+fusepy through ``__call__``).  Operations left out on purpose (getxattr, listxattr,
+access, flush, opendir) make libfuse answer ENOSYS once, after which the kernel stops
+asking: fewer round trips for every ``ls -l`` and ``close``.
+"""
+
+import errno
+import functools
+import itertools
+import logging
+import os
+import stat
+
+from store.errors import StoreError
+
+from .nodes import DIR, LINK, IsADirectory, Node, NoSuchPath, NotADirectory, NotASymlink
+from .view import View
+
+log = logging.getLogger("verfs.mount")
+
+_ERRNO = {NoSuchPath: errno.ENOENT, NotADirectory: errno.ENOTDIR,
+          IsADirectory: errno.EISDIR, NotASymlink: errno.EINVAL}
+_WRITING = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+class FuseError(OSError):
+    """What fusepy and mfusepy turn into ``-errno`` (their FuseOSError, without
+    importing either here)."""
+
+    def __init__(self, code: int):
+        super().__init__(code, os.strerror(code))
+
+
+def _translated(method):
+    """Run one operation; map typed errors to an errno at this edge only."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def op(self, *args):
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %r", name, args)
+        try:
+            return method(self, *args)
+        except FuseError:
+            raise
+        except StoreError as exc:
+            log.error("%s %s: %s", name, args[0] if args else "", exc)
+            raise FuseError(errno.EIO) from None
+        except Exception as exc:
+            code = _ERRNO.get(type(exc))
+            if code is None:
+                log.exception("%s %s failed", name, args[0] if args else "")
+                code = errno.EIO
+            raise FuseError(code) from None
+    return op
+
+
+def _read_only(*_args):
+    raise FuseError(errno.EROFS)
+
+
+class Operations:
+    use_ns = True
+
+    def __init__(self, view: View, on_init=None):
+        self.view = view
+        self.on_init = on_init
+        self.uid, self.gid = os.getuid(), os.getgid()
+        self._handles: dict[int, Node] = {}
+        self._next = itertools.count(1)
+
+    def __call__(self, op, *args):      # fusepy's way in
+        method = getattr(self, op, None)
+        if method is None:
+            raise FuseError(errno.ENOSYS)
+        return method(*args)
+
+    def init(self, path):
+        log.info("mounted")
+        if self.on_init is not None:
+            self.on_init()
+
+    def destroy(self, path):
+        log.info("unmounting")
+
+    def _stat(self, node: Node) -> dict:
+        if node.kind == DIR:
+            mode = stat.S_IFDIR | 0o555
+        elif node.kind == LINK:
+            mode = stat.S_IFLNK | 0o777
+        else:
+            mode = stat.S_IFREG | (0o555 if node.exec else 0o444)
+        t = node.mtime_ns
+        return {"st_ino": node.ino, "st_mode": mode, "st_nlink": 1, "st_size": node.size,
+                "st_uid": self.uid, "st_gid": self.gid, "st_blocks": (node.size + 511) // 512,
+                "st_atime": t, "st_mtime": t, "st_ctime": t}
+
+    @_translated
+    def getattr(self, path, fh=None):
+        node = self._handles.get(fh) if fh else None
+        return self._stat(node or self.view.lookup(path))
+
+    @_translated
+    def readdir(self, path, fh):
+        out = [(".", None, 0), ("..", None, 0)]
+        for name, kind, ino in self.view.readdir(path):
+            mode = stat.S_IFDIR if kind == DIR else stat.S_IFLNK if kind == LINK \
+                else stat.S_IFREG
+            out.append((name, {"st_mode": mode, "st_ino": ino}, 0))
+        return out
+
+    @_translated
+    def readlink(self, path):
+        return self.view.readlink(path)
+
+    @_translated
+    def open(self, path, flags):
+        if flags & _WRITING:
+            raise FuseError(errno.EROFS)
+        fh = next(self._next)
+        self._handles[fh] = self.view.open(path)
+        return fh
+
+    @_translated
+    def read(self, path, size, offset, fh):
+        node = self._handles.get(fh) or self.view.open(path)
+        return self.view.read(node, offset, size)
+
+    def release(self, path, fh):
+        self._handles.pop(fh, None)
+        return 0
+
+    @_translated
+    def statfs(self, path):
+        return self.view.statfs()
+
+    chmod = chown = create = link = mkdir = mknod = rename = rmdir = _read_only
+    symlink = truncate = unlink = utimens = write = setxattr = removexattr = _read_only
