@@ -142,6 +142,13 @@ class ObjectStore:
         """A context in which writes may be grouped for speed (see DiskStore)."""
         return _NoBatch()
 
+    @property
+    def states(self) -> "ObjectStore":
+        """Where the trees and blobs of reconstructed states are read and written:
+        derived objects kept apart from the history itself (see store/layered.py).
+        A store that keeps no such area answers itself."""
+        return self
+
     def close(self) -> None:
         pass
 

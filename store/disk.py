@@ -12,6 +12,7 @@ are staged in temporary files in ``ROOT/.staging-*``, and on leaving the batch o
 exposes half an object, and a failed batch leaves nothing behind.
 """
 
+import functools
 import os
 import shutil
 import tempfile
@@ -48,19 +49,29 @@ def encode(kind: str, data: bytes) -> bytes:
 
 
 class DiskStore(ObjectStore):
-    def __init__(self, root: str, create: bool = False, **kw):
+    def __init__(self, root: str, create: bool = False, lazy: bool = False, **kw):
+        """``create``: make the directories now; ``lazy``: as they are first written
+        (a derived store that may never be needed); otherwise the store must exist."""
         super().__init__(**kw)
         self.root = os.path.abspath(root)
         if create:
             for kind in KINDS:
                 os.makedirs(os.path.join(self.root, DIRS[kind]), exist_ok=True)
-        elif not os.path.isdir(os.path.join(self.root, DIRS["version"])):
+        elif not lazy and not os.path.isdir(os.path.join(self.root, DIRS["version"])):
             raise StoreError(f"not a verfs store: {self.root}")
         self._batch: dict[tuple[str, str], str] | None = None
         self._staging: str | None = None
         self._batch_lock = threading.Lock()
         self._verified: set[str] = set()
         self.cache = DiskCache(self.root)
+
+    @functools.cached_property
+    def states(self) -> ObjectStore:
+        """Derived trees and blobs live in ``ROOT/cache/v1/objects`` (a store of the
+        same format), over this one: deleting the cache area deletes them too."""
+        from .layered import LayeredStore
+        return LayeredStore(DiskStore(os.path.join(self.cache.base, "objects"), lazy=True),
+                            self)
 
     # --- paths ----------------------------------------------------------------------
     def path(self, kind: str, oid: str) -> str:
@@ -132,7 +143,11 @@ class DiskStore(ObjectStore):
 
     def iter_ids(self, kind: str) -> Iterator[str]:
         base = os.path.join(self.root, DIRS[kind])
-        for fan in sorted(os.listdir(base)):
+        try:
+            fans = sorted(os.listdir(base))
+        except FileNotFoundError:       # a lazy store nothing was written to yet
+            fans = []
+        for fan in fans:
             sub = os.path.join(base, fan)
             if len(fan) != 2 or not os.path.isdir(sub):
                 continue
@@ -197,6 +212,7 @@ class _Batch:
             return self
         # Staged objects wait in one directory of their own, so a failed batch
         # leaves not even an empty fan-out directory behind.
+        os.makedirs(self.store.root, exist_ok=True)
         self.store._staging = tempfile.mkdtemp(dir=self.store.root, prefix=".staging-")
         self.store._batch = {}
         self.store.cache = HeldCache(self.store.cache)
@@ -230,8 +246,8 @@ class _Batch:
             os.replace(tmp, final)
         for d in dirs:
             _fsync_dir(d)
-        for kind in KINDS:
-            _fsync_dir(os.path.join(self.store.root, DIRS[kind]))
+        for d in {os.path.dirname(d) for d in dirs}:
+            _fsync_dir(d)
 
 
 class DiskCache(DerivedCache):

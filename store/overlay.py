@@ -6,10 +6,8 @@ store that cannot be written (reconstructed trees stay in memory; the base's der
 cache is still read, so versions it knows are not rebuilt).
 """
 
-from collections.abc import Iterator
-
 from .base import DerivedCache, MemoryCache, ObjectStore
-from .errors import ObjectNotFound
+from .layered import LayeredStore
 from .memory import MemoryStore
 
 
@@ -24,38 +22,12 @@ class OverlayCache(MemoryCache):
         return super().get(area, key) or self.base.get(area, key)
 
 
-class OverlayStore(MemoryStore):
+class OverlayStore(LayeredStore):
     def __init__(self, base: ObjectStore, **kw):
-        super().__init__(**kw)
-        self.base = base
+        super().__init__(MemoryStore(), base.states, **kw)
         self.cache = OverlayCache(base.cache)
 
-    def _read(self, kind: str, oid: str) -> bytes:
-        try:
-            return super()._read(kind, oid)
-        except ObjectNotFound:
-            return self.base.get(kind, oid)
-
-    def contains(self, kind: str, oid: str) -> bool:
-        return super().contains(kind, oid) or self.base.contains(kind, oid)
-
-    def iter_ids(self, kind: str) -> Iterator[str]:
-        return iter(sorted(set(super().iter_ids(kind)) | set(self.base.iter_ids(kind))))
-
-    def where(self, kind: str, oid: str) -> str | None:
-        return self.base.where(kind, oid)
-
-    def get_tree(self, oid: str):
-        if not super().contains("tree", oid):
-            return self.base.get_tree(oid)
-        return super().get_tree(oid)
-
-    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
-        if not super().contains("blob", oid):
-            return self.base.read_blob_range(oid, offset, size)
-        return super().read_blob_range(oid, offset, size)
-
-    def blob_size(self, oid: str) -> int:
-        if not super().contains("blob", oid):
-            return self.base.blob_size(oid)
-        return super().blob_size(oid)
+    @property
+    def objects(self):
+        """What was written here (in memory), by kind."""
+        return self.top.objects

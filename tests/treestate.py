@@ -32,6 +32,8 @@ def disk_state(top, skip=(".verfs",)) -> dict:
 
 
 def tree_state(store: ObjectStore, root: str) -> dict:
+    """The tree ``root``, read where states live (the store's derived area)."""
+    store = store.states
     out = {}
 
     def walk(oid: str, rel: str) -> None:

@@ -2,9 +2,13 @@
 
 Each problem is one line naming the object (and the file it lives in); the check
 never stops at the first one.  A missing object is reported with what refers to it.
+The derived objects (the trees and blobs of states, in the cache area) are verified
+too; a reference to a derived object that is absent is no problem, since it can be
+rebuilt — only one that is present and corrupt is.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from store import (
     BLOB,
@@ -26,82 +30,92 @@ from store.errors import FormatError, StoreError
 from .patch.prims import Binary
 from .patch.text import read_patch
 
+DERIVED_KINDS = (TREE, BLOB)
+
+
+@dataclass
+class _Check:
+    present: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
+    problems: list[str] = field(default_factory=list)
+    refs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # kind id who must
+    sizes: dict[tuple[str, str], int] = field(default_factory=dict)
+    sized: list[tuple[str, str, int, str]] = field(default_factory=list)
+
+    def ref(self, kind: str, oid: str, who: str, required: bool = True) -> None:
+        self.refs.append((kind, oid, who, required))
+
+
+def count_objects(store: ObjectStore, derived: ObjectStore | None = None) -> int:
+    n = sum(1 for kind in KINDS for _ in store.iter_ids(kind))
+    if derived is not None:
+        n += sum(1 for kind in DERIVED_KINDS for _ in derived.iter_ids(kind))
+    return n
+
 
 def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
-         progress: Callable[[int], None] | None = None) -> list[str]:
-    """Problems found in ``store``; ``roots`` are (version id, who names it) pairs
-    that must exist (head, the reflog)."""
-    present = {kind: set(store.iter_ids(kind)) for kind in KINDS}
-    present[TREE].add(EMPTY_TREE_ID)
-    present[BLOB].add(EMPTY_BLOB)
-    problems: list[str] = []
-    refs: list[tuple[str, str, str]] = []      # (kind, id, referrer)
-    blob_sizes: dict[str, int] = {}
-    dir_sizes: dict[str, int] = {}
-    sized: list[tuple[str, str, int, str]] = []   # (kind, id, size, referrer)
-
-    for kind in KINDS:
-        for oid in sorted(present[kind]):
-            if (kind, oid) in ((TREE, EMPTY_TREE_ID), (BLOB, EMPTY_BLOB)):
-                dir_sizes[EMPTY_TREE_ID] = blob_sizes[EMPTY_BLOB] = 0
-                continue
-            try:
-                data = store.get(kind, oid)
-                _refs(kind, oid, data, refs, blob_sizes, dir_sizes, sized)
-            except (StoreError, FormatError) as exc:
-                where = store.where(kind, oid)
-                msg = str(exc)
-                if isinstance(exc, FormatError):
-                    msg = f"corrupt {kind} {oid}{f' ({where})' if where else ''}: {exc}"
-                problems.append(msg)
-                present[kind].discard(oid)
-                present[kind].add("!" + oid)       # exists but unusable
-            if progress:
-                progress(1)
-
+         progress: Callable[[int], None] | None = None,
+         derived: ObjectStore | None = None) -> list[str]:
+    """Problems found in ``store`` (and the ``derived`` store of states, if given);
+    ``roots`` are (version id, who names it) pairs that must exist (head, reflog)."""
+    c = _Check()
+    c.present[TREE].add(EMPTY_TREE_ID)
+    c.present[BLOB].add(EMPTY_BLOB)
+    c.sizes[(TREE, EMPTY_TREE_ID)] = c.sizes[(BLOB, EMPTY_BLOB)] = 0
+    areas = [(store, KINDS, "")]
+    if derived is not None:
+        areas.append((derived, DERIVED_KINDS, "derived "))
+    for area, kinds, label in areas:
+        for kind in kinds:
+            for oid in area.iter_ids(kind):
+                c.present[kind].add(oid)
+                try:
+                    _refs(kind, oid, area.get(kind, oid), c, required=not label)
+                except (StoreError, FormatError) as exc:
+                    where = area.where(kind, oid)
+                    why = exc.why if hasattr(exc, "why") else str(exc)
+                    hint = " (delete the store's cache/ to rebuild it)" if label else ""
+                    c.problems.append(f"corrupt {label}{kind} {oid}"
+                                      f"{f' ({where})' if where else ''}: {why}{hint}")
+                if progress:
+                    progress(1)
     for vid, who in roots:
-        refs.append((VERSION, vid, who))
-    for kind, oid, who in refs:
-        if oid not in present[kind] and "!" + oid not in present[kind]:
-            problems.append(f"missing {kind} {oid} (named by {who})")
-    for kind, oid, size, who in sized:
-        table = blob_sizes if kind == BLOB else dir_sizes
-        if oid in table and table[oid] != size:
-            problems.append(f"wrong size for {kind} {oid} in {who}: says {size}, "
-                            f"is {table[oid]}")
-    return problems
+        c.ref(VERSION, vid, who)
+    for kind, oid, who, required in c.refs:
+        if required and oid not in c.present[kind]:
+            c.problems.append(f"missing {kind} {oid} (named by {who})")
+    for kind, oid, size, who in c.sized:
+        real = c.sizes.get((kind, oid))
+        if real is not None and real != size:
+            c.problems.append(f"wrong size for {kind} {oid} in {who}: says {size}, is {real}")
+    return c.problems
 
 
-def _refs(kind, oid, data, refs, blob_sizes, dir_sizes, sized) -> None:
+def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
     if kind == BLOB:
-        blob_sizes[oid] = len(data)
+        c.sizes[(BLOB, oid)] = len(data)
     elif kind == TREE:
         tree = Tree.parse(data)
-        dir_sizes[oid] = len(tree)
+        c.sizes[(TREE, oid)] = len(tree)
         for e in tree.entries:
             child = TREE if e.kind == DIR else BLOB
-            refs.append((child, e.oid, f"tree {oid}"))
-            sized.append((child, e.oid, e.size, f"tree {oid}"))
+            c.ref(child, e.oid, f"tree {oid}", required)
+            c.sized.append((child, e.oid, e.size, f"tree {oid}"))
     elif kind == VERSION:
         v = Version.parse(data)
-        refs.append((PATCH, v.patch, f"version {oid}"))
+        c.ref(PATCH, v.patch, f"version {oid}")
         if v.parent:
-            refs.append((VERSION, v.parent, f"version {oid}"))
+            c.ref(VERSION, v.parent, f"version {oid}")
         if v.inventory:
-            refs.append((INVENTORY, v.inventory, f"version {oid}"))
+            c.ref(INVENTORY, v.inventory, f"version {oid}")
     elif kind == INVENTORY:
         inv = Inventory.parse(data)
-        refs.append((TREE, inv.tree, f"inventory {oid}"))
+        c.ref(TREE, inv.tree, f"inventory {oid}", required=False)   # derived: rebuildable
         if inv.parent:
-            refs.append((INVENTORY, inv.parent, f"inventory {oid}"))
+            c.ref(INVENTORY, inv.parent, f"inventory {oid}")
         for _, rep in inv.patches:
-            refs.append((PATCH, rep, f"inventory {oid}"))
+            c.ref(PATCH, rep, f"inventory {oid}")
     elif kind == PATCH:
         for p in read_patch(data).prims:
             if isinstance(p, Binary):
-                refs.append((BLOB, p.old, f"patch {oid}"))
-                refs.append((BLOB, p.new, f"patch {oid}"))
-
-
-def count_objects(store: ObjectStore) -> int:
-    return sum(1 for kind in KINDS for _ in store.iter_ids(kind))
+                c.ref(BLOB, p.old, f"patch {oid}")
+                c.ref(BLOB, p.new, f"patch {oid}")

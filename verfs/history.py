@@ -6,18 +6,21 @@ tree is the state before it), or the start of history; then apply the collected
 patches to that tree, writing only what changes, and cache v → root tree.  Every
 operation that makes a version caches its root as it goes, so this walk is short.
 
-Works on a bare store: the mount uses it without any repository around.
+Works on a bare store: the mount uses it without any repository around.  The trees
+and blobs of states are derived data: they are written to ``states`` (the store's
+cache area), never to the store of the history itself.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from store import EMPTY_TREE_ID, Inventory, ObjectStore, Version
+from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
 from store.errors import CorruptObject, StoreError
 
 from .patch.apply import apply_prims
 from .patch.named import Patch
+from .patch.prims import Binary
 from .patch.text import read_patch, write_patch
 from .trees import TreeEditor
 
@@ -38,8 +41,13 @@ class Step:
 
 
 class History:
-    def __init__(self, store: ObjectStore, patch_cache_bytes: int = 32 << 20):
+    """``store`` holds the history (versions, patches, inventories, binary blobs);
+    ``states`` — derived trees and blobs over it — the states it passes through."""
+
+    def __init__(self, store: ObjectStore, patch_cache_bytes: int = 32 << 20,
+                 states: ObjectStore | None = None):
         self.store = store
+        self.states = states if states is not None else store.states
         self._patches = LRU(patch_cache_bytes, lambda p: p[1])
         self._versions = LRU(4 << 20, lambda v: 200)
         self.replayed = 0       # patches applied by reconstruction (tests count them)
@@ -88,7 +96,7 @@ class History:
     # --- reconstruction -------------------------------------------------------------
     def cached_root(self, vid: str) -> str | None:
         root = self.store.cache.get(ROOTS, vid)
-        if root and self.store.has_tree(root):
+        if root and self.states.has_tree(root):
             return root
         return None
 
@@ -113,7 +121,7 @@ class History:
                 base = self.inventory_tree(v.inventory)
                 break
             cur = v.parent
-        ed = TreeEditor(self.store, base)
+        ed = TreeEditor(self.states, base)
         for rep in reversed(todo):
             apply_prims(ed, self.patch(rep).prims)
             self.replayed += 1
@@ -125,10 +133,10 @@ class History:
         """The recorded tree at an inventory's end, rebuilt from the inventory chain
         (as darcs does) if the tree itself is missing."""
         inv = self.store.get_inventory(inv_id)
-        if self.store.has_tree(inv.tree):
+        if self.states.has_tree(inv.tree):
             return inv.tree
         base = self.inventory_tree(inv.parent) if inv.parent else EMPTY_TREE_ID
-        ed = TreeEditor(self.store, base)
+        ed = TreeEditor(self.states, base)
         for _, rep in inv.patches:
             apply_prims(ed, self.patch(rep).prims)
             self.replayed += 1
@@ -174,17 +182,27 @@ class History:
     def add_version(self, parent: str | None, patch: Patch, root: str | None = None) -> str:
         """Store ``patch`` and the version that puts it on ``parent``; cache its root
         tree (computed from the parent's unless given)."""
+        self._keep_blobs(patch)
         rep = self.store.put("patch", write_patch(patch))
         inventory = None
         if parent and self.closes_inventory(parent):
             inventory = self.closed_inventory(parent)
         vid = self.store.put_version(Version(rep, parent, inventory))
         if root is None:
-            ed = TreeEditor(self.store, self.root_tree(parent))
+            ed = TreeEditor(self.states, self.root_tree(parent))
             apply_prims(ed, patch.prims)
             root = ed.commit()
         self.store.cache.put(ROOTS, vid, root)
         return vid
+
+    def _keep_blobs(self, patch: Patch) -> None:
+        """The blobs a patch names are part of the history: copy them from the derived
+        states (where recording and importing wrote them) into the durable store."""
+        for p in patch.prims:
+            if isinstance(p, Binary):
+                for oid in (p.old, p.new):
+                    if not self.store.has(BLOB, oid):
+                        self.store.put(BLOB, self.states.get(BLOB, oid))
 
     def extend(self, base: str | None, patches) -> str | None:
         """Put ``patches`` on ``base`` one after another; the last version."""

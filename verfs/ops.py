@@ -63,7 +63,7 @@ def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
 
 # --- the working tree -------------------------------------------------------------------
 def working_tree(repo: Repository, store: ObjectStore | None = None) -> str:
-    return snapshot(store or repo.store, repo.root)
+    return snapshot(store or repo.history.states, repo.root)
 
 
 def unrecorded(repo: Repository) -> list[Prim]:
@@ -76,7 +76,7 @@ def unrecorded(repo: Repository) -> list[Prim]:
 def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, verb: str) -> None:
     """Move the working tree from head's ``old_tree`` to ``new_tree``, keeping the
     unrecorded changes when they still apply (else refuse, or drop them with force)."""
-    store = repo.store
+    store = repo.history.states
     work = working_tree(repo)
     target = new_tree
     if work != old_tree:
@@ -99,7 +99,7 @@ def record(repo: Repository, name: str, author: str | None = None, date: str | N
         raise UsageError("a patch needs a name (-m NAME)")
     if name.startswith(TAG_PREFIX):
         raise UsageError(f"patch names starting with {TAG_PREFIX!r} are tags; use 'verfs tag'")
-    store, history = repo.store, repo.history
+    store, history = repo.history.states, repo.history
     with repo.locked():
         head = repo.head()
         old = history.root_tree(head)
@@ -261,7 +261,8 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
         if not force and not is_clean(repo):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
-        checkout(repo.store, working_tree(repo), repo.history.root_tree(vid), repo.root)
+        checkout(repo.history.states, working_tree(repo), repo.history.root_tree(vid),
+                 repo.root)
         repo.set_head(vid, f"restore {vid}")
         return head, vid
 
@@ -286,10 +287,11 @@ def _copy_tree(src: ObjectStore, dst: ObjectStore, oid: str) -> None:
 
 def copy_history(src: Repository, dst: Repository, vid: str | None, progress=None) -> None:
     """Copy what version ``vid`` needs — its chain of versions, their patches and the
-    blobs they name, the inventories and their trees — from one store to another."""
+    blobs they name, the inventories — from one store to another, and the inventories'
+    trees (derived, but they bound reconstruction) between the derived states."""
     from .patch.prims import Binary
     s, d = src.store, dst.store
-    with d.batch():
+    with d.batch(), dst.history.states.batch():
         for step in src.history.chain(vid):
             _copy(s, d, "patch", step.version.patch)
             for p in step.patch.prims:
@@ -299,7 +301,8 @@ def copy_history(src: Repository, dst: Repository, vid: str | None, progress=Non
             inv = step.version.inventory
             while inv and _copy(s, d, "inventory", inv):
                 i = s.get_inventory(inv)
-                _copy_tree(s, d, i.tree)
+                if src.history.states.has_tree(i.tree):
+                    _copy_tree(src.history.states, dst.history.states, i.tree)
                 inv = i.parent
             _copy(s, d, "version", step.vid)
             if progress:
@@ -316,7 +319,7 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
         dst = Repository.init(dest)
         copy_history(src, dst, vid, progress)
         root = dst.history.root_tree(vid)
-        checkout(dst.store, EMPTY_TREE_ID, root, dst.root)
+        checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
         dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
         return dst
     except BaseException:

@@ -85,9 +85,10 @@ def _flip(path: Path) -> None:
 
 
 def test_corrupt_object_is_named_by_fsck_and_never_read_as_wrong_bytes(verfs, two_patches):
+    """A byte flipped in a blob of a state (derived, in the cache area)."""
     verfs("fsck", cwd=two_patches)
-    store = two_patches / ".verfs" / "store"
-    blob = next(p for p in (store / "blobs").rglob("*") if p.is_file())
+    blobs = two_patches / ".verfs" / "store" / "cache" / "v1" / "objects" / "blobs"
+    blob = next(p for p in blobs.rglob("*") if p.is_file())
     oid = blob.parent.name + blob.name
     _flip(blob)
     proc = verfs("fsck", cwd=two_patches, check=False)
@@ -102,6 +103,24 @@ def test_corrupt_object_is_named_by_fsck_and_never_read_as_wrong_bytes(verfs, tw
         err = _one_line(p)
         assert "corrupt" in err and oid in err
         assert p.stdout == b""
+
+
+def test_corrupt_patch_is_named_and_never_replayed(verfs, two_patches):
+    """A byte flipped in a patch (the history itself), with the derived states gone
+    so that reading must replay it."""
+    import shutil
+    store = two_patches / ".verfs" / "store"
+    shutil.rmtree(store / "cache")
+    head = verfs("head", cwd=two_patches).stdout.decode().strip()
+    from verfs.repo import Repository
+    rep = Repository(two_patches).store.get_version(head).patch
+    path = store / "patches" / rep[:2] / rep[2:]
+    _flip(path)
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    assert proc.returncode == 3 and rep in proc.stdout.decode()
+    err = _one_line(verfs("show", "head:a.txt", cwd=two_patches, check=False))
+    assert "corrupt patch" in err and rep in err
+    assert verfs("show", "head~1:a.txt", cwd=two_patches).stdout == b"a\n"
 
 
 def test_corrupt_version_file(verfs, two_patches):

@@ -79,8 +79,8 @@ def test_mounting_reconstructs_nothing_until_looked_at(sample, mount):
 
 def test_a_corrupt_blob_is_eio_never_wrong_bytes(sample, mount):
     vid = sample.named["start"]
-    oid = sample.repo.store.get_tree(sample.repo.history.root_tree(vid)).get("README").oid
-    path = sample.repo.store.path("blob", oid)
+    oid = sample.repo.history.states.get_tree(sample.repo.history.root_tree(vid)).get("README").oid
+    path = sample.repo.history.states.where("blob", oid)
     with open(path, "wb") as f:
         f.write(b"rA sample projecT.\n")
     m = mount("--repo", sample.root)

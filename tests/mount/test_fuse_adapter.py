@@ -100,7 +100,7 @@ def test_a_corrupt_object_is_eio_and_a_log_line(sample, fs, caplog):
     vid = sample.named["start"]
     path = f"/versions/{vid}/src/main.c"
     oid = fs.getattr(path) and fs.view.lookup(path).oid
-    where = fs.view.store.path("blob", oid)
+    where = fs.view.states.where("blob", oid)
     os.chmod(where, 0o644)
     with open(where, "r+b") as f:
         raw = f.read()
@@ -115,7 +115,7 @@ def test_a_corrupt_object_is_eio_and_a_log_line(sample, fs, caplog):
 def test_a_missing_object_is_eio(sample, fs, caplog):
     vid = sample.named["start"]
     path = f"/versions/{vid}/src/lib/util.h"
-    os.unlink(fs.view.store.path("blob", fs.view.lookup(path).oid))
+    os.unlink(fs.view.states.where("blob", fs.view.lookup(path).oid))
     with caplog.at_level(logging.ERROR, "verfs.mount"):
         assert code(fs.read, path, 100, 0, 0) == errno.EIO
     assert caplog.records

@@ -82,9 +82,9 @@ def test_versions_share_subtree_cache_entries(sample):
     view = fresh_view(sample)
     a, b = sample.named["rename"], sample.named["binary"]
     view.readdir(f"/versions/{a}/src/lib")
-    misses = view.store._trees.misses
+    misses = view.states._trees.misses
     view.readdir(f"/versions/{b}/src/lib")
-    assert view.store._trees.misses == misses + 1     # only b's root tree was new
+    assert view.states._trees.misses == misses + 1     # only b's root tree was new
     assert view.lookup(f"/versions/{a}/src").oid == view.lookup(f"/versions/{b}/src").oid
 
 
@@ -95,7 +95,8 @@ def test_large_files_are_read_by_range(sample, monkeypatch):
     view = fresh_view(sample, blob_cache_bytes=4 << 20)
     node = view.lookup(f"/versions/{vid}/big.bin")
     assert node.size == len(big)
-    monkeypatch.setattr(view.store, "get_blob", lambda oid: pytest.fail("loaded whole"))
+    for store in (view.store, view.states):
+        monkeypatch.setattr(store, "get_blob", lambda oid: pytest.fail("loaded whole"))
     for offset, size in ((0, 4096), (RAW_ABOVE - 10, 20), (2 * RAW_ABOVE + 5, 131072),
                          (len(big) - 100, 4096), (len(big), 10)):
         assert view.read(node, offset, size) == big[offset:offset + size]

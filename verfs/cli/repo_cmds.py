@@ -207,7 +207,7 @@ def show(repo, spec):
     """
     version, path = _split_spec(spec)
     vid = repo.resolve(version)
-    store = repo.store
+    store = repo.history.states
     entry_kind, oid = DIR, repo.history.root_tree(vid)
     for part in split_path(path):
         if entry_kind != DIR:
@@ -251,7 +251,7 @@ def diff(repo, version1, version2, path):
     path = path.strip("/")
     times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
     differs = False
-    for chunk in tree_diff(repo.store, _subtree(repo, ta, path), _subtree(repo, tb, path),
+    for chunk in tree_diff(repo.history.states, _subtree(repo, ta, path), _subtree(repo, tb, path),
                            short(a), short(b), *times, under=path):
         if chunk:
             differs = True
@@ -264,7 +264,7 @@ def _subtree(repo, root: str, path: str) -> str:
     from store import EMPTY_TREE_ID
     oid = root
     for part in split_path(path):
-        e = repo.store.get_tree(oid).get(part)
+        e = repo.history.states.get_tree(oid).get(part)
         if e is None or e.kind != DIR:
             return EMPTY_TREE_ID
         oid = e.oid
@@ -287,8 +287,10 @@ def fsck_cmd(repo):
     if repo.head():
         roots.append((repo.head(), "head"))
     roots += [(e.vid, "the reflog") for e in repo.reflog() if e.vid]
-    with progress(count_objects(repo.store), "checking") as bar:
-        problems = fsck(repo.store, roots, bar.update)
+    states = repo.store.states
+    derived = states.top if states is not repo.store else None
+    with progress(count_objects(repo.store, derived), "checking") as bar:
+        problems = fsck(repo.store, roots, bar.update, derived)
     for p in problems:
         click.echo(p)
     counts = ", ".join(f"{sum(1 for _ in repo.store.iter_ids(k))} {DIRS[k]}" for k in KINDS)

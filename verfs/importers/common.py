@@ -97,7 +97,7 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
 
 def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                  new: bool) -> ImportResult:
-    history, store = repo.history, repo.store
+    history, store = repo.history, repo.history.states     # states: trees and blobs
     with repo.locked():
         head = repo.head()
         done = _imported_keys(repo, source.meta_key)
@@ -114,7 +114,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
-        with store.batch(), progress(len(keys) - start, label) as bar:
+        with repo.store.batch(), store.batch(), progress(len(keys) - start, label) as bar:
             for imp in source.patches(start, store):
                 patch = Patch(imp.info, tuple(imp.prims))
                 try:

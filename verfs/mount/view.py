@@ -65,8 +65,9 @@ class View:
                  node_cache_bytes: int = 32 << 20):
         self.store = store
         self.history = history or History(store)
+        self.states = self.history.states       # trees and blobs (derived) live here
         self.refs = RefsWatcher(self.history, head_file) if head_file else None
-        self.blobs = BlobReader(store, blob_cache_bytes)
+        self.blobs = BlobReader(self.states, blob_cache_bytes)
         self._roots = LRU(4 << 20, lambda _: 160)           # version → root tree id
         self._versions = LRU(8 << 20, lambda _: 300)        # version → its directory node
         self._infos = LRU(8 << 20, lambda n: 300 + n.size)  # version → info/<hash> node
@@ -116,7 +117,7 @@ class View:
             raise NotADirectory(path)
         role = node.role
         if role in ("tree", "version"):
-            tree = self.store.get_tree(self._tree_of(node))
+            tree = self.states.get_tree(self._tree_of(node))
             return [(e.name, e.kind, child_ino(node.ino, e.name)) for e in tree.entries]
         if role in (VERSIONS, INFO):
             kind = DIR if role == VERSIONS else FILE
@@ -203,7 +204,7 @@ class View:
     def _child(self, node: Node, name: str) -> Node:
         if node.kind != DIR:
             raise NotADirectory(name)
-        e = self.store.get_tree(self._tree_of(node)).get(name)
+        e = self.states.get_tree(self._tree_of(node)).get(name)
         if e is None:
             raise NoSuchPath(name)
         return Node(child_ino(node.ino, name), e.kind, e.size, node.mtime_ns, e.exec, e.oid)
