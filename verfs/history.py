@@ -212,10 +212,22 @@ class History:
         return vid
 
     def tags(self, vid: str | None) -> dict[str, str]:
-        """Tag name → version, along the chain of ``vid`` (the newest of a name)."""
+        """Tag name → version, along the chain of ``vid`` (the newest of a name).
+
+        Only closure points can be tags: every tag closes an inventory, which the next
+        version names.  So this reads version files, and the patches of just ``vid``
+        and of the parents of versions that name an inventory."""
         found: dict[str, str] = {}
-        for s in self.chain(vid):
-            name = s.patch.info.tag_name
+
+        def see(v: str) -> None:
+            name = self.step(v).patch.info.tag_name
             if name is not None and name not in found:
-                found[name] = s.vid
+                found[name] = v
+
+        if vid:
+            see(vid)
+        for v in self._vids(vid):
+            version = self.version(v)
+            if version.inventory and version.parent:
+                see(version.parent)
         return found

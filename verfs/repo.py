@@ -139,8 +139,8 @@ class Repository:
 
     # --- naming versions --------------------------------------------------------------
     def resolve(self, spec: str) -> str | None:
-        """A version id from ``head``, ``head~N``, a tag name, a full id or a unique
-        prefix of ≥ 4 hex digits, optionally followed by ``~N``.  None denotes the
+        """A version id from ``head``, ``head~N``, a full id, a unique prefix of ≥ 4 hex
+        digits or a tag name (in that order), optionally followed by ``~N``.  None denotes the
         empty state (``head`` of an empty repository, or ``~N`` back to the start)."""
         m = _ANCESTOR.fullmatch(spec)
         base, back = (m.group(1), int(m.group(2))) if m else (spec, 0)
@@ -158,16 +158,20 @@ class Repository:
         return vid
 
     def _resolve_base(self, spec: str) -> str | None:
+        """Hashes first (no walk of the history), then tag names."""
         if spec in ("head", "HEAD", "@"):
             return self.head()
-        tags = self.history.tags(self.head())
-        if spec in tags:
-            return tags[spec]
+        ambiguous = None
         try:
             return self.store.resolve("version", spec)
         except AmbiguousPrefix as exc:
-            raise UnknownVersion(str(exc)) from None
+            ambiguous = exc
         except (ObjectNotFound, InvalidId):
             pass
+        tags = self.history.tags(self.head())
+        if spec in tags:
+            return tags[spec]
+        if ambiguous is not None:
+            raise UnknownVersion(str(ambiguous)) from None
         what = "version" if is_id(spec) else "version, tag or hash prefix"
         raise UnknownVersion(f"unknown {what}: {spec}") from None

@@ -22,24 +22,55 @@ def slug(name: str) -> str:
 
 
 class Refs:
-    """One state of head, with its history and tags computed on first use."""
+    """One state of head, with its history and tags computed on first use — from the
+    previous state's when head only moved along its chain (a record, a tag, an
+    unrecord), so a long history is walked once, not on every move of head."""
 
-    def __init__(self, history: History, head: str | None):
+    def __init__(self, history: History, head: str | None, previous: "Refs | None" = None):
         self.history = history
         self.head = head
+        self._previous = previous
+
+    @cached_property
+    def chain(self) -> list[tuple[str, str, str | None]]:
+        """(version, patch name, tag name or None) along head's chain, oldest first."""
+        prev = self._previous
+        self._previous = None
+        if prev is not None and "chain" in prev.__dict__:
+            known = prev.chain
+            index = {vid: i for i, (vid, _, _) in enumerate(known)}
+            if self.head is None:
+                return []
+            if self.head in index:                  # head moved back along the chain
+                return known[:index[self.head] + 1]
+            newer = []
+            for s in self.history.chain(self.head):
+                if s.vid == prev.head:              # head moved on from where it was
+                    newer.reverse()
+                    return known + newer
+                newer.append((s.vid, s.patch.info.name, s.patch.info.tag_name))
+                if len(newer) > 10_000:
+                    break
+        steps = [(s.vid, s.patch.info.name, s.patch.info.tag_name)
+                 for s in self.history.chain(self.head)]
+        steps.reverse()
+        return steps
 
     @cached_property
     def history_links(self) -> dict[str, str]:
         """``NNNN-slug`` → version, along head's chain, oldest first."""
-        vids = [(s.vid, s.patch.info.name) for s in self.history.chain(self.head)]
-        vids.reverse()
-        width = max(4, len(str(len(vids))))
-        return {f"{i:0{width}d}-{slug(name)}": vid for i, (vid, name) in enumerate(vids, 1)}
+        width = max(4, len(str(len(self.chain))))
+        return {f"{i:0{width}d}-{slug(name)}": vid
+                for i, (vid, name, _) in enumerate(self.chain, 1)}
 
     @cached_property
     def tags(self) -> dict[str, str]:
-        """Tag name → version, by name."""
-        return dict(sorted(self.history.tags(self.head).items()))
+        """Tag name → version (the newest of a name), by name."""
+        found: dict[str, str] = {}
+        for vid, _, tag in self.chain:
+            if tag is not None:
+                found[tag] = vid
+        return dict(sorted(found.items()))
 
 
 class RefsWatcher:
@@ -60,7 +91,10 @@ class RefsWatcher:
             key = None
         with self._lock:
             if key != self._key:
-                self._refs = Refs(self.history, self._read_head() if key else None)
+                prev = self._refs       # whose chain the next one may build on
+                if "chain" not in prev.__dict__:
+                    prev = prev._previous
+                self._refs = Refs(self.history, self._read_head() if key else None, prev)
                 self._key = key
             return self._refs
 
