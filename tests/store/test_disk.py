@@ -2,6 +2,7 @@
 
 import os
 import random
+import shutil
 import zlib
 
 import pytest
@@ -273,7 +274,6 @@ def test_disk_cache_garbage_entry_reads_as_none(store, garbage):
 
 def test_disk_cache_can_be_deleted(store):
     store.cache.put("roots", KEY, VALUE)
-    import shutil
     shutil.rmtree(os.path.join(store.root, "cache"))
     assert store.cache.get("roots", KEY) is None
     store.cache.put("roots", KEY, VALUE)

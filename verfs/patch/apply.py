@@ -37,11 +37,21 @@ def apply_prim(ed: TreeEditor, p: Prim) -> None:
         case Hunk(path, line, old, new):
             if ed.kind(path) != FILE:
                 raise PatchApplyError(f"hunk on {path!r}, which is not a file")
+            if line < 1:
+                raise PatchApplyError(f"hunk at line {line} of {path!r}: lines count from 1")
+            if not old and not new:
+                # an empty hunk changes nothing, and commutes with anything on its file
+                # keeping its line number (as in darcs): so only the file is its context
+                return
             lines = ed.lines(path)
             i = line - 1
-            if i < 0 or i + len(old) > len(lines) or lines[i:i + len(old)] != list(old):
+            if i + len(old) > len(lines) or lines[i:i + len(old)] != list(old):
                 raise PatchApplyError(f"hunk does not match {path!r} at line {line}")
             lines[i:i + len(old)] = new
+            if not lines:
+                # b"" is one empty line to whoever reads the file next, whether or not
+                # the editor commits in between (darcs empties a file this way)
+                lines.append(b"")
         case AddFile(path):
             ed.create_file(path)
         case RmFile(path):
