@@ -1,0 +1,566 @@
+"""The pieces of ``scripts/bench``: synthetic histories, timing, mounts, sizes, the table.
+
+Nothing here asserts a time: it measures and reports.  Every figure is taken inside one
+run, against native baselines (git, darcs, plain files on disk) taken in the same run on
+the same machine, so ratios stay meaningful when the machine is busy or slow.
+"""
+
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+MiB = 1 << 20
+
+
+# --- running things --------------------------------------------------------------------
+
+def run(argv: Sequence, *, cwd=None, ok=(0,), stdin=None, stdout=subprocess.DEVNULL,
+        stderr=None, timeout=None, env=None, input_bytes=None) -> subprocess.CompletedProcess:
+    """Run a command; a return code outside ``ok`` is an error that shows its stderr."""
+    argv = [str(a) for a in argv]
+    proc = subprocess.run(argv, cwd=cwd, stdin=stdin, stdout=stdout,
+                          stderr=subprocess.PIPE if stderr is None else stderr,
+                          timeout=timeout, env=env, input=input_bytes)
+    if proc.returncode not in ok:
+        said = proc.stderr.decode(errors="replace")[-2000:] if isinstance(
+            proc.stderr, bytes) else ""
+        raise RuntimeError(f"{' '.join(argv)}: exit {proc.returncode}\n{said}")
+    return proc
+
+
+def sh(script: str, **kw) -> subprocess.CompletedProcess:
+    """A bash pipeline, failing when any part fails."""
+    return run(["bash", "-c", "set -o pipefail; " + script], **kw)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds of wall time one call of ``fn`` takes."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def out(argv: Sequence, **kw) -> str:
+    return run(argv, stdout=subprocess.PIPE, **kw).stdout.decode()
+
+
+# --- the machine -----------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ram = 0
+    try:
+        with open("/proc/meminfo") as f:
+            ram = int(f.readline().split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+
+    def version(argv):
+        try:
+            return out(argv).strip().splitlines()[0]
+        except (OSError, RuntimeError, IndexError):
+            return "missing"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "uname": " ".join(platform.uname()[:3] + (platform.uname().machine,)),
+        "cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(ram / (1 << 30), 1),
+        "python": platform.python_version(),
+        "git": version(["git", "--version"]),
+        "darcs": version(["darcs", "--version"]),
+        "fusermount": version(["fusermount", "-V"]),
+    }
+
+
+def drop_caches() -> str | None:
+    """Empty the page cache; None when done, else why it could not be."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return None
+    except OSError as exc:
+        return f"cannot drop the page cache ({exc.strerror}; needs root)"
+
+
+# --- synthetic histories ---------------------------------------------------------------
+
+WORDS = ("alpha", "beta", "gamma", "delta", "store", "tree", "patch", "version", "record",
+         "parse", "index", "cache", "buffer", "reader", "writer", "value", "token", "count",
+         "limit", "chunk", "frame", "table", "entry", "node", "graph", "queue", "lock",
+         "event", "signal", "handler", "config", "option", "result", "error", "state",
+         "commit", "branch", "merge", "apply", "invert", "commute", "hunk", "block",
+         "stream", "codec")
+TOPS = ("src", "lib", "docs", "tests", "tools", "web", "data", "include")
+AUTHORS = ("Ada Lovelace <ada@example.com>", "Alan Turing <alan@example.com>",
+           "Grace Hopper <grace@example.com>", "Edsger Dijkstra <ewd@example.com>",
+           "Barbara Liskov <barbara@example.com>")
+
+
+@dataclass
+class SynthSpec:
+    commits: int
+    files: int
+    seed: int = 1
+    tags: int = 5
+
+    @property
+    def name(self) -> str:
+        return f"synth-c{self.commits}-f{self.files}-s{self.seed}"
+
+
+class _Synth:
+    """A realistic-looking history as a ``git fast-import`` stream: nested directories,
+    text files of a few KB, most commits editing a few lines of 1-3 (mostly hot) files,
+    occasional adds, removes and renames, a few tags (annotated and lightweight)."""
+
+    def __init__(self, spec: SynthSpec):
+        self.spec = spec
+        self.rng = random.Random(spec.seed)
+        self.files: dict[str, list[str]] = {}
+        self.modes: dict[str, str] = {}
+        self.order: list[str] = []           # edit popularity: hot files first
+        self.dirs: list[str] = []
+        self._grow_dirs(max(8, spec.files // 12))
+        self.serial = 0
+
+    def _grow_dirs(self, n: int) -> None:
+        rng = self.rng
+        self.dirs.extend(TOPS)
+        while len(self.dirs) < n:
+            parent = rng.choice(self.dirs)
+            if parent.count("/") >= 3:
+                continue
+            d = f"{parent}/{rng.choice(WORDS)}{rng.randrange(10) if rng.random() < .3 else ''}"
+            if d not in self.dirs:
+                self.dirs.append(d)
+
+    def _line(self) -> str:
+        r, w = self.rng, self.rng.choice
+        indent = " " * (4 * r.randrange(3))
+        return (f"{indent}{w(WORDS)}_{w(WORDS)} = {w(WORDS)}({w(WORDS)}, {r.randrange(1000)})"
+                f"  # {w(WORDS)} {w(WORDS)}")
+
+    def _new_path(self) -> str:
+        while True:
+            d = self.rng.choice(self.dirs)
+            ext = ".sh" if d.startswith("tools") and self.rng.random() < .3 else \
+                self.rng.choice((".py", ".c", ".h", ".md", ".txt"))
+            self.serial += 1
+            p = f"{d}/{self.rng.choice(WORDS)}_{self.serial}{ext}"
+            if p not in self.files:     # files have an extension, directories none
+                return p
+
+    def _add(self) -> str:
+        p = self._new_path()
+        self.files[p] = [self._line() for _ in range(self.rng.randrange(30, 120))]
+        self.modes[p] = "100755" if p.endswith(".sh") else "100644"
+        self.order.insert(self.rng.randrange(len(self.order) + 1), p)
+        return p
+
+    def _pick(self) -> str:
+        return self.order[int(len(self.order) * self.rng.random() ** 2)]
+
+    def _edit(self, p: str) -> None:
+        lines, r = self.files[p], self.rng
+        for _ in range(r.choice((1, 1, 2, 3))):
+            at = r.randrange(len(lines))
+            kind = r.random()
+            if kind < .6:
+                for i in range(at, min(len(lines), at + r.randrange(1, 4))):
+                    lines[i] = self._line()
+            elif kind < .85:
+                lines[at:at] = [self._line() for _ in range(r.randrange(1, 3))]
+            elif len(lines) > 5:
+                del lines[at]
+
+    def _data(self, text: bytes) -> bytes:
+        return b"data %d\n%s\n" % (len(text), text)
+
+    def stream(self, write: Callable[[bytes], object]) -> None:
+        spec, rng = self.spec, self.rng
+        n = spec.commits
+        when = 1_672_531_200          # 2023-01-01: three years of history, the same bytes
+        step = (3 * 365 * 86400) // max(n, 1)
+        first = max(1, int(spec.files * .6))
+        rm_p, mv_p = .005, .01
+        add_p = min(.5, (spec.files - first + rm_p * n) / max(n - 1, 1))
+        tag_every = max(1, n // (spec.tags + 1)) if spec.tags else 0
+        for i in range(1, n + 1):
+            author = rng.choice(AUTHORS)
+            when += max(60, int(step * rng.uniform(.2, 1.8)))
+            cmds: list[bytes] = []
+            if i == 1:
+                for _ in range(first):
+                    self._add()
+                touched = list(self.files)
+                what = f"import {len(touched)} files"
+            else:
+                touched, r = [], rng.random()
+                if r < add_p:
+                    touched.append(self._add())
+                    what = f"add {touched[0]}"
+                elif r < add_p + rm_p and len(self.files) > 10:
+                    p = self._pick()
+                    del self.files[p], self.modes[p]
+                    self.order.remove(p)
+                    cmds.append(b"D %s\n" % p.encode())
+                    what = f"remove {p}"
+                elif r < add_p + rm_p + mv_p:
+                    old = self._pick()
+                    new = self._new_path()
+                    if rng.random() < .5:       # same name, other directory
+                        new = new.rsplit("/", 1)[0] + "/" + old.rsplit("/", 1)[1]
+                        if new in self.files:
+                            new = self._new_path()
+                    self.files[new] = self.files.pop(old)
+                    self.modes[new] = self.modes.pop(old)
+                    self.order[self.order.index(old)] = new
+                    cmds.append(b"R %s %s\n" % (old.encode(), new.encode()))
+                    what = f"move {old} to {new}"
+                    if rng.random() < .5:
+                        self._edit(new)
+                        touched.append(new)
+                else:
+                    for p in sorted({self._pick() for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))}):
+                        self._edit(p)
+                        touched.append(p)
+                    what = f"edit {', '.join(sorted(touched))}"
+            for p in touched:
+                body = ("\n".join(self.files[p]) + "\n").encode()
+                cmds.append(b"M %s inline %s\n" % (self.modes[p].encode(), p.encode()))
+                cmds.append(self._data(body))
+            name, email = author[:-1].split(" <")
+            stamp = f"{name} <{email}> {when} +0000".encode()
+            msg = f"c{i:05d}: {what}"[:200].encode()
+            write(b"commit refs/heads/master\nmark :%d\nauthor %s\ncommitter %s\n%s"
+                  % (i, stamp, stamp, self._data(msg)))
+            write(b"".join(cmds))
+            write(b"\n")
+            if tag_every and i % tag_every == 0 and i // tag_every <= spec.tags:
+                t = i // tag_every
+                if t % 2:
+                    write(b"tag v0.%d\nfrom :%d\ntagger %s\n%s"
+                          % (t, i, stamp, self._data(b"release 0.%d" % t)))
+                else:
+                    write(b"reset refs/tags/v0.%d\nfrom :%d\n\n" % (t, i))
+
+
+def make_synthetic(path: str, spec: SynthSpec) -> None:
+    """A bare git repository holding the synthetic history of ``spec``."""
+    tmp = path + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    run(["git", "init", "-q", "--bare", "-b", "master", tmp])
+    proc = subprocess.Popen(["git", "-C", tmp, "fast-import", "--quiet"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _Synth(spec).stream(proc.stdin.write)
+        proc.stdin.close()
+    finally:
+        err = proc.stderr.read()
+        if proc.wait():
+            raise RuntimeError(f"git fast-import failed: {err.decode(errors='replace')}")
+    os.rename(tmp, path)
+
+
+def make_big(path: str, mb: int, seed: int = 1) -> None:
+    """A bare git repository with one commit: a README and ``big.bin`` (``mb`` MiB of
+    incompressible bytes, so neither git nor verfs can cheat by compressing)."""
+    tmp = path + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    run(["git", "init", "-q", "--bare", "-b", "master", tmp])
+    rng = random.Random(seed)
+    proc = subprocess.Popen(["git", "-C", tmp, "fast-import", "--quiet"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        w = proc.stdin.write
+        w(b"commit refs/heads/master\nauthor A <a@example.com> 1700000000 +0000\n"
+          b"committer A <a@example.com> 1700000000 +0000\ndata 8\nbig file\n")
+        w(b"M 100644 inline README\ndata 12\na big file.\n\n")
+        w(b"M 100644 inline big.bin\ndata %d\n" % (mb * MiB))
+        for _ in range(mb):
+            w(rng.randbytes(MiB))
+        w(b"\n\n")
+        proc.stdin.close()
+    finally:
+        err = proc.stderr.read()
+        if proc.wait():
+            raise RuntimeError(f"git fast-import failed: {err.decode(errors='replace')}")
+    os.rename(tmp, path)
+
+
+def first_parent(git_dir: str, rev: str = "HEAD") -> list[str]:
+    """The first-parent line, oldest first."""
+    return out(["git", "-C", git_dir, "rev-list", "--first-parent", "--reverse",
+                rev]).split()
+
+
+def checkout(git_dir: str, commit: str, dest: str) -> None:
+    """A plain copy of ``commit`` on disk (``git archive | tar -x``)."""
+    os.makedirs(dest, exist_ok=True)
+    sh(f"git -C '{git_dir}' archive '{commit}' | tar -x -C '{dest}'")
+
+
+def pick_file(git_dir: str, commit: str, rng: random.Random) -> str:
+    """A file of ``commit`` among its most deeply nested ones (the longest walk)."""
+    paths = out(["git", "-C", git_dir, "ls-tree", "-r", "--name-only", commit]).split("\n")
+    paths = [p for p in paths if p]
+    deepest = max(p.count("/") for p in paths)
+    return rng.choice(sorted(p for p in paths if p.count("/") == deepest))
+
+
+# --- verfs versions and darcs patches of each commit -------------------------------------
+
+def verfs_versions(repo_dir: str) -> dict[str, str]:
+    """git commit id → verfs version id, along the imported repository's head chain."""
+    from verfs.repo import Repository
+    repo = Repository(repo_dir)
+    found = {}
+    for s in repo.history.chain(repo.head()):
+        sha = s.patch.info.get_meta("git-commit")
+        if sha and not sha.startswith("tag:"):
+            found[sha] = s.vid
+    return found
+
+
+def darcs_list(darcs_dir: str) -> list[tuple[str, str]]:
+    """(patch name, darcs hash) of every patch, newest first."""
+    import xml.etree.ElementTree as ET
+    text = out(["darcs", "log", "--xml-output", "--repodir", darcs_dir], timeout=3600)
+    return [((p.findtext("name") or "").strip(), p.get("hash"))
+            for p in ET.fromstring(text).iter("patch")]
+
+
+def darcs_hashes(darcs_dir: str) -> dict[str, str]:
+    """Patch name → darcs hash (names of the synthetic commits are unique)."""
+    return dict(darcs_list(darcs_dir))
+
+
+# --- mounts ------------------------------------------------------------------------------
+
+def is_mounted(path: str) -> bool:
+    path = os.path.abspath(path)
+    with open("/proc/mounts") as f:
+        return any(line.split()[1].replace("\\040", " ") == path for line in f)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[-1][:1] != "Z"
+    except OSError:
+        return False
+
+
+@dataclass
+class Mount:
+    path: str
+    pid: int
+    repo: str
+
+
+class Mounts:
+    """Every mount the benchmark makes, so that all are gone at the end whatever
+    happens: ``verfs umount``, then ``fusermount -u -z``, then the daemon's own pid."""
+
+    def __init__(self, verfs: str, log_dir: str, env: dict | None = None):
+        self.verfs = verfs
+        self.log_dir = log_dir
+        self.env = env
+        self.active: dict[str, Mount] = {}
+        self.problems: list[str] = []
+
+    def mount(self, repo: str, mp: str) -> Mount:
+        os.makedirs(mp, exist_ok=True)
+        log = os.path.join(self.log_dir, os.path.basename(mp) + ".mount.log")
+        if os.path.exists(log):         # each mount's log tells of that mount only
+            os.unlink(log)
+        proc = run([self.verfs, "mount", "--repo", repo, "--log", log, mp],
+                   stdout=subprocess.PIPE, timeout=120, env=self.env)
+        m = re.search(rb"daemon pid (\d+)", proc.stdout)
+        if not m:
+            self.problems.append(f"verfs mount printed no daemon pid: {proc.stdout!r}")
+            raise RuntimeError("verfs mount: no daemon pid")
+        mount = Mount(os.path.abspath(mp), int(m.group(1)), repo)
+        self.active[mount.path] = mount
+        if not is_mounted(mp):
+            self.problems.append(f"verfs mount returned but {mp} is not in /proc/mounts")
+        return mount
+
+    def umount(self, mount: Mount) -> None:
+        self.active.pop(mount.path, None)
+        if is_mounted(mount.path):
+            proc = run([self.verfs, "umount", mount.path], ok=(0, 1, 2, 3), timeout=60)
+            if proc.returncode:
+                self.problems.append(f"verfs umount {mount.path} failed: "
+                                     f"{proc.stderr.decode(errors='replace').strip()}")
+        if is_mounted(mount.path):
+            run(["fusermount", "-u", "-z", mount.path], ok=(0, 1), timeout=60)
+        end = time.monotonic() + 10
+        while _alive(mount.pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        if _alive(mount.pid):
+            self.problems.append(f"daemon {mount.pid} still alive 10 s after unmounting "
+                                 f"{mount.path}; killed")
+            try:
+                os.kill(mount.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self) -> None:
+        for mount in list(self.active.values()):
+            try:
+                self.umount(mount)
+            except Exception as exc:    # noqa: BLE001 - keep unmounting the others
+                self.problems.append(f"unmounting {mount.path}: {exc}")
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmHWM (peak resident) and VmRSS of a process, in bytes."""
+    found = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                found[key] = int(rest.split()[0]) * 1024
+    return found
+
+
+# --- sizes -------------------------------------------------------------------------------
+
+def tree_size(path: str, skip: Sequence[str] = ()) -> tuple[int, int, int]:
+    """(apparent bytes: sum of st_size, allocated bytes: st_blocks, files) under
+    ``path``, leaving out the top-level entries named in ``skip``."""
+    apparent = allocated = files = 0
+    for top, dirs, names in os.walk(path):
+        if top == path:
+            dirs[:] = [d for d in dirs if d not in skip]
+            names = [n for n in names if n not in skip]
+        for n in names:
+            st = os.lstat(os.path.join(top, n))
+            apparent += st.st_size
+            allocated += st.st_blocks * 512
+            files += 1
+        for d in dirs:
+            allocated += os.lstat(os.path.join(top, d)).st_blocks * 512
+    return apparent, allocated, files
+
+
+# --- figures and the table ---------------------------------------------------------------
+
+COLUMNS = ("verfs", "git", "darcs", "disk")
+
+
+@dataclass
+class Figure:
+    """One row: samples per column, and how verfs's median compares with a baseline's.
+
+    ``better`` is "lower" for times and sizes, "higher" for rates.  ``limit`` is the
+    target on the ratio verfs/baseline (``≤ limit`` for lower-is-better figures,
+    ``≥ limit`` for higher-is-better ones); None when there is only something to
+    report."""
+
+    name: str
+    unit: str
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    against: str | None = None
+    limit: float | None = None
+    better: str = "lower"
+    target: str = ""
+    note: str = ""
+    ratio_override: float | None = None
+    met_override: bool | None = None
+
+    def stat(self, col: str) -> tuple[float, float] | None:
+        xs = self.samples.get(col)
+        if not xs:
+            return None
+        return (min(xs) if self.better == "lower" else max(xs)), statistics.median(xs)
+
+    def ratios(self) -> tuple[float, float] | None:
+        if self.ratio_override is not None:
+            return self.ratio_override, self.ratio_override
+        a, b = self.stat("verfs"), self.stat(self.against) if self.against else None
+        if a is None or b is None or not b[0] or not b[1]:
+            return None
+        return a[0] / b[0], a[1] / b[1]
+
+    def met(self) -> bool | None:
+        if self.met_override is not None:
+            return self.met_override
+        r = self.ratios()
+        if r is None or self.limit is None:
+            return None
+        return r[1] <= self.limit if self.better == "lower" else r[1] >= self.limit
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "unit": self.unit, "samples": self.samples,
+                "against": self.against, "ratio_best_median": self.ratios(),
+                "target": self.target, "met": self.met(), "note": self.note}
+
+
+def _num(x: float) -> str:
+    if x == 0:
+        return "0"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def _cell(fig: Figure, col: str) -> str:
+    s = fig.stat(col)
+    if s is None:
+        return "-"
+    if len(fig.samples[col]) == 1:
+        return f"{_num(s[1])} {fig.unit}"
+    return f"{_num(s[0])} / {_num(s[1])} {fig.unit}"
+
+
+def table(figs: list[Figure]) -> str:
+    head = ["figure", *COLUMNS, "ratio", "target", "met?"]
+    rows = [head]
+    for f in figs:
+        r = f.ratios()
+        ratio = "-" if r is None else (f"{r[1]:.2f}×" if abs(r[0] - r[1]) < 5e-3
+                                       else f"{r[0]:.2f}× / {r[1]:.2f}×")
+        met = {True: "yes", False: "NO", None: "-"}[f.met()]
+        rows.append([f.name, *(_cell(f, c) for c in COLUMNS), ratio, f.target, met])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json(path: str, info: dict, figs: list[Figure], extra: dict) -> None:
+    with open(path, "w") as f:
+        json.dump({"machine": info, "figures": [g.as_json() for g in figs], **extra}, f,
+                  indent=1)
+
+
+def say(*parts) -> None:
+    print(*parts, file=sys.stderr, flush=True)
