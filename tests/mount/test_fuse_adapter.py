@@ -48,14 +48,15 @@ def test_readdir_gives_dot_entries_and_kinds(sample, fs):
     assert kinds["README"] == stat.S_IFREG
 
 
-def test_open_read_release(sample, fs):
+def test_open_is_no_open_and_reads_go_by_path(sample, fs):
+    """Opening answers ENOSYS (the kernel's no_open: no OPEN/RELEASE round trips, pages
+    kept); a missing file is still ENOENT, and reads find the file by its path."""
     path = f"/versions/{sample.named['start']}/src/lib/util.h"
-    fh = fs.open(path, os.O_RDONLY)
-    assert fs.read(path, 4, 0, fh) == b"int "
-    assert fs.read(path, 100, 4, fh) == b"util(void);\n"
-    assert fs.getattr(path, fh)["st_size"] == 16
-    fs.release(path, fh)
-    assert fs.read(path, 3, 0, 0) == b"int"          # without a handle, by path
+    assert code(fs.open, path, os.O_RDONLY) == errno.ENOSYS
+    assert code(fs.open, path + "x", os.O_RDONLY) == errno.ENOENT
+    assert fs.read(path, 4, 0, 0) == b"int "
+    assert fs.read(path, 100, 4, 0) == b"util(void);\n"
+    assert fs.getattr(path, 0)["st_size"] == 16
 
 
 @pytest.mark.parametrize("flags", [os.O_WRONLY, os.O_RDWR, os.O_RDONLY | os.O_TRUNC,

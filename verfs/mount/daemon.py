@@ -139,7 +139,7 @@ def _options(debug: bool) -> dict:
     kernel (libfuse 2 never asks for it), new names are found at once (no negative
     caching), and their listings are never cached."""
     return {
-        "foreground": True, "nothreads": False, "debug": debug,
+        "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
         "fsname": "verfs", "subtype": "verfs", "ro": True, "default_permissions": True,
         "use_ino": True, "kernel_cache": True, "auto_unmount": True,
         "entry_timeout": _timeout(), "attr_timeout": _timeout(), "negative_timeout": 0,
