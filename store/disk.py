@@ -26,6 +26,7 @@ from .ids import EMPTY_BLOB, check_id, new_hasher
 
 ZLIB, RAW = b"z", b"r"
 RAW_ABOVE = 1 << 20     # blobs larger than this are stored raw, for range reads
+VERIFIED = "verified"   # derived-cache area: raw blob → stamp of the file found intact
 LEVEL = 6
 _CHUNK = 1 << 20
 
@@ -49,11 +50,15 @@ def encode(kind: str, data: bytes) -> bytes:
 
 
 class DiskStore(ObjectStore):
-    def __init__(self, root: str, create: bool = False, lazy: bool = False, **kw):
+    def __init__(self, root: str, create: bool = False, lazy: bool = False,
+                 durable: bool = True, **kw):
         """``create``: make the directories now; ``lazy``: as they are first written
-        (a derived store that may never be needed); otherwise the store must exist."""
+        (a derived store that may never be needed); otherwise the store must exist.
+        ``durable=False`` (derived objects, which can be rebuilt): writes stay atomic
+        — temp file and rename — but are not fsynced."""
         super().__init__(**kw)
         self.root = os.path.abspath(root)
+        self.durable = durable
         if create:
             for kind in KINDS:
                 os.makedirs(os.path.join(self.root, DIRS[kind]), exist_ok=True)
@@ -62,7 +67,7 @@ class DiskStore(ObjectStore):
         self._batch: dict[tuple[str, str], str] | None = None
         self._staging: str | None = None
         self._batch_lock = threading.Lock()
-        self._verified: set[str] = set()
+        self._verified: dict[str, str] = {}     # blob → stamp of the file checked
         self.cache = DiskCache(self.root)
 
     @functools.cached_property
@@ -70,8 +75,9 @@ class DiskStore(ObjectStore):
         """Derived trees and blobs live in ``ROOT/cache/v1/objects`` (a store of the
         same format), over this one: deleting the cache area deletes them too."""
         from .layered import LayeredStore
-        return LayeredStore(DiskStore(os.path.join(self.cache.base, "objects"), lazy=True),
-                            self)
+        derived = DiskStore(os.path.join(self.cache.base, "objects"), lazy=True, durable=False)
+        derived.cache = self.cache
+        return LayeredStore(derived, self)
 
     # --- paths ----------------------------------------------------------------------
     def path(self, kind: str, oid: str) -> str:
@@ -128,8 +134,9 @@ class DiskStore(ObjectStore):
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(encode(kind, data))
-                f.flush()
-                os.fsync(f.fileno())
+                if self.durable:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.replace(tmp, final)
         except BaseException:
             try:
@@ -137,9 +144,10 @@ class DiskStore(ObjectStore):
             except FileNotFoundError:
                 pass
             raise
-        _fsync_dir(directory)
-        if made:
-            _fsync_dir(os.path.dirname(directory))
+        if self.durable:
+            _fsync_dir(directory)
+            if made:
+                _fsync_dir(os.path.dirname(directory))
 
     def iter_ids(self, kind: str) -> Iterator[str]:
         base = os.path.join(self.root, DIRS[kind])
@@ -178,20 +186,27 @@ class DiskStore(ObjectStore):
         return len(self.get_blob(oid))
 
     def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
-        """Raw blobs are hashed once per process, then read by range with pread."""
+        """Raw blobs are read by range with pread, once their whole content has been
+        hashed.  The check is remembered against the file's identity (inode, size,
+        mtime and ctime — which no write or chmod leaves unchanged), in this process
+        and in the derived cache, so a large file is hashed once, not on every mount."""
         if oid == EMPTY_BLOB:
             return b""
         with self._open("blob", oid) as f:
             if f.read(1) != RAW:
                 return self.get_blob(oid)[offset:offset + size]
-            if oid not in self._verified:
-                hasher = new_hasher()
-                while chunk := f.read(_CHUNK):
-                    hasher.update(chunk)
-                if hasher.hexdigest() != oid:
-                    raise CorruptObject("blob", oid, self.path("blob", oid),
-                                        "content does not match its hash")
-                self._verified.add(oid)
+            st = os.fstat(f.fileno())
+            stamp = f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+            if self._verified.get(oid) != stamp:
+                if self.cache.get(VERIFIED, oid) != stamp:
+                    hasher = new_hasher()
+                    while chunk := f.read(_CHUNK):
+                        hasher.update(chunk)
+                    if hasher.hexdigest() != oid:
+                        raise CorruptObject("blob", oid, self.path("blob", oid),
+                                            "content does not match its hash")
+                    self.cache.put(VERIFIED, oid, stamp)
+                self._verified[oid] = stamp
             return os.pread(f.fileno(), size, offset + 1)
 
     # --- batches --------------------------------------------------------------------
@@ -235,7 +250,9 @@ class _Batch:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _commit(self, staged: dict[tuple[str, str], str]) -> None:
-        os.sync()       # every staged object durable before any is in view
+        durable = self.store.durable
+        if durable:
+            os.sync()       # every staged object durable before any is in view
         dirs = set()
         for (kind, oid), tmp in staged.items():
             final = self.store.path(kind, oid)
@@ -244,10 +261,9 @@ class _Batch:
                 os.makedirs(directory, exist_ok=True)
                 dirs.add(directory)
             os.replace(tmp, final)
-        for d in dirs:
-            _fsync_dir(d)
-        for d in {os.path.dirname(d) for d in dirs}:
-            _fsync_dir(d)
+        if durable:
+            for d in dirs | {os.path.dirname(d) for d in dirs}:
+                _fsync_dir(d)
 
 
 class DiskCache(DerivedCache):

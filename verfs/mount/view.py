@@ -71,7 +71,7 @@ class View:
         self._roots = LRU(4 << 20, lambda _: 160)           # version → root tree id
         self._versions = LRU(8 << 20, lambda _: 300)        # version → its directory node
         self._infos = LRU(8 << 20, lambda n: 300 + n.size)  # version → info/<hash> node
-        self._nodes = LRU(node_cache_bytes, lambda _: 400)  # path → node, under full ids
+        self._nodes = LRU(node_cache_bytes, lambda _: 700)  # path → node, under full ids
         self._known: set[str] = set()                       # versions seen to exist
         self._stats: tuple[float, dict] | None = None
         self._stats_lock = threading.Lock()
