@@ -25,7 +25,9 @@ WELL_KNOWN = {(BLOB, EMPTY_BLOB): b"", (TREE, EMPTY_TREE_ID): EMPTY_TREE_BYTES}
 
 
 def _tree_size(tree: Tree) -> int:
-    return 200 + 120 * len(tree.entries)
+    """Bytes a parsed tree really holds in memory (entries, their strings, the index
+    by name), so the cache's bound is a bound on memory."""
+    return 300 + 400 * len(tree.entries)
 
 
 class ObjectStore:

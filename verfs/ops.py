@@ -7,6 +7,7 @@ every state head was ever at stays in the store and in ``verfs versions``.
 
 import getpass
 import os
+import shutil
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,12 +16,19 @@ from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
 from store.overlay import OverlayStore
 
 from .diff import tree_prims
-from .errors import CommuteError, DirtyWorkingTree, NothingToRecord, PatchApplyError, UsageError
+from .errors import (
+    CommuteError,
+    DirtyWorkingTree,
+    NothingToRecord,
+    PatchApplyError,
+    UnknownVersion,
+    UsageError,
+)
 from .history import Step
 from .patch.apply import apply_to_tree
 from .patch.commute import commute_patches
 from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
-from .patch.prims import Prim
+from .patch.prims import Binary, Prim
 from .patch.text import write_prims
 from .repo import Repository
 from .worktree import checkout, select, snapshot
@@ -211,7 +219,6 @@ def find_patch(repo: Repository, spec: str) -> list[Step]:
 
     ``spec``: a version (hash, prefix, ``head~N``, tag), a patch identity prefix, or a
     patch's exact name (the newest of that name)."""
-    from .errors import UnknownVersion
     chain = list(repo.history.chain(repo.head()))
     try:
         vid = repo.resolve_some(spec)
@@ -289,7 +296,6 @@ def copy_history(src: Repository, dst: Repository, vid: str | None, progress=Non
     """Copy what version ``vid`` needs — its chain of versions, their patches and the
     blobs they name, the inventories — from one store to another, and the inventories'
     trees (derived, but they bound reconstruction) between the derived states."""
-    from .patch.prims import Binary
     s, d = src.store, dst.store
     with d.batch(), dst.history.states.batch():
         for step in src.history.chain(vid):
@@ -323,7 +329,6 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
         dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
         return dst
     except BaseException:
-        import shutil
         if made:
             shutil.rmtree(dest, ignore_errors=True)
         else:

@@ -61,8 +61,8 @@ class View:
     """The mount's filesystem over a store (and, for a repository, its head file)."""
 
     def __init__(self, store: ObjectStore, history: History | None = None,
-                 head_file: str | None = None, blob_cache_bytes: int = 64 << 20,
-                 node_cache_bytes: int = 32 << 20):
+                 head_file: str | None = None, blob_cache_bytes: int = 32 << 20,
+                 node_cache_bytes: int = 16 << 20):
         self.store = store
         self.history = history or History(store)
         self.states = self.history.states       # trees and blobs (derived) live here
