@@ -6,6 +6,7 @@ verifying on every get, parsing typed objects, prefix resolution — lives here,
 dulwich's ``BaseObjectStore``.
 """
 
+import contextlib
 from collections.abc import Iterator
 
 from .cache import LRU
@@ -78,7 +79,9 @@ class ObjectStore:
             raise CorruptObject(kind, oid, self.where(kind, oid), "content does not match its hash")
         return data
 
-    def _parsed(self, kind: str, oid: str, parse):
+    def parsed(self, kind: str, oid: str, parse):
+        """``parse`` of the object's verified bytes; bytes that do not parse are a
+        corrupt object (an error of the store), not a format error of the caller."""
         data = self.get(kind, oid)
         try:
             return parse(data)
@@ -102,19 +105,19 @@ class ObjectStore:
     def get_tree(self, oid: str) -> Tree:
         if oid == EMPTY_TREE_ID:
             return EMPTY_TREE
-        return self._trees.get_or_compute(oid, lambda: self._parsed(TREE, oid, Tree.parse))
+        return self._trees.get_or_compute(oid, lambda: self.parsed(TREE, oid, Tree.parse))
 
     def put_tree(self, tree: Tree) -> str:
         return self.put(TREE, tree.serialize())
 
     def get_version(self, oid: str) -> Version:
-        return self._parsed(VERSION, oid, Version.parse)
+        return self.parsed(VERSION, oid, Version.parse)
 
     def put_version(self, version: Version) -> str:
         return self.put(VERSION, version.serialize())
 
     def get_inventory(self, oid: str) -> Inventory:
-        return self._parsed(INVENTORY, oid, Inventory.parse)
+        return self.parsed(INVENTORY, oid, Inventory.parse)
 
     def put_inventory(self, inventory: Inventory) -> str:
         return self.put(INVENTORY, inventory.serialize())
@@ -142,7 +145,7 @@ class ObjectStore:
 
     def batch(self):
         """A context in which writes may be grouped for speed (see DiskStore)."""
-        return _NoBatch()
+        return contextlib.nullcontext(self)
 
     @property
     def states(self) -> "ObjectStore":
@@ -153,14 +156,6 @@ class ObjectStore:
 
     def close(self) -> None:
         pass
-
-
-class _NoBatch:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class DerivedCache:

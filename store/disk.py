@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 from .base import DIRS, KINDS, DerivedCache, HeldCache, ObjectStore
 from .errors import CorruptObject, ObjectNotFound, StoreError
+from .files import fsync_dir, write_atomic
 from .ids import EMPTY_BLOB, check_id, new_hasher
 
 ZLIB, RAW = b"z", b"r"
@@ -29,14 +30,6 @@ RAW_ABOVE = 1 << 20     # blobs larger than this are stored raw, for range reads
 VERIFIED = "verified"   # derived-cache area: raw blob → stamp of the file found intact
 LEVEL = 6
 _CHUNK = 1 << 20
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def encode(kind: str, data: bytes) -> bytes:
@@ -130,24 +123,9 @@ class DiskStore(ObjectStore):
         made = not os.path.isdir(directory)
         if made:
             os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(encode(kind, data))
-                if self.durable:
-                    f.flush()
-                    os.fsync(f.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        if self.durable:
-            _fsync_dir(directory)
-            if made:
-                _fsync_dir(os.path.dirname(directory))
+        write_atomic(final, encode(kind, data), self.durable)
+        if made and self.durable:
+            fsync_dir(os.path.dirname(directory))
 
     def iter_ids(self, kind: str) -> Iterator[str]:
         base = os.path.join(self.root, DIRS[kind])
@@ -263,7 +241,7 @@ class _Batch:
             os.replace(tmp, final)
         if durable:
             for d in dirs | {os.path.dirname(d) for d in dirs}:
-                _fsync_dir(d)
+                fsync_dir(d)
 
 
 class DiskCache(DerivedCache):
@@ -303,9 +281,6 @@ class DiskCache(DerivedCache):
         path = self._path(area, key)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(value + "\n")
-            os.replace(tmp, path)
+            write_atomic(path, (value + "\n").encode("ascii"), durable=False)
         except OSError:
             self.writable = False   # a read-only store still serves, uncached

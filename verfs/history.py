@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
-from store.errors import CorruptObject, StoreError
+from store.errors import StoreError
 
 from .patch.apply import apply_prims
 from .patch.named import Patch
-from .patch.prims import Binary
+from .patch.prims import Binary, Hunk
 from .patch.text import read_patch, write_patch
 from .trees import TreeEditor
 
@@ -29,6 +29,13 @@ CLOSED = "closed-inventory"     # derived-cache area: version → the inventory 
 # K: an inventory is closed at every tag and after every K patches without one, so
 # reconstruction never replays more than K patches, whatever the version's depth.
 CHECKPOINT = 64
+
+
+def _patch_size(patch: Patch) -> int:
+    """About the memory a parsed patch holds: its lines, and an object per prim."""
+    lines = sum(len(x) + 40 for p in patch.prims if isinstance(p, Hunk)
+                for x in (*p.old, *p.new))
+    return 500 + 150 * len(patch.prims) + lines
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class History:
                  states: ObjectStore | None = None):
         self.store = store
         self.states = states if states is not None else store.states
-        self._patches = LRU(patch_cache_bytes, lambda p: p[1])
+        self._patches = LRU(patch_cache_bytes, _patch_size)
         self._versions = LRU(4 << 20, lambda v: 200)
         self.replayed = 0       # patches applied by reconstruction (tests count them)
 
@@ -57,14 +64,8 @@ class History:
         return self._versions.get_or_compute(vid, lambda: self.store.get_version(vid))
 
     def patch(self, rep: str) -> Patch:
-        def load():
-            data = self.store.get("patch", rep)
-            try:
-                return read_patch(data), len(data)
-            except ValueError as exc:   # FormatError: a stored patch that is not one
-                raise CorruptObject("patch", rep, self.store.where("patch", rep),
-                                    str(exc)) from exc
-        return self._patches.get_or_compute(rep, load)[0]
+        return self._patches.get_or_compute(
+            rep, lambda: self.store.parsed("patch", rep, read_patch))
 
     def step(self, vid: str) -> Step:
         v = self.version(vid)

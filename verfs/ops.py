@@ -6,6 +6,7 @@ every state head was ever at stays in the store and in ``verfs versions``.
 """
 
 import getpass
+import itertools
 import os
 import shutil
 import socket
@@ -195,7 +196,7 @@ def _depends(later: Step, earlier: Step) -> CommuteError:
 def commute_last(repo: Repository) -> str:
     """Swap the last two patches."""
     with repo.locked():
-        steps = list(_take(repo.history.chain(repo.head()), 2))
+        steps = list(itertools.islice(repo.history.chain(repo.head()), 2))
         if len(steps) < 2:
             raise UsageError("commute needs at least two patches")
         b, a = steps
@@ -205,13 +206,6 @@ def commute_last(repo: Repository) -> str:
         vid = repo.history.extend(a.version.parent, r)
         repo.set_head(vid, f"commute: {b.patch.info.name} before {a.patch.info.name}")
         return vid
-
-
-def _take(it, n):
-    for i, x in enumerate(it):
-        if i >= n:
-            return
-        yield x
 
 
 def find_patch(repo: Repository, spec: str) -> list[Step]:
@@ -254,22 +248,17 @@ def commute_to_end(repo: Repository, spec: str) -> str | None:
         return vid
 
 
-def is_clean(repo: Repository) -> bool:
-    overlay = OverlayStore(repo.store)
-    return working_tree(repo, overlay) == repo.history.root_tree(repo.head())
-
-
 def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | None, str]:
     """Move head to any version and make the working tree that version's tree.
     Returns (old head, new head)."""
     with repo.locked():
         vid = repo.resolve_some(spec)
         head = repo.head()
-        if not force and not is_clean(repo):
+        work = working_tree(repo)
+        if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
-        checkout(repo.history.states, working_tree(repo), repo.history.root_tree(vid),
-                 repo.root)
+        checkout(repo.history.states, work, repo.history.root_tree(vid), repo.root)
         repo.set_head(vid, f"restore {vid}")
         return head, vid
 

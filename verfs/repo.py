@@ -13,39 +13,19 @@ names are durable.
 import fcntl
 import os
 import re
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound
+from store.files import write_atomic
 
 from .errors import NotARepository, UnknownVersion, UsageError
 from .history import History
 
 DOTDIR = ".verfs"
 _ANCESTOR = re.compile(r"(.*?)~(\d+)")
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    d = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 @dataclass(frozen=True)
@@ -99,7 +79,7 @@ class Repository:
         return text or None
 
     def set_head(self, vid: str | None, operation: str) -> None:
-        _atomic_write(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
+        write_atomic(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
         self._log(vid, operation)
 
     def _log(self, vid: str | None, operation: str) -> None:

@@ -217,3 +217,16 @@ class TreeEditor:
         d.oid = self.store.put_tree(Tree.build(entries))
         d.dirty = False
         return d.oid
+
+
+def entry_at(store: ObjectStore, root: str, path: str) -> TreeEntry | None:
+    """The entry at ``path`` in root tree ``root`` (the root itself for ``""``), or
+    None when nothing is there."""
+    entry = TreeEntry("/", DIR, root, 0)
+    for part in split_path(path):
+        if entry.kind != DIR:
+            return None
+        entry = store.get_tree(entry.oid).get(part)
+        if entry is None:
+            return None
+    return entry

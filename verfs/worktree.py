@@ -80,12 +80,9 @@ def _select(store, old: str, new: str, chosen: dict) -> str:
                 a.pop(name, None)
             continue
         ea, eb = a.get(name), b.get(name)
-        if eb is None or eb.kind != DIR:
-            continue        # nothing under that name in the working tree to pick from
-        base = ea.oid if ea is not None and ea.kind == DIR else EMPTY_TREE_ID
-        if ea is not None and ea.kind != DIR:
-            continue
-        oid = _select(store, base, eb.oid, sub)
+        if eb is None or eb.kind != DIR or (ea is not None and ea.kind != DIR):
+            continue        # no directory on both sides to pick paths inside
+        oid = _select(store, ea.oid if ea is not None else EMPTY_TREE_ID, eb.oid, sub)
         a[name] = TreeEntry(name, DIR, oid, len(store.get_tree(oid)))
     return store.put_tree(Tree.build(a.values()))
 

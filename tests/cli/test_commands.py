@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 
-from store import Version
 from tests.treestate import disk_state
 from verfs.cli.main import cli
 
@@ -121,7 +120,6 @@ def test_tag_closes_an_inventory_named_by_the_next_version(verfs, repo_dir):
     assert inv.tree == repo.history.root_tree(tag)
     assert [rep for _, rep in inv.patches] == [
         repo.store.get_version(x).patch for x in (repo.history.ancestor(tag, 1), tag)]
-    assert isinstance(v, Version)
     assert verfs("show", "v1:f", cwd=repo_dir).stdout == b"1\n"
     assert _head(verfs, repo_dir) == after
     err = verfs("tag", "v1", cwd=repo_dir, check=False).stderr.decode()

@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from store import DIR, DIRS, KINDS, LINK
-from store.names import split_path
+from store import DIR, DIRS, EMPTY_TREE_ID, KINDS, LINK
 
 from .. import ops
 from ..errors import UsageError
@@ -15,6 +14,7 @@ from ..fsck import count_objects, fsck
 from ..patch.text import write_prims
 from ..progress import progress
 from ..repo import Repository
+from ..trees import entry_at
 from ..udiff import stamp, tree_diff
 from .main import cli
 from .options import short, with_repo
@@ -208,14 +208,10 @@ def show(repo, spec):
     version, path = _split_spec(spec)
     vid = repo.resolve(version)
     store = repo.history.states
-    entry_kind, oid = DIR, repo.history.root_tree(vid)
-    for part in split_path(path):
-        if entry_kind != DIR:
-            raise UsageError(f"{path}: not in version {short(vid)}")
-        e = store.get_tree(oid).get(part)
-        if e is None:
-            raise UsageError(f"{path}: not in version {short(vid)}")
-        entry_kind, oid = e.kind, e.oid
+    found = entry_at(store, repo.history.root_tree(vid), path)
+    if found is None:
+        raise UsageError(f"{path}: not in version {short(vid)}")
+    entry_kind, oid = found.kind, found.oid
     if entry_kind == DIR:
         for e in store.get_tree(oid).entries:
             if e.kind == DIR:
@@ -261,14 +257,8 @@ def diff(repo, version1, version2, path):
 
 def _subtree(repo, root: str, path: str) -> str:
     """The tree at ``path`` (the empty tree if there is none), for diffing under it."""
-    from store import EMPTY_TREE_ID
-    oid = root
-    for part in split_path(path):
-        e = repo.history.states.get_tree(oid).get(part)
-        if e is None or e.kind != DIR:
-            return EMPTY_TREE_ID
-        oid = e.oid
-    return oid
+    e = entry_at(repo.history.states, root, path)
+    return e.oid if e is not None and e.kind == DIR else EMPTY_TREE_ID
 
 
 @cli.command("fsck")
