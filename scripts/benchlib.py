@@ -388,12 +388,12 @@ class Mounts:
         self.active: dict[str, Mount] = {}
         self.problems: list[str] = []
 
-    def mount(self, repo: str, mp: str) -> Mount:
+    def mount(self, repo: str, mp: str, flags: Sequence[str] = ()) -> Mount:
         os.makedirs(mp, exist_ok=True)
         log = os.path.join(self.log_dir, os.path.basename(mp) + ".mount.log")
         if os.path.exists(log):         # each mount's log tells of that mount only
             os.unlink(log)
-        proc = run([self.verfs, "mount", "--repo", repo, "--log", log, mp],
+        proc = run([self.verfs, "mount", *flags, "--repo", repo, "--log", log, mp],
                    stdout=subprocess.PIPE, timeout=120, env=self.env)
         m = re.search(rb"daemon pid (\d+)", proc.stdout)
         if not m:

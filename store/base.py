@@ -102,6 +102,17 @@ class ObjectStore:
     def blob_size(self, oid: str) -> int:
         return len(self.get_blob(oid))
 
+    def plain_blob(self, oid: str) -> str | None:
+        """The path of a file holding exactly the blob's bytes, already checked against
+        its id, if the backend keeps one (large blobs on disk); else None."""
+        return None
+
+    def adopt(self, kind: str, oid: str, source: "ObjectStore") -> None:
+        """Make ``source``'s object ``oid`` part of this store too (verified on the
+        way); backends may share the bytes instead of copying them."""
+        if not self.contains(kind, oid):
+            self._write(kind, oid, source.get(kind, oid))
+
     def get_tree(self, oid: str) -> Tree:
         if oid == EMPTY_TREE_ID:
             return EMPTY_TREE

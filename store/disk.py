@@ -2,8 +2,12 @@
 
 ``ROOT/<kind dir>/<first two hex>/<other 62 hex>``; each file is one byte saying how
 the rest is encoded (``z``: zlib, ``r``: raw) followed by the encoded canonical bytes.
-Large or incompressible blobs stay raw so that a range of them can be read without
-decompressing the whole (verified once per process before the first range read).
+Blobs larger than ``RAW_ABOVE`` are stored *plain* instead, at the same path plus
+``.plain``: exactly their bytes, no tag.  A range of a plain blob is a ``pread`` at
+the same offset, and the mount can hand the file itself to the kernel (FUSE
+passthrough), which then reads it with no daemon in between.  Either way the whole
+file is hashed once before the first range of it is trusted; the check is
+remembered against the file's identity.
 
 Writes are atomic and durable: a temporary file in the target directory, fsync,
 rename, fsync of the directory.  Inside ``batch()`` the fsyncs are grouped: objects
@@ -22,20 +26,24 @@ from collections.abc import Iterator
 
 from .base import DIRS, KINDS, DerivedCache, HeldCache, ObjectStore
 from .errors import CorruptObject, ObjectNotFound, StoreError
-from .files import fsync_dir, write_atomic
+from .files import fsync_dir, link_atomic, write_atomic
 from .ids import EMPTY_BLOB, check_id, new_hasher
 
 ZLIB, RAW = b"z", b"r"
-RAW_ABOVE = 1 << 20     # blobs larger than this are stored raw, for range reads
-VERIFIED = "verified"   # derived-cache area: raw blob → stamp of the file found intact
+PLAIN = ".plain"        # suffix of a blob stored as exactly its bytes
+RAW_ABOVE = 1 << 20     # blobs larger than this are stored plain, for range reads
+VERIFIED = "verified"   # derived-cache area: blob → stamp of its file, found intact
 LEVEL = 6
 _CHUNK = 1 << 20
 
 
+def is_plain(kind: str, size: int) -> bool:
+    """Whether an object of this kind and size is stored plain (untagged)."""
+    return kind == "blob" and size > RAW_ABOVE
+
+
 def encode(kind: str, data: bytes) -> bytes:
-    """The on-disk bytes of an object."""
-    if kind == "blob" and len(data) > RAW_ABOVE:
-        return RAW + data
+    """The on-disk bytes of an object that is not stored plain."""
     packed = zlib.compress(data, LEVEL)
     if kind == "blob" and len(packed) > 0.9 * len(data):
         return RAW + data
@@ -57,7 +65,7 @@ class DiskStore(ObjectStore):
                 os.makedirs(os.path.join(self.root, DIRS[kind]), exist_ok=True)
         elif not lazy and not os.path.isdir(os.path.join(self.root, DIRS["version"])):
             raise StoreError(f"not a verfs store: {self.root}")
-        self._batch: dict[tuple[str, str], str] | None = None
+        self._batch: dict[tuple[str, str], tuple[str, bool]] | None = None
         self._staging: str | None = None
         self._batch_lock = threading.Lock()
         self._verified: dict[str, str] = {}     # blob → stamp of the file checked
@@ -74,29 +82,45 @@ class DiskStore(ObjectStore):
 
     # --- paths ----------------------------------------------------------------------
     def path(self, kind: str, oid: str) -> str:
+        """Where the object's tagged file goes (a plain blob: this plus ``PLAIN``)."""
         check_id(oid)
         return os.path.join(self.root, DIRS[kind], oid[:2], oid[2:])
 
     def where(self, kind: str, oid: str) -> str | None:
-        return self.path(kind, oid)
+        path = self.path(kind, oid)
+        if kind == "blob" and not os.path.exists(path) and os.path.exists(path + PLAIN):
+            return path + PLAIN
+        return path
 
     # --- raw methods ----------------------------------------------------------------
     def contains(self, kind: str, oid: str) -> bool:
         if self._batch is not None and (kind, oid) in self._batch:
             return True
-        return os.path.exists(self.path(kind, oid))
+        path = self.path(kind, oid)
+        return os.path.exists(path) or (kind == "blob" and os.path.exists(path + PLAIN))
 
     def _open(self, kind: str, oid: str):
+        """The object's file, open, and whether it is plain."""
         staged = self._batch.get((kind, oid)) if self._batch is not None else None
+        if staged is not None:
+            return open(staged[0], "rb"), staged[1]
+        path = self.path(kind, oid)
         try:
-            return open(staged or self.path(kind, oid), "rb")
+            return open(path, "rb"), False
         except FileNotFoundError:
-            raise ObjectNotFound(kind, oid) from None
+            pass
+        if kind == "blob":
+            try:
+                return open(path + PLAIN, "rb"), True
+            except FileNotFoundError:
+                pass
+        raise ObjectNotFound(kind, oid)
 
     def _read(self, kind: str, oid: str) -> bytes:
-        with self._open(kind, oid) as f:
+        f, plain = self._open(kind, oid)
+        with f:
             raw = f.read()
-        return self._decode(kind, oid, raw)
+        return raw if plain else self._decode(kind, oid, raw)
 
     def _decode(self, kind: str, oid: str, raw: bytes) -> bytes:
         tag, body = raw[:1], raw[1:]
@@ -111,21 +135,57 @@ class DiskStore(ObjectStore):
         raise CorruptObject(kind, oid, self.path(kind, oid), "unknown encoding byte")
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:
+        plain = is_plain(kind, len(data))
+        body = data if plain else encode(kind, data)
         if self._batch is not None:
             fd, tmp = tempfile.mkstemp(dir=self._staging, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
-                f.write(encode(kind, data))
-            with self._batch_lock:
-                self._batch[(kind, oid)] = tmp
+                f.write(body)
+            self._stage(kind, oid, tmp, plain)
             return
-        final = self.path(kind, oid)
-        directory = os.path.dirname(final)
-        made = not os.path.isdir(directory)
-        if made:
-            os.makedirs(directory, exist_ok=True)
-        write_atomic(final, encode(kind, data), self.durable)
+        final = self.path(kind, oid) + (PLAIN if plain else "")
+        made = self._make_dir(final)
+        write_atomic(final, body, self.durable)
         if made and self.durable:
-            fsync_dir(os.path.dirname(directory))
+            fsync_dir(os.path.dirname(os.path.dirname(final)))
+
+    def _stage(self, kind: str, oid: str, tmp: str, plain: bool) -> None:
+        with self._batch_lock:
+            self._batch[(kind, oid)] = (tmp, plain)
+
+    @staticmethod
+    def _make_dir(final: str) -> bool:
+        directory = os.path.dirname(final)
+        if os.path.isdir(directory):
+            return False
+        os.makedirs(directory, exist_ok=True)
+        return True
+
+    def adopt(self, kind: str, oid: str, source: ObjectStore) -> None:
+        """A plain blob another store on this file system holds becomes this store's
+        by a hard link — one copy on disk, however large — once its content is
+        checked; anything else is copied."""
+        if self.contains(kind, oid):
+            return
+        src = source.plain_blob(oid) if kind == "blob" else None
+        if src is None:
+            return super().adopt(kind, oid, source)
+        if self._batch is not None:
+            tmp = os.path.join(self._staging, f".link-{oid}")
+            try:
+                os.link(src, tmp)
+            except OSError:         # another file system, or no hard links there
+                return super().adopt(kind, oid, source)
+            self._stage(kind, oid, tmp, True)
+            return
+        final = self.path(kind, oid) + PLAIN
+        made = self._make_dir(final)
+        try:
+            link_atomic(src, final, self.durable)
+        except OSError:
+            return super().adopt(kind, oid, source)
+        if made and self.durable:
+            fsync_dir(os.path.dirname(os.path.dirname(final)))
 
     def iter_ids(self, kind: str) -> Iterator[str]:
         base = os.path.join(self.root, DIRS[kind])
@@ -137,9 +197,7 @@ class DiskStore(ObjectStore):
             sub = os.path.join(base, fan)
             if len(fan) != 2 or not os.path.isdir(sub):
                 continue
-            for name in sorted(os.listdir(sub)):
-                if not name.startswith("."):
-                    yield fan + name
+            yield from sorted(fan + n for n in _names(os.listdir(sub)))
         if self._batch:
             yield from sorted(oid for k, oid in self._batch if k == kind)
 
@@ -149,7 +207,7 @@ class DiskStore(ObjectStore):
             names = os.listdir(sub)
         except FileNotFoundError:
             names = []
-        found = {prefix[:2] + n for n in names if not n.startswith(".")}
+        found = {prefix[:2] + n for n in _names(names)}
         if self._batch:
             found.update(oid for k, oid in self._batch if k == kind)
         return sorted(oid for oid in found if oid.startswith(prefix))
@@ -158,38 +216,68 @@ class DiskStore(ObjectStore):
     def blob_size(self, oid: str) -> int:
         if oid == EMPTY_BLOB:
             return 0
-        with self._open("blob", oid) as f:
+        f, plain = self._open("blob", oid)
+        with f:
+            if plain:
+                return os.fstat(f.fileno()).st_size
             if f.read(1) == RAW:
                 return os.fstat(f.fileno()).st_size - 1
         return len(self.get_blob(oid))
 
     def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
-        """Raw blobs are read by range with pread, once their whole content has been
-        hashed.  The check is remembered against the file's identity (inode, size,
-        mtime and ctime — which no write or chmod leaves unchanged), in this process
-        and in the derived cache, so a large file is hashed once, not on every mount."""
+        """Plain blobs (and raw ones of stores written before plain blobs) are read by
+        range with pread, once their whole content has been checked (``_checked``)."""
         if oid == EMPTY_BLOB:
             return b""
-        with self._open("blob", oid) as f:
-            if f.read(1) != RAW:
+        f, plain = self._open("blob", oid)
+        with f:
+            skip = 0 if plain else 1
+            if not plain and f.read(1) != RAW:
                 return self.get_blob(oid)[offset:offset + size]
-            st = os.fstat(f.fileno())
-            stamp = f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
-            if self._verified.get(oid) != stamp:
-                if self.cache.get(VERIFIED, oid) != stamp:
-                    hasher = new_hasher()
-                    while chunk := f.read(_CHUNK):
-                        hasher.update(chunk)
-                    if hasher.hexdigest() != oid:
-                        raise CorruptObject("blob", oid, self.path("blob", oid),
-                                            "content does not match its hash")
-                    self.cache.put(VERIFIED, oid, stamp)
-                self._verified[oid] = stamp
-            return os.pread(f.fileno(), size, offset + 1)
+            self._checked(f, oid, skip)
+            return os.pread(f.fileno(), size, offset + skip)
+
+    def plain_blob(self, oid: str) -> str | None:
+        """The path of the file holding exactly the blob's bytes, checked — or None
+        when the blob is not stored plain (small, or not here)."""
+        staged = self._batch.get(("blob", oid)) if self._batch is not None else None
+        if staged is not None and not staged[1]:
+            return None
+        path = staged[0] if staged is not None else self.path("blob", oid) + PLAIN
+        try:
+            with open(path, "rb") as f:
+                self._checked(f, oid, 0)
+        except FileNotFoundError:
+            return None
+        return path
+
+    def _checked(self, f, oid: str, skip: int) -> None:
+        """Hash the whole file (after ``skip`` tag bytes) unless it was found intact
+        before.  The check is remembered against the file's identity (inode, size,
+        mtime and ctime — which no write or chmod leaves unchanged), in this process
+        and in the derived cache, so a large file is hashed once, not on every mount."""
+        st = os.fstat(f.fileno())
+        stamp = f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+        if self._verified.get(oid) == stamp:
+            return
+        if self.cache.get(VERIFIED, oid) != stamp:
+            hasher = new_hasher()
+            f.seek(skip)
+            while chunk := f.read(_CHUNK):
+                hasher.update(chunk)
+            if hasher.hexdigest() != oid:
+                raise CorruptObject("blob", oid, f.name, "content does not match its hash")
+            self.cache.put(VERIFIED, oid, stamp)
+        self._verified[oid] = stamp
 
     # --- batches --------------------------------------------------------------------
     def batch(self):
         return _Batch(self)
+
+
+def _names(listing: list[str]) -> set[str]:
+    """The object names (62 hex digits) in a fan-out directory's listing."""
+    return {n.removesuffix(PLAIN) for n in listing if not n.startswith(".")}
 
 
 class _Batch:
@@ -227,13 +315,13 @@ class _Batch:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _commit(self, staged: dict[tuple[str, str], str]) -> None:
+    def _commit(self, staged: dict[tuple[str, str], tuple[str, bool]]) -> None:
         durable = self.store.durable
         if durable:
             os.sync()       # every staged object durable before any is in view
         dirs = set()
-        for (kind, oid), tmp in staged.items():
-            final = self.store.path(kind, oid)
+        for (kind, oid), (tmp, plain) in staged.items():
+            final = self.store.path(kind, oid) + (PLAIN if plain else "")
             directory = os.path.dirname(final)
             if directory not in dirs:
                 os.makedirs(directory, exist_ok=True)

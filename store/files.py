@@ -37,3 +37,24 @@ def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
         raise
     if durable:
         fsync_dir(directory)
+
+
+def link_atomic(source: str, path: str, durable: bool = True) -> None:
+    """Make ``path`` a hard link to ``source`` in one step (a temporary name, then
+    ``rename``); when ``durable``, the data is fsynced first and the directory after."""
+    directory = os.path.dirname(path)
+    if durable:
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    tmp = os.path.join(directory, f".tmp-link-{os.getpid()}-{os.path.basename(path)}")
+    os.link(source, tmp)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    if durable:
+        fsync_dir(directory)

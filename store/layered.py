@@ -58,6 +58,9 @@ class LayeredStore(ObjectStore):
     def blob_size(self, oid: str) -> int:
         return self._holder("blob", oid).blob_size(oid)
 
+    def plain_blob(self, oid: str) -> str | None:
+        return self._holder("blob", oid).plain_blob(oid)
+
     def batch(self):
         return self.top.batch()
 

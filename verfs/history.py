@@ -197,13 +197,14 @@ class History:
         return vid
 
     def _keep_blobs(self, patch: Patch) -> None:
-        """The blobs a patch names are part of the history: copy them from the derived
-        states (where recording and importing wrote them) into the durable store."""
+        """The blobs a patch names are part of the history: the durable store adopts
+        them from the derived states (where recording and importing wrote them) — a
+        large one by a hard link, so it is on disk once."""
         for p in patch.prims:
             if isinstance(p, Binary):
                 for oid in (p.old, p.new):
                     if not self.store.has(BLOB, oid):
-                        self.store.put(BLOB, self.states.get(BLOB, oid))
+                        self.store.adopt(BLOB, oid, self.states)
 
     def extend(self, base: str | None, patches) -> str | None:
         """Put ``patches`` on ``base`` one after another; the last version."""

@@ -265,9 +265,11 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
 
 # --- copying ----------------------------------------------------------------------------------
 def _copy(src: ObjectStore, dst: ObjectStore, kind: str, oid: str) -> bool:
+    """Copy one object, verified; a large blob on the same file system is hard-linked
+    (as ``git clone`` does locally).  False if ``dst`` had it."""
     if dst.contains(kind, oid):
         return False
-    dst.put(kind, src.get(kind, oid))
+    dst.adopt(kind, oid, src)
     return True
 
 

@@ -1,11 +1,14 @@
 """Each command as a user drives it."""
 
 import json
+import os
+import random
 import shutil
 import subprocess
 
 import pytest
 
+from store.disk import PLAIN, RAW_ABOVE
 from tests.treestate import disk_state
 from verfs.cli.main import cli
 
@@ -163,6 +166,20 @@ def test_restore_refuses_then_warns_and_keeps_the_old_head(verfs, repo_dir):
     assert (repo_dir / "f").read_text() == "1\n" and _head(verfs, repo_dir) == one
     listed = [e["version"] for e in json.loads(verfs("versions", "--json", cwd=repo_dir).stdout)]
     assert two in listed
+
+
+def test_a_large_file_is_on_disk_once_per_file_system(verfs, repo_dir, tmp_path):
+    """Recording a large file keeps its blob once (the durable store hard-links the
+    derived copy), and a clone links it too — each a checked, whole copy of the bytes."""
+    big = random.Random(3).randbytes(2 * RAW_ABOVE + 5)
+    (repo_dir / "big.bin").write_bytes(big)
+    verfs("record", "-m", "big", cwd=repo_dir)
+    verfs("clone", repo_dir, tmp_path / "copy")
+    plain = [os.path.join(d, f) for root in (repo_dir, tmp_path / "copy")
+             for d, _, fs in os.walk(root / ".verfs") for f in fs if f.endswith(PLAIN)]
+    assert len(plain) >= 3 and len({os.stat(p).st_ino for p in plain}) == 1
+    assert (tmp_path / "copy" / "big.bin").read_bytes() == big
+    verfs("fsck", cwd=tmp_path / "copy")
 
 
 def test_clone_of_an_empty_repository_and_of_an_old_version(verfs, repo_dir, tmp_path):

@@ -12,7 +12,7 @@ from verfs.mount import binding, daemon
 
 def fake_binding(monkeypatch, fuse_class):
     module = types.SimpleNamespace(FUSE=fuse_class, __version__="0")
-    monkeypatch.setattr(binding, "load", lambda: module)
+    monkeypatch.setattr(binding, "load", lambda passthrough=False: module)
     return module
 
 
@@ -29,6 +29,14 @@ def test_a_failing_daemon_is_one_error_with_libfuses_reason(sample, tmp_path, mo
     message = str(info.value)
     assert "libfuse could not mount" in message and "device not found" in message
     assert "\n" not in message
+
+
+def test_options_with_passthrough_leave_caching_to_open(monkeypatch):
+    """``kernel_cache`` would mark files handed to the kernel cached too, which it
+    refuses (EIO on every read): with passthrough, ``open`` decides per file."""
+    opts = daemon._options(debug=False, passthrough=True)
+    assert "kernel_cache" not in opts and opts["raw_fi"]
+    assert not daemon._options(debug=False).get("raw_fi")
 
 
 def test_options_keep_content_cached_and_names_fresh(monkeypatch):

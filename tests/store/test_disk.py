@@ -1,5 +1,6 @@
 """DiskStore beyond the contract: files, encodings, corruption, batches, its cache."""
 
+import contextlib
 import os
 import random
 import shutil
@@ -8,7 +9,7 @@ import zlib
 import pytest
 
 from store import BLOB, TREE, CorruptObject, DiskStore, StoreError
-from store.disk import RAW, RAW_ABOVE, ZLIB, DiskCache
+from store.disk import PLAIN, RAW, RAW_ABOVE, ZLIB, DiskCache
 from store.ids import hash_bytes
 from store.testing import sample_tree
 
@@ -29,13 +30,19 @@ def temp_files(root) -> list[str]:
     return [f for f in all_files(root) if os.path.basename(f).startswith(".")]
 
 
+def stored_path(store, kind, oid) -> str:
+    """The object's file, tagged or plain."""
+    path = store.path(kind, oid)
+    return path if os.path.exists(path) else path + PLAIN
+
+
 def raw_file(store, kind, oid) -> bytes:
-    with open(store.path(kind, oid), "rb") as f:
+    with open(stored_path(store, kind, oid), "rb") as f:
         return f.read()
 
 
 def write_file(store, kind, oid, data: bytes) -> None:
-    with open(store.path(kind, oid), "wb") as f:
+    with open(stored_path(store, kind, oid), "wb") as f:
         f.write(data)
 
 
@@ -105,12 +112,79 @@ def test_incompressible_blob_is_stored_raw(store):
     assert raw_file(store, BLOB, oid) == RAW + data
 
 
-def test_large_blob_is_stored_raw_even_if_compressible(store):
-    """Raw large blobs can be read by range without inflating the whole."""
+def test_large_blob_is_stored_plain_even_if_compressible(store):
+    """A plain blob is exactly its bytes, beside where a tagged file would be: it can
+    be read by range, and handed to the kernel as it is (FUSE passthrough)."""
     data = b"a" * (RAW_ABOVE + 1)
     oid = store.put_blob(data)
-    assert raw_file(store, BLOB, oid)[:1] == RAW
+    assert not os.path.exists(store.path(BLOB, oid))
+    with open(store.path(BLOB, oid) + PLAIN, "rb") as f:
+        assert f.read() == data
     assert store.get_blob(oid) == data
+    assert store.contains(BLOB, oid) and store.where(BLOB, oid).endswith(PLAIN)
+    assert list(store.iter_ids(BLOB)) == [oid]
+    assert store.resolve(BLOB, oid[:6]) == oid
+    assert store.plain_blob(oid) == store.path(BLOB, oid) + PLAIN
+
+
+def test_small_blob_has_no_plain_file(store):
+    oid = store.put_blob(b"small")
+    assert store.plain_blob(oid) is None
+    assert store.plain_blob(hash_bytes(b"absent")) is None
+
+
+def test_raw_large_blob_of_an_older_store_still_reads(store, big_data):
+    """Stores written before plain blobs kept large blobs tagged raw: still read, and
+    still by range."""
+    oid = hash_bytes(big_data)
+    os.makedirs(os.path.dirname(store.path(BLOB, oid)), exist_ok=True)
+    with open(store.path(BLOB, oid), "wb") as f:
+        f.write(RAW + big_data)
+    assert store.get_blob(oid) == big_data
+    assert store.blob_size(oid) == len(big_data)
+    assert store.read_blob_range(oid, MIB - 3, 10) == big_data[MIB - 3:MIB + 7]
+    assert store.plain_blob(oid) is None
+
+
+@pytest.mark.parametrize("batched", ["alone", "in-batch", "both-in-batch"])
+def test_adopting_a_plain_blob_links_it(tmp_path, big_data, batched):
+    """The durable store takes a large blob from the derived one by a hard link: one
+    copy on disk — also when both are in batches, as an import writes."""
+    durable = DiskStore(str(tmp_path / "d"), create=True)
+    derived = durable.states.top
+    with contextlib.ExitStack() as stack:
+        if batched == "both-in-batch":
+            stack.enter_context(derived.batch())
+        oid = derived.put_blob(big_data)
+        if batched != "alone":
+            stack.enter_context(durable.batch())
+        durable.adopt(BLOB, oid, durable.states)
+        assert durable.get_blob(oid) == big_data
+    mine, theirs = durable.path(BLOB, oid) + PLAIN, derived.path(BLOB, oid) + PLAIN
+    assert os.path.samefile(mine, theirs)
+    assert durable.read_blob_range(oid, 7, 9) == big_data[7:16]
+    assert temp_files(durable.root) == []
+    shutil.rmtree(os.path.join(durable.root, "cache"))
+    assert DiskStore(durable.root).get_blob(oid) == big_data
+
+
+def test_adopting_a_corrupt_plain_blob_refuses(tmp_path, big_data):
+    durable = DiskStore(str(tmp_path / "d"), create=True)
+    derived = durable.states.top
+    oid = derived.put_blob(big_data)
+    write_file(derived, BLOB, oid, big_data[:-1] + b"?")
+    with pytest.raises(CorruptObject):
+        durable.adopt(BLOB, oid, durable.states)
+    assert not durable.contains(BLOB, oid)
+
+
+def test_adopting_a_small_blob_copies_it(tmp_path):
+    durable = DiskStore(str(tmp_path / "d"), create=True)
+    derived = durable.states.top
+    oid = derived.put_blob(b"small blob")
+    durable.adopt(BLOB, oid, durable.states)
+    assert not os.path.samefile(durable.path(BLOB, oid), derived.path(BLOB, oid))
+    assert durable.get_blob(oid) == b"small blob"
 
 
 def test_text_objects_are_always_zlib(store):
@@ -172,7 +246,7 @@ def big_data():
 
 def test_read_blob_range_of_large_blob(store, big_data):
     oid = store.put_blob(big_data)
-    assert raw_file(store, BLOB, oid)[:1] == RAW
+    assert raw_file(store, BLOB, oid) == big_data
     assert store.blob_size(oid) == len(big_data)
     for offset, size in [(0, 1), (0, 4096), (MIB - 10, 20), (2 * MIB, MIB),
                          (len(big_data) - 5, 100), (len(big_data), 10), (len(big_data) + 9, 1)]:
@@ -181,7 +255,7 @@ def test_read_blob_range_of_large_blob(store, big_data):
 
 def test_read_blob_range_detects_corruption(store, big_data):
     oid = store.put_blob(big_data)
-    path = store.path(BLOB, oid)
+    path = stored_path(store, BLOB, oid)
     with open(path, "r+b") as f:
         f.seek(2 * MIB)
         byte = f.read(1)
@@ -194,7 +268,7 @@ def test_read_blob_range_detects_corruption(store, big_data):
 
 def test_read_blob_range_detects_truncation(store, big_data):
     oid = store.put_blob(big_data)
-    with open(store.path(BLOB, oid), "r+b") as f:
+    with open(stored_path(store, BLOB, oid), "r+b") as f:
         f.truncate(MIB)
     with pytest.raises(CorruptObject):
         store.read_blob_range(oid, 0, 10)
@@ -309,7 +383,7 @@ def test_a_large_blob_changed_after_its_check_is_corrupt(store):
     assert store.read_blob_range(oid, 0, 4) == data[:4]
     raw = bytearray(raw_file(store, BLOB, oid))
     raw[-1] ^= 1
-    os.chmod(store.path(BLOB, oid), 0o644)
+    os.chmod(stored_path(store, BLOB, oid), 0o644)
     write_file(store, BLOB, oid, bytes(raw))        # same size, new mtime and ctime
     for s in (store, DiskStore(store.root)):
         with pytest.raises(CorruptObject):

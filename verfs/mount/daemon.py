@@ -31,6 +31,7 @@ from ..errors import MountError
 from ..history import History
 from . import binding
 from .fuse_ops import Operations
+from .passthrough import Passthrough
 from .view import View
 
 log = logging.getLogger("verfs.mount")
@@ -132,18 +133,25 @@ def _timeout() -> float:
         return TIMEOUT
 
 
-def _options(debug: bool) -> dict:
+def _options(debug: bool, passthrough: bool = False) -> dict:
     """Content under versions/ never changes, so the kernel may keep pages, entries and
     attributes for long.  head, history/ and tags/ still follow the repository: they
     are symbolic links whose targets all have one length and are not cached by the
-    kernel (libfuse 2 never asks for it), new names are found at once (no negative
-    caching), and their listings are never cached."""
-    return {
+    kernel (libfuse never asks for it), new names are found at once (no negative
+    caching), and their listings are never cached.  With passthrough, ``open`` says
+    per file whether its pages stay cached (``kernel_cache`` would also say it of
+    files handed to the kernel, which it refuses), with file infos to set it in."""
+    options = {
         "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
         "fsname": "verfs", "subtype": "verfs", "ro": True, "default_permissions": True,
-        "use_ino": True, "kernel_cache": True, "auto_unmount": True,
+        "use_ino": True, "auto_unmount": True,
         "entry_timeout": _timeout(), "attr_timeout": _timeout(), "negative_timeout": 0,
     }
+    if passthrough:
+        options["raw_fi"] = True
+    else:
+        options["kernel_cache"] = True
+    return options
 
 
 def _setup_logging(log_file: str, debug: bool, to_stderr: bool) -> None:
@@ -159,37 +167,40 @@ def _setup_logging(log_file: str, debug: bool, to_stderr: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
-def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None) -> None:
+def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
+          passthrough: bool = False) -> None:
     """Mount and serve until unmounted (or SIGTERM/SIGINT); the calling process is
-    the daemon."""
-    fuse = binding.load()
+    the daemon.  ``passthrough``: hand large files to the kernel (``passthrough.py``)."""
+    fuse = binding.load(passthrough)
     history = History(source.store)
     view = View(source.store, history, source.head_file)
     log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
+    backing = Passthrough() if passthrough else None
+    ops = Operations(view, on_init, backing, lambda: binding.session_fd(fuse))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # mfusepy on __call__
         try:
-            fuse.FUSE(Operations(view, on_init), mountpoint, encoding=binding.ENCODING,
-                      **_options(debug))
+            fuse.FUSE(ops, mountpoint, encoding=binding.ENCODING,
+                      **_options(debug, passthrough))
         except RuntimeError:        # libfuse said why on stderr (the log, for a daemon)
             raise MountError("libfuse could not mount") from None
     log.info("unmounted %s", mountpoint)
 
 
 def mount(source: Source, mountpoint: str, foreground: bool = False,
-          debug: bool = False) -> int | None:
+          debug: bool = False, passthrough: bool = False) -> int | None:
     """Mount ``source`` at ``mountpoint``.  In the foreground, serve until unmounted;
     otherwise return the daemon's pid once the mount answers."""
     mp = check_mountpoint(mountpoint)
     if source.work_tree and (mp + "/").startswith(os.path.realpath(source.work_tree) + "/"):
         raise MountError(f"mount point {mountpoint} is inside the repository's working tree "
                          f"(recording would read the whole mount): choose one outside it")
-    binding.load()
+    binding.load(passthrough)
     if os.geteuid() != 0 and shutil.which("fusermount") is None:
         raise MountError(f"fusermount is missing: {binding.INSTALL}")
     if foreground:
         _setup_logging(source.log_file, debug, to_stderr=True)
-        serve(source, mp, debug)
+        serve(source, mp, debug, passthrough=passthrough)
         return None
     try:
         log_start = os.path.getsize(source.log_file)
@@ -199,12 +210,12 @@ def mount(source: Source, mountpoint: str, foreground: bool = False,
     pid = os.fork()
     if pid == 0:                                     # the daemon
         os.close(read_end)
-        _daemon(source, mp, debug, write_end)        # never returns
+        _daemon(source, mp, debug, write_end, passthrough)     # never returns
     os.close(write_end)
     return _wait_ready(pid, read_end, mp, source.log_file, log_start)
 
 
-def _daemon(source: Source, mp: str, debug: bool, ready_fd: int) -> None:
+def _daemon(source: Source, mp: str, debug: bool, ready_fd: int, passthrough: bool) -> None:
     code = 0
     try:
         os.setsid()
@@ -219,7 +230,7 @@ def _daemon(source: Source, mp: str, debug: bool, ready_fd: int) -> None:
         def ready():
             os.write(ready_fd, b"ok\n")
             os.close(ready_fd)
-        serve(source, mp, debug, ready)
+        serve(source, mp, debug, ready, passthrough)
     except BaseException as exc:    # noqa: BLE001 - report anything, then exit
         code = 1
         log.exception("the mount failed")

@@ -19,6 +19,7 @@ import threading
 from store.errors import StoreError
 
 from .nodes import DIR, LINK, IsADirectory, Node, NoSuchPath, NotADirectory, NotASymlink
+from .passthrough import BACKING_ID_OFFSET, FUSE_CAP_PASSTHROUGH, Passthrough
 from .view import View
 
 log = logging.getLogger("verfs.mount")
@@ -83,9 +84,15 @@ def _read_only(*_args):
 class Operations:
     use_ns = True
 
-    def __init__(self, view: View, on_init=None):
+    def __init__(self, view: View, on_init=None, passthrough: Passthrough | None = None,
+                 session_fd=None):
+        """``passthrough``: answer OPEN (libfuse ≥ 3.16, called with raw file infos),
+        handing large files to the kernel; ``session_fd()`` then gives the FUSE
+        device's descriptor once mounted.  Without it, OPEN is refused (see ``open``)."""
         self.view = view
         self.on_init = on_init
+        self.passthrough = passthrough
+        self.session_fd = session_fd
         self.uid, self.gid = os.getuid(), os.getgid()
 
     def __call__(self, op, *args):      # fusepy's way in
@@ -99,8 +106,23 @@ class Operations:
         if self.on_init is not None:
             self.on_init()
 
+    def init_with_config(self, conn, config):
+        """libfuse 3's init (mfusepy calls it instead of ``init``): ask for
+        passthrough when the kernel offers it."""
+        if self.passthrough is not None:
+            if conn.capable & FUSE_CAP_PASSTHROUGH:
+                conn.want |= FUSE_CAP_PASSTHROUGH
+                conn.max_backing_stack_depth = 1    # the store may be on overlayfs
+                self.passthrough.start(self.session_fd())
+                log.info("passthrough: on (large files are read by the kernel directly)")
+            else:
+                log.info("passthrough: the kernel does not offer it")
+        self.init("/")
+
     def destroy(self, path):
         log.info("unmounting")
+        if self.passthrough is not None:
+            self.passthrough.close()
 
     def _stat(self, node: Node) -> dict:
         if node.kind == DIR:
@@ -132,15 +154,30 @@ class Operations:
         return self.view.readlink(path)
 
     @_translated
-    def open(self, path, flags):
-        """Refuse writing; otherwise check the path and answer ENOSYS, on which the
-        kernel (Linux ≥ 4.19 sets ``no_open``) stops sending OPEN and RELEASE for good
-        and keeps each file's pages cached across opens: a warm ``cat`` of many small
-        files then never reaches the daemon.  Reads find their file by path."""
-        if flags & _WRITING:
+    def open(self, path, flags_or_fi):
+        """Refuse writing.  Without passthrough, check the path and answer ENOSYS, on
+        which the kernel (Linux ≥ 4.19 sets ``no_open``) stops sending OPEN and RELEASE
+        for good and keeps each file's pages cached across opens: a warm ``cat`` of
+        many small files then never reaches the daemon.  With passthrough, every open
+        comes here (``flags_or_fi`` is libfuse's file info): a large file stored plain
+        gets its backing file, any other keeps its cached pages.  Reads find their
+        file by path."""
+        if self.passthrough is None:
+            if flags_or_fi & _WRITING:
+                raise FuseError(errno.EROFS)
+            self.view.open(path)
+            raise FuseError(errno.ENOSYS)
+        fi = flags_or_fi
+        if fi.flags & _WRITING:
             raise FuseError(errno.EROFS)
-        self.view.open(path)
-        raise FuseError(errno.ENOSYS)
+        node = self.view.open(path)
+        plain = self.view.plain_file(node) if self.passthrough.enabled else None
+        backing = self.passthrough.backing_id(node.oid, plain) if plain else None
+        if backing:
+            ctypes.c_int32.from_address(ctypes.addressof(fi) + BACKING_ID_OFFSET).value = backing
+        else:
+            fi.keep_cache = 1       # never with a backing file: the kernel refuses both
+        return 0
 
     @_translated
     def read(self, path, size, offset, fh):

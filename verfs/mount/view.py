@@ -26,6 +26,7 @@ import time
 
 from store import ObjectStore, is_id
 from store.cache import LRU
+from store.disk import RAW_ABOVE
 from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound
 
 from ..history import History
@@ -146,6 +147,13 @@ class View:
         if node.data is not None:
             return node.data[offset:offset + size]
         return self.blobs.read(node.oid, node.size, offset, size)
+
+    def plain_file(self, node: Node) -> str | None:
+        """The store's file holding exactly this file's bytes (a large blob stored
+        plain, checked), for the kernel to read directly; else None."""
+        if node.kind == DIR or node.data is not None or node.size <= RAW_ABOVE:
+            return None
+        return self.states.plain_blob(node.oid)
 
     def readlink(self, path: str) -> str:
         node = self.lookup(path)
