@@ -19,6 +19,7 @@ so re-registering a blob while a file of it is open would make the next open fai
 import fcntl
 import logging
 import os
+import resource
 import struct
 import threading
 
@@ -48,8 +49,12 @@ class Passthrough:
         self._lock = threading.Lock()
 
     def start(self, devfd: int) -> None:
-        """The kernel agreed to passthrough on the connection ``devfd``."""
+        """The kernel agreed to passthrough on the connection ``devfd``.  Every large
+        blob read keeps a descriptor open: allow as many as the hard limit does."""
         self.devfd, self.enabled = devfd, True
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     def backing_id(self, oid: str, path: str) -> int | None:
         """The backing id of the plain file ``path`` of blob ``oid`` (registered on
