@@ -264,15 +264,16 @@ class _Synth:
                     write(b"reset refs/tags/v0.%d\nfrom :%d\n\n" % (t, i))
 
 
-def make_synthetic(path: str, spec: SynthSpec) -> None:
-    """A bare git repository holding the synthetic history of ``spec``."""
+def _fast_import(path: str, stream: Callable[[Callable[[bytes], object]], None]) -> None:
+    """A bare git repository at ``path`` holding what ``stream(write)`` feeds to
+    ``git fast-import``; built beside it and renamed into place."""
     tmp = path + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     run(["git", "init", "-q", "--bare", "-b", "master", tmp])
     proc = subprocess.Popen(["git", "-C", tmp, "fast-import", "--quiet"],
                             stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _Synth(spec).stream(proc.stdin.write)
+        stream(proc.stdin.write)
         proc.stdin.close()
     finally:
         err = proc.stderr.read()
@@ -281,17 +282,17 @@ def make_synthetic(path: str, spec: SynthSpec) -> None:
     os.rename(tmp, path)
 
 
+def make_synthetic(path: str, spec: SynthSpec) -> None:
+    """A bare git repository holding the synthetic history of ``spec``."""
+    _fast_import(path, _Synth(spec).stream)
+
+
 def make_big(path: str, mb: int, seed: int = 1) -> None:
     """A bare git repository with one commit: a README and ``big.bin`` (``mb`` MiB of
     incompressible bytes, so neither git nor verfs can cheat by compressing)."""
-    tmp = path + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    run(["git", "init", "-q", "--bare", "-b", "master", tmp])
     rng = random.Random(seed)
-    proc = subprocess.Popen(["git", "-C", tmp, "fast-import", "--quiet"],
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        w = proc.stdin.write
+
+    def stream(w) -> None:
         w(b"commit refs/heads/master\nauthor A <a@example.com> 1700000000 +0000\n"
           b"committer A <a@example.com> 1700000000 +0000\ndata 8\nbig file\n")
         w(b"M 100644 inline README\ndata 12\na big file.\n\n")
@@ -299,12 +300,7 @@ def make_big(path: str, mb: int, seed: int = 1) -> None:
         for _ in range(mb):
             w(rng.randbytes(MiB))
         w(b"\n\n")
-        proc.stdin.close()
-    finally:
-        err = proc.stderr.read()
-        if proc.wait():
-            raise RuntimeError(f"git fast-import failed: {err.decode(errors='replace')}")
-    os.rename(tmp, path)
+    _fast_import(path, stream)
 
 
 def first_parent(git_dir: str, rev: str = "HEAD") -> list[str]:

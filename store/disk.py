@@ -86,32 +86,27 @@ class DiskStore(ObjectStore):
         check_id(oid)
         return os.path.join(self.root, DIRS[kind], oid[:2], oid[2:])
 
-    def where(self, kind: str, oid: str) -> str | None:
+    def _candidates(self, kind: str, oid: str) -> list[tuple[str, bool]]:
+        """Where the object's file may be, and whether it would be plain there."""
         path = self.path(kind, oid)
-        if kind == "blob" and not os.path.exists(path) and os.path.exists(path + PLAIN):
-            return path + PLAIN
-        return path
+        return [(path, False), (path + PLAIN, True)] if kind == "blob" else [(path, False)]
+
+    def where(self, kind: str, oid: str) -> str | None:
+        found = [p for p, _ in self._candidates(kind, oid) if os.path.exists(p)]
+        return found[0] if found else self.path(kind, oid)
 
     # --- raw methods ----------------------------------------------------------------
     def contains(self, kind: str, oid: str) -> bool:
         if self._batch is not None and (kind, oid) in self._batch:
             return True
-        path = self.path(kind, oid)
-        return os.path.exists(path) or (kind == "blob" and os.path.exists(path + PLAIN))
+        return any(os.path.exists(p) for p, _ in self._candidates(kind, oid))
 
     def _open(self, kind: str, oid: str):
         """The object's file, open, and whether it is plain."""
         staged = self._batch.get((kind, oid)) if self._batch is not None else None
-        if staged is not None:
-            return open(staged[0], "rb"), staged[1]
-        path = self.path(kind, oid)
-        try:
-            return open(path, "rb"), False
-        except FileNotFoundError:
-            pass
-        if kind == "blob":
+        for path, plain in [staged] if staged is not None else self._candidates(kind, oid):
             try:
-                return open(path + PLAIN, "rb"), True
+                return open(path, "rb"), plain
             except FileNotFoundError:
                 pass
         raise ObjectNotFound(kind, oid)
@@ -144,22 +139,22 @@ class DiskStore(ObjectStore):
             self._stage(kind, oid, tmp, plain)
             return
         final = self.path(kind, oid) + (PLAIN if plain else "")
-        made = self._make_dir(final)
-        write_atomic(final, body, self.durable)
-        if made and self.durable:
-            fsync_dir(os.path.dirname(os.path.dirname(final)))
+        self._install(final, lambda path: write_atomic(path, body, self.durable))
 
     def _stage(self, kind: str, oid: str, tmp: str, plain: bool) -> None:
         with self._batch_lock:
             self._batch[(kind, oid)] = (tmp, plain)
 
-    @staticmethod
-    def _make_dir(final: str) -> bool:
+    def _install(self, final: str, make) -> None:
+        """``make(final)`` (which creates it atomically) in its fan-out directory,
+        made first if need be — and then, when durable, fsynced into its parent."""
         directory = os.path.dirname(final)
-        if os.path.isdir(directory):
-            return False
-        os.makedirs(directory, exist_ok=True)
-        return True
+        made = not os.path.isdir(directory)
+        if made:
+            os.makedirs(directory, exist_ok=True)
+        make(final)
+        if made and self.durable:
+            fsync_dir(os.path.dirname(directory))
 
     def adopt(self, kind: str, oid: str, source: ObjectStore) -> None:
         """A plain blob another store on this file system holds becomes this store's
@@ -178,14 +173,11 @@ class DiskStore(ObjectStore):
                 return super().adopt(kind, oid, source)
             self._stage(kind, oid, tmp, True)
             return
-        final = self.path(kind, oid) + PLAIN
-        made = self._make_dir(final)
         try:
-            link_atomic(src, final, self.durable)
+            self._install(self.path(kind, oid) + PLAIN,
+                          lambda path: link_atomic(src, path, self.durable))
         except OSError:
             return super().adopt(kind, oid, source)
-        if made and self.durable:
-            fsync_dir(os.path.dirname(os.path.dirname(final)))
 
     def iter_ids(self, kind: str) -> Iterator[str]:
         base = os.path.join(self.root, DIRS[kind])

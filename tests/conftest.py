@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mount.histories import build_sample, copy_sample
+
 REQUIRE_REAL = os.environ.get("VERFS_REQUIRE_REAL") == "1"
 
 
@@ -61,3 +63,15 @@ def repo_dir(tmp_path: Path) -> Path:
     d = tmp_path / "repo"
     run_verfs("init", d)
     return d
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory):
+    """The sample history (tests/mount/histories.py), built once — recording fsyncs,
+    which is slow; each test gets a copy."""
+    return build_sample(tmp_path_factory.mktemp("template") / "repo")
+
+
+@pytest.fixture
+def sample(sample_template, tmp_path):
+    return copy_sample(sample_template, tmp_path / "repo")

@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import need, run_verfs
 from tests.fuse.mounting import force_unmount, is_mounted
-from tests.mount.histories import build_sample, copy_sample
 
 
 @dataclass
@@ -44,16 +43,6 @@ def mount(tmp_path):
     yield do
     for mp, pid in made:
         force_unmount(mp, pid)
-
-
-@pytest.fixture(scope="session")
-def sample_template(tmp_path_factory):
-    return build_sample(tmp_path_factory.mktemp("fuse-template") / "repo")
-
-
-@pytest.fixture
-def sample(sample_template, tmp_path):
-    return copy_sample(sample_template, tmp_path / "repo")
 
 
 @pytest.fixture

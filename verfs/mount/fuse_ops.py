@@ -94,6 +94,8 @@ class Operations:
         self.passthrough = passthrough
         self.session_fd = session_fd
         self.uid, self.gid = os.getuid(), os.getgid()
+        if passthrough is not None:
+            self.open = self.open_passthrough   # what the binding finds as ``open``
 
     def __call__(self, op, *args):      # fusepy's way in
         method = getattr(self, op, None)
@@ -154,25 +156,26 @@ class Operations:
         return self.view.readlink(path)
 
     @_translated
-    def open(self, path, flags_or_fi):
-        """Refuse writing.  Without passthrough, check the path and answer ENOSYS, on
-        which the kernel (Linux ≥ 4.19 sets ``no_open``) stops sending OPEN and RELEASE
-        for good and keeps each file's pages cached across opens: a warm ``cat`` of
-        many small files then never reaches the daemon.  With passthrough, every open
-        comes here (``flags_or_fi`` is libfuse's file info): a large file stored plain
-        gets its backing file, any other keeps its cached pages.  Reads find their
-        file by path."""
-        if self.passthrough is None:
-            if flags_or_fi & _WRITING:
-                raise FuseError(errno.EROFS)
-            self.view.open(path)
-            raise FuseError(errno.ENOSYS)
-        fi = flags_or_fi
+    def open(self, path, flags):
+        """Refuse writing; otherwise check the path and answer ENOSYS, on which the
+        kernel (Linux ≥ 4.19 sets ``no_open``) stops sending OPEN and RELEASE for good
+        and keeps each file's pages cached across opens: a warm ``cat`` of many small
+        files then never reaches the daemon.  Reads find their file by path.  (With
+        passthrough, ``open_passthrough`` answers instead.)"""
+        if flags & _WRITING:
+            raise FuseError(errno.EROFS)
+        self.view.open(path)
+        raise FuseError(errno.ENOSYS)
+
+    @_translated
+    def open_passthrough(self, path, fi):
+        """``open`` with passthrough: every open comes here, with libfuse's file info.
+        A large file stored plain gets its backing file (registered on its first
+        open); any other keeps its cached pages."""
         if fi.flags & _WRITING:
             raise FuseError(errno.EROFS)
         node = self.view.open(path)
-        plain = self.view.plain_file(node) if self.passthrough.enabled else None
-        backing = self.passthrough.backing_id(node.oid, plain) if plain else None
+        backing = self.passthrough.backing_id(node.oid, lambda: self.view.plain_file(node))
         if backing:
             ctypes.c_int32.from_address(ctypes.addressof(fi) + BACKING_ID_OFFSET).value = backing
         else:

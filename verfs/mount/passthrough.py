@@ -56,10 +56,17 @@ class Passthrough:
         if soft != hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    def backing_id(self, oid: str, path: str) -> int | None:
-        """The backing id of the plain file ``path`` of blob ``oid`` (registered on
-        first use); None when passthrough is off or the kernel refuses it."""
+    def backing_id(self, oid: str, plain_file) -> int | None:
+        """The backing id of blob ``oid``: registered on first use, from the path
+        ``plain_file()`` gives (None: not stored plain); None when passthrough is off,
+        the blob is not plain, or the kernel refuses it."""
         if not self.enabled:
+            return None
+        known = self._ids.get(oid)
+        if known is not None:
+            return known
+        path = plain_file()
+        if path is None:
             return None
         with self._lock:
             known = self._ids.get(oid)
