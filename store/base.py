@@ -154,6 +154,11 @@ class ObjectStore:
             raise AmbiguousPrefix(kind, prefix, found)
         return found[0]
 
+    def storage_problems(self) -> list[str]:
+        """What is wrong with the containers objects live in (say, a pack file that
+        does not match its name), beyond any one object; one line each."""
+        return []
+
     def batch(self):
         """A context in which writes may be grouped for speed (see DiskStore)."""
         return contextlib.nullcontext(self)

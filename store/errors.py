@@ -13,8 +13,8 @@ class StoreError(Exception):
 class ObjectNotFound(StoreError, KeyError):
     """No object of this kind has this id."""
 
-    def __init__(self, kind: str, oid: str):
-        super().__init__(f"no {kind} {oid}")
+    def __init__(self, kind: str, oid: str, note: str = ""):
+        super().__init__(f"no {kind} {oid}{note}")
         self.kind = kind
         self.oid = oid
 

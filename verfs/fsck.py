@@ -65,6 +65,8 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
     if derived is not None:
         areas.append((derived, DERIVED_KINDS, "derived "))
     for area, kinds, label in areas:
+        hint = " (delete the store's cache/ to rebuild it)" if label else ""
+        c.problems += [p + hint for p in area.storage_problems()]
         for kind in kinds:
             for oid in area.iter_ids(kind):
                 c.present[kind].add(oid)
@@ -73,7 +75,6 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
                 except (StoreError, FormatError) as exc:
                     where = area.where(kind, oid)
                     why = exc.why if hasattr(exc, "why") else str(exc)
-                    hint = " (delete the store's cache/ to rebuild it)" if label else ""
                     c.problems.append(f"corrupt {label}{kind} {oid}"
                                       f"{f' ({where})' if where else ''}: {why}{hint}")
                 if progress:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
+from store.disk import Repacked
 from store.overlay import OverlayStore
 
 from .diff import tree_prims
@@ -261,6 +262,17 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
         checkout(repo.history.states, work, repo.history.root_tree(vid), repo.root)
         repo.set_head(vid, f"restore {vid}")
         return head, vid
+
+
+# --- packing ----------------------------------------------------------------------------------
+def gc(repo: Repository, progress=None) -> tuple[Repacked, Repacked]:
+    """Pack every object of the history, and of its derived cache, into one pack each
+    (store/pack.py), verifying each on the way.  A corrupt object of the history stops
+    it with nothing changed; a corrupt derived one is dropped, to be rebuilt."""
+    with repo.locked():
+        history = repo.store.repack(progress=progress)
+        derived = repo.store.derived.repack(drop_corrupt=True, progress=progress)
+        return history, derived
 
 
 # --- copying ----------------------------------------------------------------------------------

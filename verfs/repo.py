@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import DiskStore, is_id
-from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound
+from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound, StoreError
 from store.files import write_atomic
 
 from .errors import NotARepository, UnknownVersion, UsageError
@@ -81,6 +81,18 @@ class Repository:
     def set_head(self, vid: str | None, operation: str) -> None:
         write_atomic(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
         self._log(vid, operation)
+        self.pack_if_needed()
+
+    def pack_if_needed(self) -> None:
+        """Keep loose objects few, in the history and in its derived cache, as git's
+        ``gc --auto`` does: checked after every move of head (a few directory listings).
+        A failure here is no failure of the command that moved head — its work is
+        done and durable — so it is left for ``verfs gc`` and ``verfs fsck`` to report."""
+        for store in (self.store, self.store.derived):
+            try:
+                store.pack_if_needed()
+            except (StoreError, OSError):
+                pass
 
     def _log(self, vid: str | None, operation: str) -> None:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

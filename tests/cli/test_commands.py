@@ -203,3 +203,27 @@ def test_version_names(verfs, repo_dir, spec):
     two = verfs("record", "-m", "two", cwd=repo_dir).stdout.decode().strip()
     got = json.loads(verfs("log", "--json", spec, cwd=repo_dir).stdout)[0]["version"]
     assert got == {"head": two, "head~1": one, "@~1": one}[spec]
+
+
+def test_gc_packs_the_history_and_loses_nothing(verfs, repo_dir, tmp_path):
+    for i in range(6):
+        (repo_dir / "f").write_text(f"{i}\n" * (i + 1))
+        verfs("record", "-m", f"r{i}", cwd=repo_dir)
+    verfs("tag", "t1", cwd=repo_dir)
+    log = verfs("log", "-v", "--json", cwd=repo_dir).stdout
+    shows = [verfs("show", f"head~{i}:f", cwd=repo_dir).stdout for i in range(1, 7)]
+    out = verfs("gc", cwd=repo_dir).stdout.decode()
+    assert out.startswith("history: 15 objects in one pack of ") and "15 loose files" in out
+    store = repo_dir / ".verfs" / "store"
+    loose = [p for k in ("versions", "patches", "inventories") for p in (store / k).rglob("*")
+             if p.is_file()]
+    assert loose == [] and len(list((store / "packs").glob("*.pack"))) == 1
+    assert verfs("log", "-v", "--json", cwd=repo_dir).stdout == log
+    assert [verfs("show", f"head~{i}:f", cwd=repo_dir).stdout for i in range(1, 7)] == shows
+    assert verfs("gc", cwd=repo_dir).stdout.decode().startswith("history: nothing to pack")
+    (repo_dir / "f").write_text("after\n")
+    verfs("record", "-m", "after gc", cwd=repo_dir)         # loose again, beside the pack
+    verfs("fsck", cwd=repo_dir)
+    verfs("clone", "--version", "head~2", repo_dir, tmp_path / "copy")
+    assert (tmp_path / "copy" / "f").read_text() == "5\n" * 6
+    verfs("fsck", cwd=tmp_path / "copy")

@@ -78,9 +78,9 @@ def test_commute_that_cannot_be_done_names_the_dependency(verfs, two_patches):
     assert verfs("head", cwd=two_patches).stdout == before
 
 
-def _flip(path: Path) -> None:
+def _flip(path: Path, at: int | None = None) -> None:
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    data[len(data) // 2 if at is None else at] ^= 0x01
     path.write_bytes(bytes(data))
 
 
@@ -155,3 +155,38 @@ def test_bad_options(verfs, two_patches):
     _one_line(verfs("clone", two_patches, two_patches, check=False))
     proc = verfs("restore", "head~1", cwd=two_patches, check=False)
     assert proc.returncode == 2 and b"--yes-i-know" in proc.stderr
+
+
+def _packed(verfs, repo) -> Path:
+    """Pack the repository; its one history pack."""
+    verfs("gc", cwd=repo)
+    (pack,) = (repo / ".verfs" / "store" / "packs").glob("*.pack")
+    return pack
+
+
+def test_a_corrupt_packed_object_is_named_and_never_read(verfs, two_patches):
+    import shutil
+    pack = _packed(verfs, two_patches)
+    shutil.rmtree(two_patches / ".verfs" / "store" / "cache")   # so reading replays
+    from verfs.repo import Repository
+    store = Repository(two_patches).store
+    head = store.get_version(verfs("head", cwd=two_patches).stdout.decode().strip())
+    offset = int(store.where("patch", head.patch).rsplit(" ", 1)[1])
+    _flip(pack, offset + 5)
+    err = _one_line(verfs("show", "head:a.txt", cwd=two_patches, check=False))
+    assert "corrupt patch" in err and head.patch in err and pack.name in err
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    out = proc.stdout.decode()
+    assert proc.returncode == 3 and head.patch in out
+    assert f"corrupt pack {pack}: content does not match its name" in out
+
+
+def test_an_unreadable_pack_is_named(verfs, two_patches):
+    pack = _packed(verfs, two_patches)
+    with open(pack, "r+b") as f:
+        f.truncate(100)
+    err = _one_line(verfs("log", cwd=two_patches, check=False))
+    assert "is unreadable" in err
+    proc = verfs("fsck", cwd=two_patches, check=False)
+    assert proc.returncode == 3
+    assert f"unreadable pack {pack}: bad trailer (truncated?)" in proc.stdout.decode()

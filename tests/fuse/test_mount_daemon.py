@@ -3,6 +3,7 @@ records, unmounts cleanly on umount, SIGTERM, SIGINT (and even SIGKILL), logs to
 store, and fails in one line when it cannot mount."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -206,3 +207,26 @@ def test_recording_is_not_disturbed_by_the_mount(sample, mounted):
     put(sample.root, "more.txt", b"more\n")
     vid = ops.record(sample.repo, "more", AUTHOR, "20240201000000")
     assert (mounted / "versions" / vid / "more.txt").read_bytes() == b"more\n"
+
+
+def test_gc_under_a_running_mount(sample, mount, tmp_path):
+    """``verfs gc`` packs the objects a running daemon reads, removing their files: what
+    the daemon had not looked at yet it then finds in the packs, and every version
+    still equals a clone of it, by ``diff -r``."""
+    from tests.mount.histories import clone_at
+    refs = {vid: clone_at(sample, vid, tmp_path / "ref" / vid) for vid in sample.chain}
+    shutil.rmtree(sample.root / ".verfs/store/cache")       # so the daemon must replay
+    m = mount("--repo", sample.root)
+    head = sample.chain[-1]
+    assert subprocess.run(["diff", "-r", refs[head], m / "versions" / head]).returncode == 0
+    run_verfs("gc", "--repo", sample.root)
+    store = sample.root / ".verfs/store"
+    assert [p for p in (store / "versions").rglob("*") if p.is_file()] == []
+    for vid in sample.chain:
+        assert subprocess.run(["diff", "-r", refs[vid], m / "versions" / vid]).returncode == 0
+    put(sample.root, "after-gc.txt", b"after\n")
+    vid = run_verfs("record", "-m", "after gc", "--repo", sample.root).stdout.decode().strip()
+    assert (m / "versions" / vid / "after-gc.txt").read_bytes() == b"after\n"
+    run_verfs("gc", "--repo", sample.root)          # packs replaced by a pack, mounted
+    assert (m / "versions" / sample.chain[0] / "README").read_bytes() == b"A sample project.\n"
+    assert " ERROR " not in m.log.read_text()

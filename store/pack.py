@@ -1,0 +1,295 @@
+"""Packs: many small objects in one file.
+
+A history is mostly tiny objects — a version is about 130 bytes, a patch a few hundred
+— and as a file of its own each one costs a whole 4 KiB block and an inode: loose, a
+10,000-patch history takes ten times its bytes on disk.  A pack holds many objects
+back to back, each encoded exactly as its loose file would be (one tag byte, then zlib
+or raw bytes), followed by an index sorted by kind and id, as git's packs do (without
+deltas).  An object keeps its id and is verified on every read, wherever it lives; a
+pack is only a container.
+
+    verfs-pack 1\\n
+    body     the encoded objects, back to back
+    index    COUNT records of 45 bytes, sorted: kind (1 byte), id (32), offset (8), length (4)
+    trailer  index offset (8), COUNT (8), b"verfs-pk"            (integers big-endian)
+
+A pack's file is named by the SHA-256 of all its bytes, ``<64 hex>.pack``, which
+``fsck`` checks.  It is written under a temporary name and renamed into view complete,
+so no reader ever sees part of one; a pack, once named, never changes.
+"""
+
+import bisect
+import mmap
+import os
+import struct
+import tempfile
+import threading
+from collections.abc import Iterator
+
+from .errors import StoreError
+from .files import fsync_dir
+from .ids import HEX_LEN, is_id, new_hasher
+
+HEADER = b"verfs-pack 1\n"
+MAGIC = b"verfs-pk"
+SUFFIX = ".pack"
+RECORD = struct.Struct(">c32sQI")     # kind code, raw id, offset, length
+TRAILER = struct.Struct(">QQ8s")       # index offset, count, magic
+CODES = {"blob": b"b", "tree": b"t", "patch": b"p", "inventory": b"i", "version": b"v"}
+_KEY = 33                              # bytes of a record's sort key: kind code + id
+
+
+class BadPack(StoreError):
+    """A pack file whose header, index or trailer does not hold together."""
+
+    def __init__(self, path: str, why: str):
+        super().__init__(f"unreadable pack {path}: {why}")
+        self.path = path
+        self.why = why
+
+
+def is_pack_name(name: str) -> bool:
+    return name.endswith(SUFFIX) and is_id(name[:-len(SUFFIX)])
+
+
+def _key(kind: str, oid: str) -> bytes:
+    return CODES[kind] + bytes.fromhex(oid)
+
+
+class _Keys:
+    """The sort keys of a pack's index, as a sequence ``bisect`` can search in place."""
+
+    def __init__(self, data, base: int, count: int):
+        self.data, self.base, self.count = data, base, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> bytes:
+        at = self.base + i * RECORD.size
+        return self.data[at:at + _KEY]
+
+
+class Pack:
+    """A pack file, mapped read-only; lookups bisect its index where it lies."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.name = os.path.basename(path)[:-len(SUFFIX)]
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size < len(HEADER) + TRAILER.size:
+                    raise BadPack(path, "too short")
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError as exc:
+            raise BadPack(path, exc.strerror or str(exc)) from None
+        if self._map[:len(HEADER)] != HEADER:
+            raise BadPack(path, "not a verfs pack (bad header)")
+        index, count, magic = TRAILER.unpack(self._map[size - TRAILER.size:])
+        if magic != MAGIC or index < len(HEADER) or \
+                index + count * RECORD.size != size - TRAILER.size:
+            raise BadPack(path, "bad trailer (truncated?)")
+        self.size, self.count, self._index = size, count, index
+        self._keys = _Keys(self._map, index, count)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _record(self, i: int) -> tuple[bytes, bytes, int, int]:
+        at = self._index + i * RECORD.size
+        return RECORD.unpack(self._map[at:at + RECORD.size])
+
+    def find(self, kind: str, oid: str) -> tuple[int, int] | None:
+        """(offset, length) of the object's encoded bytes, or None."""
+        key = _key(kind, oid)
+        i = bisect.bisect_left(self._keys, key)
+        if i < self.count and self._keys[i] == key:
+            return self._record(i)[2:]
+        return None
+
+    def read(self, offset: int, length: int) -> bytes | None:
+        """The encoded bytes at a place ``find`` gave; None if it lies outside the body
+        (a damaged index), which the store reports as a corrupt object."""
+        if offset < len(HEADER) or offset + length > self._index:
+            return None
+        return self._map[offset:offset + length]
+
+    def ids(self, kind: str, prefix: str = "") -> Iterator[str]:
+        """The ids of one kind (starting with ``prefix``), sorted."""
+        code = CODES[kind]
+        start = code + bytes.fromhex(prefix + "0" * (len(prefix) % 2))
+        i = bisect.bisect_left(self._keys, start)
+        while i < self.count:
+            key = self._keys[i]
+            if key[:1] != code:
+                return
+            oid = key[1:].hex()
+            if not oid.startswith(prefix):
+                return
+            yield oid
+            i += 1
+
+    def entries(self) -> Iterator[tuple[str, str, bytes | None]]:
+        """Every (kind, id, encoded bytes) in the pack, in index order."""
+        kinds = {code: kind for kind, code in CODES.items()}
+        for i in range(self.count):
+            code, raw, offset, length = self._record(i)
+            yield kinds.get(code, "?"), raw.hex(), self.read(offset, length)
+
+    def check(self) -> str | None:
+        """Why the file is not what its name says (its SHA-256), or None."""
+        hasher = new_hasher()
+        for at in range(0, self.size, 1 << 20):
+            hasher.update(self._map[at:at + (1 << 20)])
+        if hasher.hexdigest() != self.name:
+            return "content does not match its name"
+        return None
+
+
+class PackWriter:
+    """A pack being written: objects are appended as they come (and can be read back
+    at once), the index and trailer are added by ``finish``, which names the file by
+    its hash and renames it into ``directory``."""
+
+    def __init__(self, tmpdir: str):
+        fd, self.tmp = tempfile.mkstemp(dir=tmpdir, prefix=".tmp-pack-")
+        self._f = os.fdopen(fd, "w+b", buffering=0)
+        self._hasher = new_hasher()
+        self._size = 0
+        self._entries: dict[tuple[str, str], tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        self._append(HEADER)
+
+    def _append(self, data: bytes) -> int:
+        at = self._size
+        view = memoryview(data)
+        while view:
+            view = view[self._f.write(view):]
+        self._hasher.update(data)
+        self._size += len(data)
+        return at
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._entries
+
+    def add(self, kind: str, oid: str, encoded: bytes) -> None:
+        with self._lock:
+            if (kind, oid) not in self._entries:
+                self._entries[(kind, oid)] = (self._append(encoded), len(encoded))
+
+    def get(self, kind: str, oid: str) -> bytes | None:
+        place = self._entries.get((kind, oid))
+        if place is None:
+            return None
+        return os.pread(self._f.fileno(), place[1], place[0])
+
+    def objects(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._entries)
+
+    def ids(self, kind: str) -> list[str]:
+        return [oid for k, oid in self.objects() if k == kind]
+
+    def finish(self, directory: str, durable: bool = True) -> str:
+        """Write the index and trailer, name the file by its hash and move it into
+        ``directory`` (fsynced first when ``durable``); the pack's path."""
+        with self._lock:
+            index = self._size
+            records = sorted((_key(k, oid), at, n) for (k, oid), (at, n) in self._entries.items())
+            self._append(b"".join(RECORD.pack(key[:1], key[1:], at, n)
+                                  for key, at, n in records))
+            self._append(TRAILER.pack(index, len(records), MAGIC))
+            if durable:
+                os.fsync(self._f.fileno())
+            self._f.close()
+            name = self._hasher.hexdigest()
+            assert len(name) == HEX_LEN
+            made = not os.path.isdir(directory)
+            os.makedirs(directory, exist_ok=True)
+            final = os.path.join(directory, name + SUFFIX)
+            os.replace(self.tmp, final)
+            if durable:
+                fsync_dir(directory)
+                if made:
+                    fsync_dir(os.path.dirname(directory))
+            return final
+
+    def abort(self) -> None:
+        self._f.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+class PackSet:
+    """The packs in one directory, reloaded whenever its listing has changed.
+
+    A reader that misses an object calls ``refresh`` before giving up: another process
+    may just have packed it (and removed its loose file).  A pack that went away is
+    forgotten, not closed — a thread may still be reading it, and its mapping keeps it
+    readable until then.  A pack that cannot be opened is kept aside in ``broken``.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._names: frozenset[str] | None = None
+        self._packs: dict[str, Pack] = {}
+        self.broken: dict[str, str] = {}        # file name → why it cannot be read
+        self._lock = threading.Lock()
+
+    def refresh(self) -> bool:
+        """Load the packs that appeared, forget those that went; whether any did."""
+        try:
+            names = frozenset(n for n in os.listdir(self.directory) if is_pack_name(n))
+        except FileNotFoundError:
+            names = frozenset()
+        with self._lock:
+            if names == self._names:
+                return False
+            packs, broken = {}, {}
+            for n in sorted(names):
+                if n in self._packs:
+                    packs[n] = self._packs[n]
+                elif n in self.broken:
+                    broken[n] = self.broken[n]
+                else:
+                    try:
+                        packs[n] = Pack(os.path.join(self.directory, n))
+                    except BadPack as exc:
+                        broken[n] = exc.why
+            self._packs, self.broken, self._names = packs, broken, names
+            return True
+
+    def packs(self) -> list[Pack]:
+        if self._names is None:
+            self.refresh()
+        return list(self._packs.values())
+
+    def find(self, kind: str, oid: str) -> tuple[Pack, int, int] | None:
+        for pack in self.packs():
+            place = pack.find(kind, oid)
+            if place is not None:
+                return pack, *place
+        return None
+
+    def ids(self, kind: str, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for pack in self.packs():
+            found.update(pack.ids(kind, prefix))
+        return found
+
+    def problems(self) -> list[str]:
+        """One line per pack that cannot be read or does not match its name."""
+        self.refresh()
+        out = [f"unreadable pack {os.path.join(self.directory, n)}: {why}"
+               for n, why in sorted(self.broken.items())]
+        for pack in self.packs():
+            why = pack.check()
+            if why:
+                out.append(f"corrupt pack {pack.path}: {why}")
+        return out
