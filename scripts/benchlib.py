@@ -384,13 +384,16 @@ class Mounts:
         self.active: dict[str, Mount] = {}
         self.problems: list[str] = []
 
-    def mount(self, repo: str, mp: str, flags: Sequence[str] = ()) -> Mount:
+    def mount(self, repo: str, mp: str, flags: Sequence[str] = (),
+              env: dict | None = None) -> Mount:
+        """``env``: variables for this daemon (say ``VERFS_FUSE=fusepy``)."""
         os.makedirs(mp, exist_ok=True)
         log = os.path.join(self.log_dir, os.path.basename(mp) + ".mount.log")
         if os.path.exists(log):         # each mount's log tells of that mount only
             os.unlink(log)
         proc = run([self.verfs, "mount", *flags, "--repo", repo, "--log", log, mp],
-                   stdout=subprocess.PIPE, timeout=120, env=self.env)
+                   stdout=subprocess.PIPE, timeout=120,
+                   env={**(self.env or os.environ), **env} if env else self.env)
         m = re.search(rb"daemon pid (\d+)", proc.stdout)
         if not m:
             self.problems.append(f"verfs mount printed no daemon pid: {proc.stdout!r}")
@@ -458,6 +461,29 @@ def tree_size(path: str, skip: Sequence[str] = ()) -> tuple[int, int, int]:
         for d in dirs:
             allocated += os.lstat(os.path.join(top, d)).st_blocks * 512
     return apparent, allocated, files
+
+
+def version_bytes(store: str) -> tuple[int, int, int]:
+    """(versions, their encoded bytes, the same plus the index records of the packed
+    ones): a loose version is its file, a packed one its bytes in the pack and its
+    record in the pack's index."""
+    from store.pack import RECORD, Pack, is_pack_name
+    n = total = index = 0
+    for top, _, names in os.walk(os.path.join(store, "versions")):
+        for name in names:
+            if not name.startswith("."):
+                n += 1
+                total += os.lstat(os.path.join(top, name)).st_size
+    packs = os.path.join(store, "packs")
+    for name in sorted(os.listdir(packs)) if os.path.isdir(packs) else []:
+        if is_pack_name(name):
+            pack = Pack(os.path.join(packs, name))
+            for kind, _, raw in pack.entries():
+                if kind == "version":
+                    n += 1
+                    total += len(raw)
+                    index += RECORD.size
+    return n, total, total + index
 
 
 # --- figures and the table ---------------------------------------------------------------

@@ -214,12 +214,20 @@ class DiskStore(ObjectStore):
 
     def _install(self, final: str, make) -> None:
         """``make(final)`` (which creates it atomically) in its fan-out directory,
-        made first if need be — and then, when durable, fsynced into its parent."""
+        made first if need be — and then, when durable, fsynced into its parent.  A
+        repack in another process may remove the directory once it is empty: then it
+        is made again."""
         directory = os.path.dirname(final)
         made = not os.path.isdir(directory)
-        if made:
-            os.makedirs(directory, exist_ok=True)
-        make(final)
+        for last in (False, True):
+            if made or last:
+                os.makedirs(directory, exist_ok=True)
+            try:
+                make(final)
+                break
+            except FileNotFoundError:
+                if last:
+                    raise
         if made and self.durable:
             fsync_dir(os.path.dirname(directory))
 
@@ -406,9 +414,17 @@ class DiskStore(ObjectStore):
                 fans.add(os.path.dirname(path))
             except FileNotFoundError:
                 pass
+        emptied = set()
+        for fan in fans:        # an empty directory takes a disk block too
+            try:
+                os.rmdir(fan)
+                emptied.add(os.path.dirname(fan))
+            except OSError:     # not empty: a plain blob, or a new object meanwhile
+                pass
         if self.durable:
-            for d in fans | {self.packs.directory}:
-                fsync_dir(d)
+            for d in fans | emptied | {self.packs.directory}:
+                if os.path.isdir(d):
+                    fsync_dir(d)
         self.packs.refresh()
         return done
 
@@ -503,11 +519,8 @@ class _Batch:
         dirs = set()
         for (kind, oid), (tmp, plain) in files.items():
             final = s.path(kind, oid) + (PLAIN if plain else "")
-            directory = os.path.dirname(final)
-            if directory not in dirs:
-                os.makedirs(directory, exist_ok=True)
-                dirs.add(directory)
-            os.replace(tmp, final)
+            dirs.add(os.path.dirname(final))
+            s._install(final, lambda path, tmp=tmp: os.replace(tmp, path))
         if durable:
             for d in dirs | {os.path.dirname(d) for d in dirs}:
                 fsync_dir(d)
