@@ -185,6 +185,11 @@ class DerivedCache:
     def put(self, area: str, key: str, value: str) -> None:
         raise NotImplementedError
 
+    def put_many(self, entries) -> None:
+        """Many ``(area, key, value)`` at once; backends may make it one write."""
+        for area, key, value in entries:
+            self.put(area, key, value)
+
 
 class MemoryCache(DerivedCache):
     def __init__(self):
@@ -212,5 +217,4 @@ class HeldCache(DerivedCache):
         self.held[(area, key)] = value
 
     def flush(self) -> None:
-        for (area, key), value in self.held.items():
-            self.base.put(area, key, value)
+        self.base.put_many((area, key, value) for (area, key), value in self.held.items())

@@ -28,7 +28,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .base import DIRS, KINDS, DerivedCache, HeldCache, ObjectStore
+from .base import DIRS, KINDS, HeldCache, ObjectStore
+from .diskcache import DiskCache
 from .errors import CorruptObject, ObjectNotFound, StoreError
 from .files import fsync_dir, link_atomic, write_atomic
 from .ids import EMPTY_BLOB, check_id, hash_bytes, new_hasher
@@ -524,45 +525,3 @@ class _Batch:
         if durable:
             for d in dirs | {os.path.dirname(d) for d in dirs}:
                 fsync_dir(d)
-
-
-class DiskCache(DerivedCache):
-    """``ROOT/cache/v<N>/<area>/<key[:2]>/<key[2:]>``: one small file per entry.
-
-    Written atomically (temp + rename) but not fsynced: after a crash an entry may be
-    missing or empty, and an empty or invalid entry reads as absent.  Bumping
-    ``FORMAT`` orphans old entries; ``rm -r ROOT/cache`` is always safe.
-    """
-
-    FORMAT = 1
-
-    def __init__(self, root: str):
-        self.base = os.path.join(root, "cache", f"v{self.FORMAT}")
-        self.writable = True
-
-    def _path(self, area: str, key: str) -> str:
-        check_id(key)
-        return os.path.join(self.base, area, key[:2], key[2:])
-
-    def get(self, area: str, key: str) -> str | None:
-        try:
-            with open(self._path(area, key), encoding="ascii") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError):
-            return None
-        # An unsynced entry can come back torn (no final newline) or as zeroed blocks,
-        # which are ASCII too: only one whole printable line is a value.
-        value = text[:-1].strip()
-        if not text.endswith("\n") or not value.isprintable():
-            return None
-        return value or None
-
-    def put(self, area: str, key: str, value: str) -> None:
-        if not self.writable:
-            return
-        path = self._path(area, key)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_atomic(path, (value + "\n").encode("ascii"), durable=False)
-        except OSError:
-            self.writable = False   # a read-only store still serves, uncached

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from store.diskcache import DiskCache
 from tests.conftest import run_verfs, verfs_env
 from tests.fuse.mounting import alive, force_unmount, is_mounted, wait_for
 from tests.mount.histories import AUTHOR, put
@@ -72,10 +73,10 @@ def test_mounting_reconstructs_nothing_until_looked_at(sample, mount):
     os.listdir(m / "history")
     for vid in os.listdir(m / "versions"):
         os.stat(m / "versions" / vid)
-    assert not (cache / "v1/roots").exists()
+    assert not cache.exists()
     vid = sample.named["edit"]
     assert (m / "versions" / vid / "README").read_bytes() == b"A sample project.\n"
-    assert (cache / "v1/roots" / vid[:2] / vid[2:]).exists()
+    assert DiskCache(str(sample.root / ".verfs/store")).get("roots", vid) is not None
 
 
 def test_a_corrupt_blob_is_eio_never_wrong_bytes(sample, mount):

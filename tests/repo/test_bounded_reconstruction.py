@@ -31,9 +31,10 @@ def deep(tmp_path_factory):
 def _fresh(repo: Repository) -> History:
     """A new process's view with no version's root cached (as for versions made
     elsewhere): the derived trees of the inventories are all it has to start from."""
+    store = DiskStore(repo.store.root)
     for area in ("roots", "closed-inventory"):
-        shutil.rmtree(f"{repo.store.root}/cache/v1/{area}", ignore_errors=True)
-    return History(DiskStore(repo.store.root))
+        store.cache.clear(area)
+    return History(store)
 
 
 def test_every_version_replays_at_most_k(deep):

@@ -9,7 +9,8 @@ import zlib
 import pytest
 
 from store import BLOB, TREE, CorruptObject, DiskStore, StoreError
-from store.disk import PLAIN, RAW, RAW_ABOVE, ZLIB, DiskCache
+from store.disk import PLAIN, RAW, RAW_ABOVE, ZLIB
+from store.diskcache import DiskCache
 from store.ids import hash_bytes
 from store.testing import sample_tree
 
@@ -333,17 +334,39 @@ def test_disk_cache_lives_apart_from_objects(store):
     assert os.path.basename(os.path.dirname(store.cache.base)) == "cache"
 
 
-@pytest.mark.parametrize("garbage", [
-    b"", b"\n", b"   \n", b"\xff\xfe\n", b"\x00" * 65, b"\x00" * 64 + b"\n",
-    VALUE.encode()[:20],                  # torn write: no final newline
-    b"two\nlines\n",
-], ids=["empty", "newline", "spaces", "not-ascii", "nuls", "nul-line", "torn", "two-lines"])
-def test_disk_cache_garbage_entry_reads_as_none(store, garbage):
-    store.cache.put("roots", KEY, VALUE)
-    path = store.cache._path("roots", KEY)
-    with open(path, "wb") as f:
-        f.write(garbage)
+@pytest.mark.parametrize("garbage", ["", "two\nlines", "nul\x00"])
+def test_disk_cache_unprintable_value_reads_as_none(store, garbage):
+    store.cache.put("roots", KEY, garbage)
     assert store.cache.get("roots", KEY) is None
+
+
+def test_disk_cache_entries_share_one_file(store):
+    """10,000 versions' roots are one file, not 10,000 blocks of 4 KiB."""
+    keys = [hash_bytes(b"%d" % i) for i in range(2000)]
+    store.cache.put_many(("roots", k, VALUE) for k in keys)
+    assert all(DiskStore(store.root).cache.get("roots", k) == VALUE for k in keys[::50])
+    files = all_files(store.cache.base)
+    assert files == ["index.sqlite"]
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database at all" * 100, b"\x00" * 8192])
+def test_a_damaged_disk_cache_reads_as_empty_and_starts_afresh(store, garbage):
+    store.cache.put("roots", KEY, VALUE)
+    store.cache.close()
+    with open(store.cache.path, "wb") as f:
+        f.write(garbage)
+    fresh = DiskStore(store.root).cache
+    assert fresh.get("roots", KEY) is None
+    fresh.put("roots", KEY, VALUE)
+    assert DiskStore(store.root).cache.get("roots", KEY) == VALUE
+
+
+def test_disk_cache_area_can_be_cleared(store):
+    store.cache.put("roots", KEY, VALUE)
+    store.cache.put("verified", KEY, VALUE)
+    store.cache.clear("roots")
+    assert store.cache.get("roots", KEY) is None
+    assert store.cache.get("verified", KEY) == VALUE
 
 
 def test_disk_cache_can_be_deleted(store):

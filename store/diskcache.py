@@ -1,0 +1,135 @@
+"""The derived cache's small entries on disk: one SQLite file for all of them.
+
+Entries are tiny (a version's root tree id, a blob's verified stamp) and many — one per
+version — so a file each would take a 4 KiB block each: 40 MiB for a 10,000-version
+history, and 10,000 file creations at the end of its import.  They live in
+``ROOT/cache/v<N>/index.sqlite`` instead, one table of (area, key, value), which a
+mount and commands share from several processes (SQLite's locking; its rollback
+journal, so that reading never changes the file).  Nothing in it
+is needed for correctness: it is not synced, a missing or unreadable file reads as
+empty, a damaged one is set aside and started afresh, and callers validate what they
+read (a dangling root is absent).  ``rm -r ROOT/cache`` is always safe; an open store
+notices that its file was deleted and makes a new one.
+"""
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+
+from .base import DerivedCache
+from .ids import check_id
+
+SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (area TEXT NOT NULL, key TEXT NOT NULL, "
+          "value TEXT NOT NULL, PRIMARY KEY (area, key)) WITHOUT ROWID")
+
+
+class DiskCache(DerivedCache):
+    FORMAT = 1
+
+    def __init__(self, root: str):
+        self.base = os.path.join(root, "cache", f"v{self.FORMAT}")
+        self.path = os.path.join(self.base, "index.sqlite")
+        self.writable = True
+        self._db: sqlite3.Connection | None = None
+        self._ino: int | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()       # one connection, shared by FUSE's threads
+
+    # --- the connection -----------------------------------------------------------------
+    def _inode(self) -> int | None:
+        try:
+            return os.stat(self.path).st_ino
+        except OSError:
+            return None
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        """The connection (under ``_lock``), reopened when the file was replaced or
+        deleted; None when there is no file and ``create`` is false."""
+        ino = self._inode()
+        if self._db is not None and ino == self._ino and self._pid == os.getpid():
+            return self._db
+        if self._pid != os.getpid():    # forked (the mount's daemon): not ours to use
+            self._db = None
+        self._close()
+        if ino is None and not create:
+            return None
+        os.makedirs(self.base, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA synchronous=OFF")     # derived: rebuilt if lost
+            db.execute(SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        self._db, self._ino, self._pid = db, self._inode(), os.getpid()
+        return db
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db = self._ino = None
+
+    def _run(self, create: bool, work):
+        """``work(connection)``, or None when there is nothing to read.  A file that
+        is not a database (damaged) is set aside and started afresh, once; one that
+        cannot be opened or written (read-only media) makes the cache read-nothing."""
+        with self._lock:
+            for attempt in (0, 1):
+                try:
+                    db = self._open(create)
+                    return None if db is None else work(db)
+                except sqlite3.OperationalError:
+                    if create:
+                        self.writable = False
+                    return None
+                except sqlite3.DatabaseError:       # "file is not a database", ...
+                    self._close()
+                    if attempt:
+                        return None
+                    self._set_aside()
+                except OSError:
+                    self.writable = False
+                    return None
+            return None
+
+    def _set_aside(self) -> None:
+        for suffix in ("", "-journal"):
+            try:
+                os.replace(self.path + suffix, f"{self.path}{suffix}.damaged")
+            except OSError:
+                pass
+
+    # --- entries ------------------------------------------------------------------------
+    def get(self, area: str, key: str) -> str | None:
+        check_id(key)
+        row = self._run(False, lambda db: db.execute(
+            "SELECT value FROM entries WHERE area = ? AND key = ?", (area, key)).fetchone())
+        value = row[0] if row else None
+        if not isinstance(value, str) or not value or not value.isprintable():
+            return None
+        return value
+
+    def put(self, area: str, key: str, value: str) -> None:
+        self.put_many([(area, key, value)])
+
+    def put_many(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Many entries in one transaction (a batch's, at its end)."""
+        rows = [(area, check_id(key), value) for area, key, value in entries]
+        if not self.writable or not rows:
+            return
+
+        def write(db):
+            with db:        # one transaction
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+        self._run(True, write)
+
+    def clear(self, area: str) -> None:
+        """Forget every entry of one area."""
+        self._run(False, lambda db: db.execute("DELETE FROM entries WHERE area = ?", (area,)))
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
