@@ -433,12 +433,13 @@ class Mounts:
 
 
 def memory(pid: int) -> dict[str, int]:
-    """VmHWM (peak resident) and VmRSS of a process, in bytes."""
+    """VmHWM (peak resident), VmRSS and its parts RssAnon (the process's own memory)
+    and RssFile (mapped files) of a process, in bytes."""
     found = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key, _, rest = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
                 found[key] = int(rest.split()[0]) * 1024
     return found
 

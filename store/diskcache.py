@@ -59,7 +59,11 @@ class DiskCache(DerivedCache):
                              check_same_thread=False)
         try:
             db.execute("PRAGMA synchronous=OFF")     # derived: rebuilt if lost
-            db.execute(SCHEMA)
+            try:
+                db.execute(SCHEMA)
+            except sqlite3.OperationalError as exc:
+                if _errname(exc) != "SQLITE_READONLY":
+                    raise
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -80,8 +84,10 @@ class DiskCache(DerivedCache):
                 try:
                     db = self._open(create)
                     return None if db is None else work(db)
-                except sqlite3.OperationalError:
-                    if create:
+                except sqlite3.OperationalError as exc:
+                    # Busy for too long, or no table yet (a reader): this entry is just
+                    # not cached.  Read-only media: nothing will be.
+                    if _errname(exc) in ("SQLITE_READONLY", "SQLITE_CANTOPEN"):
                         self.writable = False
                     return None
                 except sqlite3.DatabaseError:       # "file is not a database", ...
@@ -133,3 +139,7 @@ class DiskCache(DerivedCache):
     def close(self) -> None:
         with self._lock:
             self._close()
+
+
+def _errname(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", "") or ""

@@ -24,6 +24,7 @@ import os
 import struct
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 
 from .errors import StoreError
@@ -71,33 +72,44 @@ class _Keys:
 
 
 class Pack:
-    """A pack file, mapped read-only; lookups bisect its index where it lies."""
+    """A pack file.  Its index is mapped read-only and searched in place (bisect); the
+    objects themselves are read with ``pread``, so that a mount reading a large pack
+    keeps none of it mapped: its pages stay the kernel's page cache, not the daemon's
+    memory."""
 
     def __init__(self, path: str):
         self.path = path
         self.name = os.path.basename(path)[:-len(SUFFIX)]
         try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size < len(HEADER) + TRAILER.size:
-                    raise BadPack(path, "too short")
-                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise BadPack(path, exc.strerror or str(exc)) from None
-        if self._map[:len(HEADER)] != HEADER:
-            raise BadPack(path, "not a verfs pack (bad header)")
-        index, count, magic = TRAILER.unpack(self._map[size - TRAILER.size:])
-        if magic != MAGIC or index < len(HEADER) or \
-                index + count * RECORD.size != size - TRAILER.size:
-            raise BadPack(path, "bad trailer (truncated?)")
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
+        try:
+            size = os.fstat(fd).st_size
+            if size < len(HEADER) + TRAILER.size:
+                raise BadPack(path, "too short")
+            if os.pread(fd, len(HEADER), 0) != HEADER:
+                raise BadPack(path, "not a verfs pack (bad header)")
+            index, count, magic = TRAILER.unpack(os.pread(fd, TRAILER.size,
+                                                          size - TRAILER.size))
+            if magic != MAGIC or index < len(HEADER) or \
+                    index + count * RECORD.size != size - TRAILER.size:
+                raise BadPack(path, "bad trailer (truncated?)")
+            start = index - index % mmap.ALLOCATIONGRANULARITY
+            self._map = mmap.mmap(fd, size - start, access=mmap.ACCESS_READ, offset=start)
+        except OSError as exc:
+            raise BadPack(path, exc.strerror or str(exc)) from None
         self.size, self.count, self._index = size, count, index
-        self._keys = _Keys(self._map, index, count)
+        self._base = index - start          # where the index starts in the mapping
+        self._keys = _Keys(self._map, self._base, count)
 
     def __len__(self) -> int:
         return self.count
 
     def _record(self, i: int) -> tuple[bytes, bytes, int, int]:
-        at = self._index + i * RECORD.size
+        at = self._base + i * RECORD.size
         return RECORD.unpack(self._map[at:at + RECORD.size])
 
     def find(self, kind: str, oid: str) -> tuple[int, int] | None:
@@ -113,7 +125,7 @@ class Pack:
         (a damaged index), which the store reports as a corrupt object."""
         if offset < len(HEADER) or offset + length > self._index:
             return None
-        return self._map[offset:offset + length]
+        return os.pread(self._fd, length, offset)
 
     def ids(self, kind: str, prefix: str = "") -> Iterator[str]:
         """The ids of one kind (starting with ``prefix``), sorted."""
@@ -141,7 +153,7 @@ class Pack:
         """Why the file is not what its name says (its SHA-256), or None."""
         hasher = new_hasher()
         for at in range(0, self.size, 1 << 20):
-            hasher.update(self._map[at:at + (1 << 20)])
+            hasher.update(os.pread(self._fd, 1 << 20, at))
         if hasher.hexdigest() != self.name:
             return "content does not match its name"
         return None
@@ -231,8 +243,8 @@ class PackSet:
 
     A reader that misses an object calls ``refresh`` before giving up: another process
     may just have packed it (and removed its loose file).  A pack that went away is
-    forgotten, not closed — a thread may still be reading it, and its mapping keeps it
-    readable until then.  A pack that cannot be opened is kept aside in ``broken``.
+    forgotten, not closed — a thread may still be reading it, and its open file keeps
+    it readable until then.  A pack that cannot be opened is kept aside in ``broken``.
     """
 
     def __init__(self, directory: str):
