@@ -11,11 +11,11 @@ Text files become line hunks (darcs's line model: content split on ``\\n``); a f
 with a NUL byte or that is not valid UTF-8 becomes a ``binary`` prim.
 """
 
-import difflib
 from dataclasses import dataclass, field
 
 from store import DIR, EMPTY_BLOB, FILE, LINK, ObjectStore, TreeEntry
 
+from .lines import differences
 from .patch.prims import (
     AddDir,
     AddFile,
@@ -45,9 +45,8 @@ def line_hunks(path: str, old: bytes, new: bytes) -> list[Hunk]:
     """Hunks turning ``old`` into ``new``, top to bottom; each line number counts in
     the file as the hunks before it left it."""
     a, b = old.split(b"\n"), new.split(b"\n")
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [Hunk(path, j1 + 1, tuple(a[i1:i2]), tuple(b[j1:j2]))
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+            for i1, i2, j1, j2 in differences(a, b)]
 
 
 def content_prims(store: ObjectStore, path: str, old: str, new: str) -> list[Prim]:
