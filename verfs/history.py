@@ -11,6 +11,7 @@ and blobs of states are derived data: they are written to ``states`` (the store'
 cache area), never to the store of the history itself.
 """
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ CLOSED = "closed-inventory"     # derived-cache area: version → the inventory 
 # K: an inventory is closed at every tag and after every K patches without one, so
 # reconstruction never replays more than K patches, whatever the version's depth.
 CHECKPOINT = 64
+# The long walk (the derived cache lost) keeps the root of every KEEP_EVERY-th version.
+KEEP_EVERY = 8
 
 
 def _patch_size(patch: Patch) -> int:
@@ -102,50 +105,59 @@ class History:
         return None
 
     def root_tree(self, vid: str | None) -> str:
-        """The root tree id of version ``vid`` (the empty tree for None)."""
+        """The root tree id of version ``vid`` (the empty tree for None).
+
+        The walk back stops at a version whose root is cached, or at one naming an
+        inventory whose tree is present: at most K patches to replay.  An inventory
+        whose tree is gone (the derived cache was deleted) does not stop it: the walk
+        goes on to the start of history (or to a cached root), and the replay then
+        keeps the root of every version it passes, checking each inventory's recorded
+        tree on the way: one long walk after the cache is lost leaves every version
+        of that chain within ``KEEP_EVERY`` patches of a cached root.  (Keeping every
+        root would make the walk several times longer: a commit after each patch.)"""
         if vid is None:
             return EMPTY_TREE_ID
         root = self.cached_root(vid)
         if root:
             return root
-        todo: list[str] = []
+        todo: list[tuple[str, Version]] = []
         cur: str | None = vid
         base = EMPTY_TREE_ID
+        long = False
         while cur:
             root = self.cached_root(cur)
             if root:
                 base = root
                 break
             v = self.version(cur)
-            todo.append(v.patch)
+            todo.append((cur, v))
             if v.inventory:
-                base = self.inventory_tree(v.inventory)
-                break
+                tree = self.store.get_inventory(v.inventory).tree
+                if self.states.has_tree(tree):
+                    base = tree
+                    break
+                long = True
             cur = v.parent
-        ed = TreeEditor(self.states, base)
-        for rep in reversed(todo):
-            apply_prims(ed, self.patch(rep).prims)
-            self.replayed += 1
-        root = ed.commit()
-        self.store.cache.put(ROOTS, vid, root)
+        # The long walk writes thousands of trees and blobs: as one batch, a pack.
+        with self.states.batch() if long else contextlib.nullcontext():
+            ed = TreeEditor(self.states, base)
+            for n, (step_vid, v) in enumerate(reversed(todo), 1):
+                if long and v.inventory:
+                    self._check_inventory(v.inventory, ed.commit())
+                apply_prims(ed, self.patch(v.patch).prims)
+                self.replayed += 1
+                if long and n % KEEP_EVERY == 0:
+                    self.store.cache.put(ROOTS, step_vid, ed.commit())
+            root = ed.commit()
+            self.store.cache.put(ROOTS, vid, root)
         return root
 
-    def inventory_tree(self, inv_id: str) -> str:
-        """The recorded tree at an inventory's end, rebuilt from the inventory chain
-        (as darcs does) if the tree itself is missing."""
+    def _check_inventory(self, inv_id: str, tree: str) -> None:
+        """The state at an inventory's end, replayed, must be the tree it records."""
         inv = self.store.get_inventory(inv_id)
-        if self.states.has_tree(inv.tree):
-            return inv.tree
-        base = self.inventory_tree(inv.parent) if inv.parent else EMPTY_TREE_ID
-        ed = TreeEditor(self.states, base)
-        for _, rep in inv.patches:
-            apply_prims(ed, self.patch(rep).prims)
-            self.replayed += 1
-        root = ed.commit()
-        if root != inv.tree:
+        if tree != inv.tree:
             raise StoreError(f"inventory {inv_id} records tree {inv.tree} but its patches "
-                             f"give {root}")
-        return root
+                             f"give {tree}")
 
     # --- making versions ------------------------------------------------------------
     def closes_inventory(self, vid: str) -> bool:

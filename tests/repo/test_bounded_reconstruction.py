@@ -9,7 +9,7 @@ import pytest
 from store import DiskStore
 from tests.treestate import tree_state
 from verfs import ops
-from verfs.history import CHECKPOINT, History
+from verfs.history import CHECKPOINT, KEEP_EVERY, History
 from verfs.repo import Repository
 
 
@@ -80,3 +80,39 @@ def test_after_the_whole_cache_is_gone_one_rebuild_restores_the_bound(deep):
         h = _fresh(repo)
         assert tree_state(h.store, h.root_tree(vid)) == state
         assert h.replayed <= CHECKPOINT
+
+
+def test_the_long_walk_keeps_roots_on_the_way(deep):
+    """After the cache is gone, opening head once leaves every version of its chain
+    within KEEP_EVERY patches of a kept root."""
+    repo, states = deep
+    shutil.rmtree(repo.store.root + "/cache")
+    History(DiskStore(repo.store.root)).root_tree(repo.head())
+    worst = 0
+    for vid, state in states.items():
+        h = History(DiskStore(repo.store.root))
+        assert tree_state(h.store, h.root_tree(vid)) == state
+        worst = max(worst, h.replayed)
+    assert 0 < worst < KEEP_EVERY
+
+
+def test_an_inventory_its_patches_do_not_reproduce_stops_the_long_walk():
+    """The rebuild checks each inventory's recorded tree: a wrong one is an error of
+    the store, never a silently different state."""
+    from store import Inventory, MemoryStore, Version, hash_bytes
+    from store.errors import StoreError
+    from verfs.patch.named import Patch, PatchInfo
+    from verfs.patch.prims import AddFile
+    from verfs.patch.text import write_patch
+    store = MemoryStore()
+    h = History(store)
+    first = h.add_version(None, Patch(PatchInfo("a", "T", "20260101000000"), (AddFile("a"),)))
+    step = h.step(first)
+    wrong = store.put_inventory(Inventory(hash_bytes(b"no such tree"),
+                                          ((step.patch.identity, step.version.patch),)))
+    rep = store.put("patch", write_patch(Patch(PatchInfo("b", "T", "20260101000000"),
+                                               (AddFile("b"),))))
+    second = store.put_version(Version(rep, first, wrong))
+    store.cache.data.clear()            # no root cached: the walk must replay
+    with pytest.raises(StoreError, match="records tree"):
+        History(store).root_tree(second)
