@@ -39,7 +39,8 @@ ZLIB, RAW = b"z", b"r"
 PLAIN = ".plain"        # suffix of a blob stored as exactly its bytes
 RAW_ABOVE = 1 << 20     # blobs larger than this are stored plain, for range reads
 VERIFIED = "verified"   # derived-cache area: blob → stamp of its file, found intact
-LEVEL = 6
+LEVEL = 6               # zlib level of the history's objects: their size is the store's
+DERIVED_LEVEL = 1       # ... and of derived ones, written while a mount waits for them
 PACKS = "packs"         # the directory of packs
 PACK_MIN = 32           # a batch of fewer objects is written as loose files
 AUTO_LOOSE = 1024       # pack_if_needed: pack once about this many objects are loose
@@ -52,9 +53,9 @@ def is_plain(kind: str, size: int) -> bool:
     return kind == "blob" and size > RAW_ABOVE
 
 
-def encode(kind: str, data: bytes) -> bytes:
+def encode(kind: str, data: bytes, level: int = LEVEL) -> bytes:
     """The on-disk bytes of an object that is not stored plain."""
-    packed = zlib.compress(data, LEVEL)
+    packed = zlib.compress(data, level)
     if kind == "blob" and len(packed) > 0.9 * len(data):
         return RAW + data
     return ZLIB + packed
@@ -77,10 +78,12 @@ class DiskStore(ObjectStore):
         """``create``: make the directories now; ``lazy``: as they are first written
         (a derived store that may never be needed); otherwise the store must exist.
         ``durable=False`` (derived objects, which can be rebuilt): writes stay atomic
-        — temp file and rename — but are not fsynced."""
+        — temp file and rename — but are not fsynced, and zlib works at its fastest
+        level: a mount waits for them, and their size is not the history's."""
         super().__init__(**kw)
         self.root = os.path.abspath(root)
         self.durable = durable
+        self.level = LEVEL if durable else DERIVED_LEVEL
         if create:
             for kind in KINDS:
                 os.makedirs(os.path.join(self.root, DIRS[kind]), exist_ok=True)
@@ -203,10 +206,10 @@ class DiskStore(ObjectStore):
                     f.write(data)
                 self._stage(kind, oid, tmp)
             else:
-                self._writer.add(kind, oid, encode(kind, data))
+                self._writer.add(kind, oid, encode(kind, data, self.level))
             return
         final = self.path(kind, oid) + (PLAIN if plain else "")
-        body = data if plain else encode(kind, data)
+        body = data if plain else encode(kind, data, self.level)
         self._install(final, lambda path: write_atomic(path, body, self.durable))
 
     def _stage(self, kind: str, oid: str, tmp: str) -> None:

@@ -30,8 +30,6 @@ CLOSED = "closed-inventory"     # derived-cache area: version → the inventory 
 # K: an inventory is closed at every tag and after every K patches without one, so
 # reconstruction never replays more than K patches, whatever the version's depth.
 CHECKPOINT = 64
-# The long walk (the derived cache lost) keeps the root of every KEEP_EVERY-th version.
-KEEP_EVERY = 8
 
 
 def _patch_size(patch: Patch) -> int:
@@ -111,10 +109,10 @@ class History:
         inventory whose tree is present: at most K patches to replay.  An inventory
         whose tree is gone (the derived cache was deleted) does not stop it: the walk
         goes on to the start of history (or to a cached root), and the replay then
-        keeps the root of every version it passes, checking each inventory's recorded
-        tree on the way: one long walk after the cache is lost leaves every version
-        of that chain within ``KEEP_EVERY`` patches of a cached root.  (Keeping every
-        root would make the walk several times longer: a commit after each patch.)"""
+        keeps the root of every version it passes, as importing and recording did,
+        checking each inventory's recorded tree on the way — one long walk after the
+        cache is lost, and every version of that chain opens as quickly as before.
+        """
         if vid is None:
             return EMPTY_TREE_ID
         root = self.cached_root(vid)
@@ -141,12 +139,12 @@ class History:
         # The long walk writes thousands of trees and blobs: as one batch, a pack.
         with self.states.batch() if long else contextlib.nullcontext():
             ed = TreeEditor(self.states, base)
-            for n, (step_vid, v) in enumerate(reversed(todo), 1):
+            for step_vid, v in reversed(todo):
                 if long and v.inventory:
                     self._check_inventory(v.inventory, ed.commit())
                 apply_prims(ed, self.patch(v.patch).prims)
                 self.replayed += 1
-                if long and n % KEEP_EVERY == 0:
+                if long:
                     self.store.cache.put(ROOTS, step_vid, ed.commit())
             root = ed.commit()
             self.store.cache.put(ROOTS, vid, root)
