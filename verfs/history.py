@@ -139,15 +139,16 @@ class History:
         # The long walk writes thousands of trees and blobs: as one batch, a pack.
         with self.states.batch() if long else contextlib.nullcontext():
             ed = TreeEditor(self.states, base)
+            kept = []
             for step_vid, v in reversed(todo):
                 if long and v.inventory:
                     self._check_inventory(v.inventory, ed.commit())
                 apply_prims(ed, self.patch(v.patch).prims)
                 self.replayed += 1
                 if long:
-                    self.store.cache.put(ROOTS, step_vid, ed.commit())
+                    kept.append((ROOTS, step_vid, ed.commit()))
             root = ed.commit()
-            self.store.cache.put(ROOTS, vid, root)
+            self.store.cache.put_many([*kept, (ROOTS, vid, root)])
         return root
 
     def _check_inventory(self, inv_id: str, tree: str) -> None:
