@@ -127,13 +127,17 @@ class DiskStore(ObjectStore):
         ``(open file, plain)`` of one in a file; None if it is nowhere.  A miss looks
         at the packs again: another process may have just packed the object (and
         removed its loose file)."""
-        if self._writer is not None:
-            raw = self._writer.get(kind, oid)
+        writer = self._writer
+        if writer is not None:
+            raw = writer.get(kind, oid)
             if raw is not None:
                 return raw, "the current batch"
             staged = self._staged.get((kind, oid))
             if staged is not None:
-                return open(staged, "rb"), True
+                try:
+                    return open(staged, "rb"), True
+                except FileNotFoundError:   # the batch just ended: it is in place now
+                    pass
         for _ in range(2):
             hit = self.packs.find(kind, oid)
             if hit is not None:
@@ -166,8 +170,8 @@ class DiskStore(ObjectStore):
 
     # --- raw methods ----------------------------------------------------------------
     def contains(self, kind: str, oid: str) -> bool:
-        if self._writer is not None and ((kind, oid) in self._writer
-                                         or (kind, oid) in self._staged):
+        writer = self._writer
+        if writer is not None and ((kind, oid) in writer or (kind, oid) in self._staged):
             return True
         if self.packs.find(kind, oid) is not None:
             return True
@@ -198,23 +202,31 @@ class DiskStore(ObjectStore):
         raise CorruptObject(kind, oid, where, "unknown encoding byte")
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:
+        """Into the batch's pack (a large blob: its staging directory) while a batch is
+        open, else a loose file.  A batch that another thread is just ending takes
+        nothing more (``seal``): the object is then written loose."""
         plain = is_plain(kind, len(data))
-        if self._writer is not None:
-            if plain:
-                fd, tmp = tempfile.mkstemp(dir=self._staging, prefix=".tmp-")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                self._stage(kind, oid, tmp)
-            else:
-                self._writer.add(kind, oid, encode(kind, data, self.level))
+        body = data if plain else encode(kind, data, self.level)
+        writer = self._writer
+        if writer is not None and not plain and writer.add(kind, oid, body):
+            return
+        if plain and self._stage(kind, oid, lambda tmp: _write_file(tmp, body)):
             return
         final = self.path(kind, oid) + (PLAIN if plain else "")
-        body = data if plain else encode(kind, data, self.level)
         self._install(final, lambda path: write_atomic(path, body, self.durable))
 
-    def _stage(self, kind: str, oid: str, tmp: str) -> None:
+    def _stage(self, kind: str, oid: str, make) -> bool:
+        """Stage a large blob in the open batch — ``make(tmp)`` creates its file —
+        or say False when no batch is open (or it is ending)."""
         with self._batch_lock:
+            if self._writer is None or self._writer.sealed:
+                return False
+            if (kind, oid) in self._staged:     # another thread staged it just now
+                return True
+            tmp = os.path.join(self._staging, f".tmp-{oid}")
+            make(tmp)
             self._staged[(kind, oid)] = tmp
+            return True
 
     def _install(self, final: str, make) -> None:
         """``make(final)`` (which creates it atomically) in its fan-out directory,
@@ -244,14 +256,11 @@ class DiskStore(ObjectStore):
         src = source.plain_blob(oid) if kind == "blob" else None
         if src is None:
             return super().adopt(kind, oid, source)
-        if self._writer is not None:
-            tmp = os.path.join(self._staging, f".link-{oid}")
-            try:
-                os.link(src, tmp)
-            except OSError:         # another file system, or no hard links there
-                return super().adopt(kind, oid, source)
-            self._stage(kind, oid, tmp)
-            return
+        try:
+            if self._stage(kind, oid, lambda tmp: os.link(src, tmp)):
+                return
+        except OSError:             # another file system, or no hard links there
+            return super().adopt(kind, oid, source)
         try:
             self._install(self.path(kind, oid) + PLAIN,
                           lambda path: link_atomic(src, path, self.durable))
@@ -282,18 +291,20 @@ class DiskStore(ObjectStore):
         found = {oid for oid, _, _ in self._loose(kind)}
         self.packs.refresh()
         found |= self.packs.ids(kind)
-        if self._writer is not None:
-            found.update(self._writer.ids(kind))
-            found.update(oid for k, oid in self._staged if k == kind)
+        writer = self._writer
+        if writer is not None:
+            found.update(writer.ids(kind))
+            found.update(oid for k, oid in list(self._staged) if k == kind)
         return iter(sorted(found))
 
     def _ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
         found = {oid for oid, _, _ in self._loose(kind, [prefix[:2]])}
         self.packs.refresh()
         found |= self.packs.ids(kind, prefix)
-        if self._writer is not None:
-            found.update(self._writer.ids(kind))
-            found.update(oid for k, oid in self._staged if k == kind)
+        writer = self._writer
+        if writer is not None:
+            found.update(writer.ids(kind))
+            found.update(oid for k, oid in list(self._staged) if k == kind)
         return sorted(oid for oid in found if oid.startswith(prefix))
 
     # --- blobs by range -------------------------------------------------------------
@@ -466,31 +477,39 @@ class DiskStore(ObjectStore):
 
 
 class _Batch:
-    """Writes grouped into one pack, which appears (durable) when the batch ends."""
+    """Writes grouped into one pack, which appears (durable) when the batch ends.
+
+    The batch is the store's, not a thread's: while one is open, every thread's writes
+    join it (a mount's long walk and its other FUSE threads share the store).  Ending
+    it seals the pack first, so no write is lost to it, and detaches it only once its
+    objects are in view, so no read misses them."""
 
     def __init__(self, store: DiskStore):
         self.store = store
         self.outer = False
 
     def __enter__(self):
-        if self.store._writer is not None:
-            self.outer = True       # nested: the outermost batch commits
-            return self
-        # What the batch writes waits in one directory of its own, so a failed batch
-        # leaves not even an empty fan-out directory behind.
-        os.makedirs(self.store.root, exist_ok=True)
-        self.store._staging = tempfile.mkdtemp(dir=self.store.root, prefix=".staging-")
-        self.store._staged = {}
-        self.store._writer = PackWriter(self.store._staging)
-        self.store.cache = HeldCache(self.store.cache)
+        s = self.store
+        with s._batch_lock:
+            if s._writer is not None:
+                self.outer = True       # nested: the outermost batch commits
+                return self
+            # What the batch writes waits in one directory of its own, so a failed
+            # batch leaves not even an empty fan-out directory behind.
+            os.makedirs(s.root, exist_ok=True)
+            s._staging = tempfile.mkdtemp(dir=s.root, prefix=".staging-")
+            s._staged = {}
+            s._writer = PackWriter(s._staging)
+            s.cache = HeldCache(s.cache)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if self.outer:
             return False
         s = self.store
-        writer, staged, staging = s._writer, s._staged, s._staging
-        s._writer, s._staged, s._staging = None, {}, None
+        with s._batch_lock:
+            writer, staged, staging = s._writer, dict(s._staged), s._staging
+            writer.seal()
         held, s.cache = s.cache, s.cache.base
         try:
             if exc_type is not None:
@@ -500,6 +519,8 @@ class _Batch:
             held.flush()
             return False
         finally:
+            with s._batch_lock:
+                s._writer, s._staged, s._staging = None, {}, None
             shutil.rmtree(staging, ignore_errors=True)
 
     def _commit(self, writer: PackWriter, staged: dict, staging: str) -> None:
@@ -507,13 +528,11 @@ class _Batch:
         files.  Either way nothing is in view before everything is durable."""
         s, durable = self.store, self.store.durable
         files = {key: (tmp, True) for key, tmp in staged.items()}
-        if len(writer) < PACK_MIN:
+        if len(writer) < PACK_MIN:     # (still readable until the batch detaches it)
             for kind, oid in writer.objects():
-                fd, tmp = tempfile.mkstemp(dir=staging, prefix=".tmp-")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(writer.get(kind, oid))
+                tmp = os.path.join(staging, f".tmp-{kind}-{oid}")
+                _write_file(tmp, writer.get(kind, oid))
                 files[(kind, oid)] = (tmp, False)
-            writer.abort()
             writer = None
         if files and durable:
             os.sync()       # every staged file durable before any is in view
@@ -528,3 +547,8 @@ class _Batch:
         if durable:
             for d in dirs | {os.path.dirname(d) for d in dirs}:
                 fsync_dir(d)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 from .errors import StoreError
 from .files import fsync_dir
-from .ids import HEX_LEN, is_id, new_hasher
+from .ids import is_id, new_hasher
 
 HEADER = b"verfs-pack 1\n"
 MAGIC = b"verfs-pk"
@@ -162,22 +162,30 @@ class Pack:
 class PackWriter:
     """A pack being written: objects are appended as they come (and can be read back
     at once), the index and trailer are added by ``finish``, which names the file by
-    its hash and renames it into ``directory``."""
+    its hash and renames it into ``directory``.
+
+    Other threads may read and add while it is written (a mount's FUSE threads share
+    a store).  Once ``seal``ed (a batch ending) it takes no more objects — ``add``
+    says so, and the caller writes elsewhere — but stays readable: its file is closed
+    only when the last reference to the writer goes, so a read that raced its end
+    never meets a closed or reused descriptor."""
 
     def __init__(self, tmpdir: str):
         fd, self.tmp = tempfile.mkstemp(dir=tmpdir, prefix=".tmp-pack-")
-        self._f = os.fdopen(fd, "w+b", buffering=0)
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
         self._hasher = new_hasher()
         self._size = 0
         self._entries: dict[tuple[str, str], tuple[int, int]] = {}
         self._lock = threading.Lock()
+        self._sealed = self._aborted = False
         self._append(HEADER)
 
     def _append(self, data: bytes) -> int:
         at = self._size
         view = memoryview(data)
         while view:
-            view = view[self._f.write(view):]
+            view = view[os.write(self._fd, view):]
         self._hasher.update(data)
         self._size += len(data)
         return at
@@ -186,40 +194,51 @@ class PackWriter:
         return len(self._entries)
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._entries
+        return not self._aborted and key in self._entries
 
-    def add(self, kind: str, oid: str, encoded: bytes) -> None:
+    @property
+    def sealed(self) -> bool:
+        return self._sealed
+
+    def seal(self) -> None:
         with self._lock:
+            self._sealed = True
+
+    def add(self, kind: str, oid: str, encoded: bytes) -> bool:
+        """Append an object; False (nothing written) once the writer is sealed."""
+        with self._lock:
+            if self._sealed:
+                return False
             if (kind, oid) not in self._entries:
                 self._entries[(kind, oid)] = (self._append(encoded), len(encoded))
+            return True
 
     def get(self, kind: str, oid: str) -> bytes | None:
         place = self._entries.get((kind, oid))
-        if place is None:
+        if place is None or self._aborted:
             return None
-        return os.pread(self._f.fileno(), place[1], place[0])
+        return os.pread(self._fd, place[1], place[0])
 
     def objects(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._entries)
 
     def ids(self, kind: str) -> list[str]:
-        return [oid for k, oid in self.objects() if k == kind]
+        return [] if self._aborted else [oid for k, oid in self.objects() if k == kind]
 
     def finish(self, directory: str, durable: bool = True) -> str:
-        """Write the index and trailer, name the file by its hash and move it into
-        ``directory`` (fsynced first when ``durable``); the pack's path."""
+        """Seal, write the index and trailer, name the file by its hash and move it
+        into ``directory`` (fsynced first when ``durable``); the pack's path."""
         with self._lock:
+            self._sealed = True
             index = self._size
             records = sorted((_key(k, oid), at, n) for (k, oid), (at, n) in self._entries.items())
             self._append(b"".join(RECORD.pack(key[:1], key[1:], at, n)
                                   for key, at, n in records))
             self._append(TRAILER.pack(index, len(records), MAGIC))
             if durable:
-                os.fsync(self._f.fileno())
-            self._f.close()
+                os.fsync(self._fd)
             name = self._hasher.hexdigest()
-            assert len(name) == HEX_LEN
             made = not os.path.isdir(directory)
             os.makedirs(directory, exist_ok=True)
             final = os.path.join(directory, name + SUFFIX)
@@ -231,7 +250,9 @@ class PackWriter:
             return final
 
     def abort(self) -> None:
-        self._f.close()
+        """Give the pack up: its objects are gone, for readers too."""
+        with self._lock:
+            self._sealed = self._aborted = True
         try:
             os.unlink(self.tmp)
         except FileNotFoundError:

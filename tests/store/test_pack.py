@@ -350,3 +350,39 @@ def test_writes_during_repeated_repacks_are_never_lost(tmp_path):
     assert errors == [] and len(written) >= 500 and rounds > 10
     fresh = DiskStore(root)
     assert all(fresh.get_blob(oid) == b"w %d" % i for i, oid in enumerate(written))
+
+
+def test_other_threads_write_and_read_through_batches_that_end(tmp_path):
+    """A mount's long walk runs in a batch while its other FUSE threads write and
+    read the same store: an object written by another thread is readable at once,
+    whether its write joined the batch, met it ending, or came after — and is kept."""
+    store = DiskStore(str(tmp_path / "s"), create=True, durable=False)
+    written, errors = [], []
+    stop = threading.Event()
+
+    def write_and_read():
+        i = 0
+        while not stop.is_set():
+            data = b"thread %d" % i
+            try:
+                oid = store.put_blob(data)
+                if store.get_blob(oid) != data:
+                    errors.append(f"wrong bytes for {oid}")
+                written.append((oid, data))
+            except Exception as exc:    # noqa: BLE001 - reported below
+                errors.append(exc)
+            i += 1
+    t = threading.Thread(target=write_and_read)
+    t.start()
+    try:
+        rounds = 0
+        while len(written) < 1500 and rounds < 300:
+            with store.batch():
+                put_many(store, PACK_MIN + rounds % 5 * 20, b"batch %d" % rounds)
+            rounds += 1
+    finally:
+        stop.set()
+        t.join()
+    assert errors == [] and rounds > 10
+    fresh = DiskStore(store.root)
+    assert all(fresh.get_blob(oid) == data for oid, data in written)
