@@ -156,6 +156,13 @@ class DiskStore(ObjectStore):
                 return None
         return None
 
+    def _found(self, kind: str, oid: str):
+        """``_find``, or ObjectNotFound."""
+        found = self._find(kind, oid)
+        if found is None:
+            raise self._missing(kind, oid)
+        return found
+
     def _missing(self, kind: str, oid: str) -> ObjectNotFound:
         broken = sorted(self.packs.broken)
         note = f" (and {os.path.join(PACKS, broken[0])} is unreadable)" if broken else ""
@@ -180,10 +187,7 @@ class DiskStore(ObjectStore):
         return self.packs.refresh() and self.packs.find(kind, oid) is not None
 
     def _read(self, kind: str, oid: str) -> bytes:
-        found = self._find(kind, oid)
-        if found is None:
-            raise self._missing(kind, oid)
-        what, how = found
+        what, how = self._found(kind, oid)
         if isinstance(what, bytes):
             return self._decode(kind, oid, what, how)
         with what:
@@ -287,34 +291,29 @@ class DiskStore(ObjectStore):
                     yield fan + n.removesuffix(PLAIN), os.path.join(base, fan, n), \
                         n.endswith(PLAIN)
 
-    def iter_ids(self, kind: str) -> Iterator[str]:
-        found = {oid for oid, _, _ in self._loose(kind)}
-        self.packs.refresh()
-        found |= self.packs.ids(kind)
-        writer = self._writer
-        if writer is not None:
-            found.update(writer.ids(kind))
-            found.update(oid for k, oid in list(self._staged) if k == kind)
-        return iter(sorted(found))
-
-    def _ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
-        found = {oid for oid, _, _ in self._loose(kind, [prefix[:2]])}
+    def _ids(self, kind: str, prefix: str = "") -> set[str]:
+        """Every id of a kind starting with ``prefix``: loose, packed, in the batch."""
+        fans = [prefix[:2]] if len(prefix) >= 2 else None
+        found = {oid for oid, _, _ in self._loose(kind, fans)}
         self.packs.refresh()
         found |= self.packs.ids(kind, prefix)
         writer = self._writer
         if writer is not None:
             found.update(writer.ids(kind))
             found.update(oid for k, oid in list(self._staged) if k == kind)
-        return sorted(oid for oid in found if oid.startswith(prefix))
+        return {oid for oid in found if oid.startswith(prefix)}
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        return iter(sorted(self._ids(kind)))
+
+    def _ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
+        return sorted(self._ids(kind, prefix))
 
     # --- blobs by range -------------------------------------------------------------
     def blob_size(self, oid: str) -> int:
         if oid == EMPTY_BLOB:
             return 0
-        found = self._find("blob", oid)
-        if found is None:
-            raise self._missing("blob", oid)
-        f, plain = found
+        f, plain = self._found("blob", oid)
         if isinstance(f, bytes):        # packed: small
             return len(self.get_blob(oid))
         with f:
@@ -329,10 +328,7 @@ class DiskStore(ObjectStore):
         range with pread, once their whole content has been checked (``_checked``)."""
         if oid == EMPTY_BLOB:
             return b""
-        found = self._find("blob", oid)
-        if found is None:
-            raise self._missing("blob", oid)
-        f, plain = found
+        f, plain = self._found("blob", oid)
         if isinstance(f, bytes):
             return self.get_blob(oid)[offset:offset + size]
         with f:

@@ -1,5 +1,6 @@
 """Packs: the format, batches written as packs, repacking, and readers that keep up."""
 
+import contextlib
 import os
 import threading
 
@@ -32,6 +33,31 @@ def pack_files(store) -> list[str]:
 
 def put_many(store, n: int, tag: bytes = b"obj") -> list[str]:
     return [store.put_blob(b"%s %d\n" % (tag, i) * 3) for i in range(n)]
+
+
+@contextlib.contextmanager
+def meanwhile(step, threads: int = 1):
+    """Run ``step(i)`` for i = 0, 1, ... in other threads while the block runs; the
+    exceptions it raised (a list, complete once the block has ended)."""
+    errors, stop = [], threading.Event()
+
+    def loop():
+        i = 0
+        while not stop.is_set():
+            try:
+                step(i)
+            except Exception as exc:    # noqa: BLE001 - reported to the test
+                errors.append(exc)
+            i += 1
+    running = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in running:
+        t.start()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        for t in running:
+            t.join()
 
 
 def write_pack(directory, objects: dict[tuple[str, str], bytes]) -> str:
@@ -249,30 +275,18 @@ def test_a_reader_finds_objects_another_process_packed(store):
 
 
 def test_reads_during_repeated_repacks_never_fail(tmp_path):
+    """A mount's threads share one store, which has seen packs that are then replaced."""
     store = DiskStore(str(tmp_path / "s"), create=True, durable=False)
     oids = put_many(store, 200)
-    errors = []
-    stop = threading.Event()
+    reader = DiskStore(store.root)
 
-    def read():
-        reader = DiskStore(store.root)
-        while not stop.is_set():
-            for oid in oids[::7]:
-                try:
-                    reader.get_blob(oid)
-                except Exception as exc:    # noqa: BLE001 - reported below
-                    errors.append(exc)
-    threads = [threading.Thread(target=read) for _ in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    def read(_):
+        for oid in oids[::7]:
+            reader.get_blob(oid)
+    with meanwhile(read, threads=3) as errors:
         for i in range(15):
             put_many(store, 3, b"round %d" % i)
             DiskStore(store.root).repack()
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
     assert errors == []
 
 
@@ -325,28 +339,13 @@ def test_writes_during_repeated_repacks_are_never_lost(tmp_path):
     fan-out directories it empties): every object written is there at the end."""
     root = str(tmp_path / "s")
     writer = DiskStore(root, create=True, durable=False)
-    written, errors = [], []
-    stop = threading.Event()
-
-    def write():
-        i = 0
-        while not stop.is_set():
-            try:
-                written.append(writer.put_blob(b"w %d" % i))
-            except Exception as exc:    # noqa: BLE001 - reported below
-                errors.append(exc)
-            i += 1
-    t = threading.Thread(target=write)
-    t.start()
-    try:
+    written = []
+    with meanwhile(lambda i: written.append(writer.put_blob(b"w %d" % i))) as errors:
         packer = DiskStore(root, durable=False)
         rounds = 0
         while len(written) < 500 and rounds < 2000:
             packer.repack()
             rounds += 1
-    finally:
-        stop.set()
-        t.join()
     assert errors == [] and len(written) >= 500 and rounds > 10
     fresh = DiskStore(root)
     assert all(fresh.get_blob(oid) == b"w %d" % i for i, oid in enumerate(written))
@@ -357,32 +356,19 @@ def test_other_threads_write_and_read_through_batches_that_end(tmp_path):
     read the same store: an object written by another thread is readable at once,
     whether its write joined the batch, met it ending, or came after — and is kept."""
     store = DiskStore(str(tmp_path / "s"), create=True, durable=False)
-    written, errors = [], []
-    stop = threading.Event()
+    written = []
 
-    def write_and_read():
-        i = 0
-        while not stop.is_set():
-            data = b"thread %d" % i
-            try:
-                oid = store.put_blob(data)
-                if store.get_blob(oid) != data:
-                    errors.append(f"wrong bytes for {oid}")
-                written.append((oid, data))
-            except Exception as exc:    # noqa: BLE001 - reported below
-                errors.append(exc)
-            i += 1
-    t = threading.Thread(target=write_and_read)
-    t.start()
-    try:
+    def write_and_read(i):
+        data = b"thread %d" % i
+        oid = store.put_blob(data)
+        assert store.get_blob(oid) == data, f"wrong bytes for {oid}"
+        written.append((oid, data))
+    with meanwhile(write_and_read) as errors:
         rounds = 0
         while len(written) < 1500 and rounds < 300:
             with store.batch():
                 put_many(store, PACK_MIN + rounds % 5 * 20, b"batch %d" % rounds)
             rounds += 1
-    finally:
-        stop.set()
-        t.join()
     assert errors == [] and rounds > 10
     fresh = DiskStore(store.root)
     assert all(fresh.get_blob(oid) == data for oid, data in written)
