@@ -1,17 +1,38 @@
-"""Typed errors of the store.
+"""Typed errors of the store, and the root of every typed error of verfs.
 
 Everything below the CLI and FUSE edges raises these; only the edges translate them
 (to a one-line message and an exit code, or to an errno).  The docstring of each class
 is its meaning; the message names the object so a user can act on it.
+
+The protocol is two class attributes of ``Error``, which every subclass may override:
+``exit_code`` (what the command line exits with) and ``fuse_errno`` (what a read
+through the mount answers).  The store cannot import verfs, so the root lives here and
+``verfs.errors`` builds on it.
 """
 
+import errno
 
-class StoreError(Exception):
+EXIT_FAILED = 1     # the request cannot be done (unknown version, nothing to record, ...)
+EXIT_USAGE = 2      # the request does not make sense as given
+EXIT_DAMAGED = 3    # the repository is damaged: an object, head or the reflog
+
+
+class Error(Exception):
+    """The root of every typed error: the edges translate it, and only it."""
+
+    exit_code = EXIT_FAILED
+    fuse_errno = errno.EIO
+
+
+class StoreError(Error):
     """Something is wrong with the object store."""
 
 
 class ObjectNotFound(StoreError, KeyError):
-    """No object of this kind has this id."""
+    """No object of this kind has this id.  At the edges this is damage: a name the
+    user typed is resolved (and refused as unknown) before anything is read."""
+
+    exit_code = EXIT_DAMAGED
 
     def __init__(self, kind: str, oid: str, note: str = ""):
         super().__init__(f"no {kind} {oid}{note}")
@@ -24,6 +45,8 @@ class ObjectNotFound(StoreError, KeyError):
 
 class UnknownPrefix(ObjectNotFound):
     """No object of this kind starts with this prefix."""
+
+    exit_code = EXIT_FAILED
 
     def __init__(self, kind: str, prefix: str):
         StoreError.__init__(self, f"no {kind} starts with {prefix!r}")
@@ -50,6 +73,8 @@ class InvalidId(StoreError, ValueError):
 class CorruptObject(StoreError):
     """An object's bytes do not hash to its name, or cannot be decoded or parsed."""
 
+    exit_code = EXIT_DAMAGED
+
     def __init__(self, kind: str, oid: str, path: str | None, why: str):
         where = f" ({path})" if path else ""
         super().__init__(f"corrupt {kind} {oid}{where}: {why}")
@@ -61,3 +86,5 @@ class CorruptObject(StoreError):
 
 class FormatError(StoreError, ValueError):
     """Bytes that claim to be an object of some kind do not follow its format."""
+
+    exit_code = EXIT_DAMAGED

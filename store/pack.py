@@ -27,7 +27,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 
-from .errors import StoreError
+from .errors import EXIT_DAMAGED, StoreError
 from .files import fsync_dir
 from .ids import is_id, new_hasher
 
@@ -42,6 +42,8 @@ _KEY = 33                              # bytes of a record's sort key: kind code
 
 class BadPack(StoreError):
     """A pack file whose header, index or trailer does not hold together."""
+
+    exit_code = EXIT_DAMAGED
 
     def __init__(self, path: str, why: str):
         super().__init__(f"unreadable pack {path}: {why}")

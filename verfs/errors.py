@@ -1,26 +1,46 @@
 """verfs's typed errors.
 
-Each carries its exit code; the docstring says what it means.  Only the edges
-translate them: the CLI prints ``verfs: <message>`` on one line and exits with
-``exit_code``; the FUSE adapter maps them to an errno.  Store errors (``store.errors``)
-are translated the same way.
+Every typed error of verfs and of the store derives from ``store.errors.Error`` and
+carries its exit code (``exit_code``) and the errno a read through the mount answers
+(``fuse_errno``); the docstring says what it means.  Only the edges translate them: the
+CLI (``verfs.cli.main``) prints ``verfs: <message>`` on one line and exits with
+``exit_code``; the FUSE adapter (``verfs.mount.fuse_ops``) answers ``fuse_errno``.
+
+Exit codes: 1 the request cannot be done, 2 it does not make sense as given, 3 the
+repository is damaged (a corrupt or missing object, a damaged head or reflog).
 """
 
+from store.errors import EXIT_DAMAGED, EXIT_FAILED, EXIT_USAGE, Error
 
-class VerfsError(Exception):
+__all__ = ["EXIT_DAMAGED", "EXIT_FAILED", "EXIT_USAGE", "Error"]
+
+
+class VerfsError(Error):
     """Something the user asked for cannot be done."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class UsageError(VerfsError):
     """The request does not make sense as given."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
+
+
+class BadText(UsageError, ValueError):
+    """A text cannot be stored as given (a patch's name with a newline, say).  Also a
+    ValueError: parsers that meet it in stored bytes report a format error."""
 
 
 class NotARepository(VerfsError):
     """No verfs repository here or in any parent directory."""
+
+
+class DamagedRepository(VerfsError):
+    """A file of ``.verfs`` other than an object (head, the reflog) does not hold what
+    the format says; the message names the file and the way back."""
+
+    exit_code = EXIT_DAMAGED
 
 
 class NothingToRecord(VerfsError):

@@ -27,6 +27,7 @@ from store import (
 )
 from store.errors import FormatError, StoreError
 
+from .errors import DamagedRepository
 from .patch.prims import Binary
 from .patch.text import read_patch
 
@@ -120,3 +121,25 @@ def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
             if isinstance(p, Binary):
                 c.ref(BLOB, p.old, f"patch {oid}")
                 c.ref(BLOB, p.new, f"patch {oid}")
+
+
+def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:
+    """The roots ``fsck`` must find (the version head names, and every version of the
+    reflog), and the problems of head and the reflog themselves: a damaged head (with
+    the way back), a reflog line that is no entry.  Read strictly, never quoted whole:
+    a head that is a link to some other file is named as a link, not shown."""
+    roots: list[tuple[str, str]] = []
+    problems: list[str] = []
+    try:
+        head = repo.head()
+    except DamagedRepository as exc:
+        problems.append(str(exc))
+    else:
+        if head:
+            roots.append((head, "head"))
+    try:
+        roots += [(e.vid, "the reflog") for e in repo.reflog() if e.vid]
+        problems += repo.reflog_problems()
+    except DamagedRepository as exc:
+        problems.append(str(exc))
+    return roots, problems

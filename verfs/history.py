@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
-from store.errors import StoreError
+from store.errors import CorruptObject
 
 from .patch.apply import apply_prims
 from .patch.named import Patch
@@ -155,8 +155,8 @@ class History:
         """The state at an inventory's end, replayed, must be the tree it records."""
         inv = self.store.get_inventory(inv_id)
         if tree != inv.tree:
-            raise StoreError(f"inventory {inv_id} records tree {inv.tree} but its patches "
-                             f"give {tree}")
+            raise CorruptObject("inventory", inv_id, None,
+                                f"records tree {inv.tree} but its patches give {tree}")
 
     # --- making versions ------------------------------------------------------------
     def closes_inventory(self, vid: str) -> bool:

@@ -2,7 +2,8 @@
 pointer and the reflog.
 
 ``.verfs/store/``   the object store (see docs/FORMAT.md)
-``.verfs/head``     the current version's id, or nothing for an empty repository
+``.verfs/head``     the current version's id and a newline, or a newline for an empty
+                    repository (read strictly: ``verfs.headlog``)
 ``.verfs/reflog``   one line per move of head: ``<UTC time> <version or -> <operation>``
 ``.verfs/lock``     taken (flock) by every command that changes anything
 
@@ -10,29 +11,53 @@ Head is the one mutable thing; it is replaced atomically, after the objects it
 names are durable.
 """
 
+import errno
 import fcntl
+import logging
 import os
 import re
+import stat
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound, StoreError
 from store.files import write_atomic
 
-from .errors import NotARepository, UnknownVersion, UsageError
+from . import headlog
+from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
+from .headlog import RefEntry
 from .history import History
+
+__all__ = ["DOTDIR", "RefEntry", "Repository"]
 
 DOTDIR = ".verfs"
 _ANCESTOR = re.compile(r"(.*?)~(\d+)")
 
 
-@dataclass(frozen=True)
-class RefEntry:
-    when: str
-    vid: str | None
-    operation: str
+log = logging.getLogger("verfs.repo")
+
+
+class _NotAFile(Exception):
+    """A file of ``.verfs`` that is a symbolic link, a directory, a device..."""
+
+
+def _read_small_file(path: str, limit: int | None) -> bytes:
+    """A regular file's bytes (at most ``limit`` + 1 of them): never through a
+    symbolic link, never blocking on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _NotAFile("a symbolic link, not a file") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotAFile("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read() if limit is None else f.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 class Repository:
@@ -41,6 +66,7 @@ class Repository:
         self.dotdir = os.path.join(self.root, DOTDIR)
         self.store = DiskStore(os.path.join(self.dotdir, "store"))
         self.history = History(self.store)
+        self.swallowed = 0      # errors logged and not raised (see pack_if_needed)
 
     # --- finding and making ---------------------------------------------------------
     @classmethod
@@ -52,8 +78,8 @@ class Repository:
         os.makedirs(root, exist_ok=True)
         os.mkdir(dotdir)
         DiskStore(os.path.join(dotdir, "store"), create=True)
-        with open(os.path.join(dotdir, "head"), "wb"):
-            pass
+        with open(os.path.join(dotdir, "head"), "wb") as f:
+            f.write(b"\n")     # empty (docs/FORMAT.md): not the 0 bytes of a truncation
         repo = cls(root)
         repo._log(None, "init")
         return repo
@@ -74,9 +100,55 @@ class Repository:
 
     # --- head and reflog ------------------------------------------------------------
     def head(self) -> str | None:
-        with open(os.path.join(self.dotdir, "head"), encoding="ascii") as f:
-            text = f.read().strip()
-        return text or None
+        """The version head names (None: the repository is empty), read strictly
+        (``verfs.headlog``): damage raises ``DamagedRepository`` naming the file and
+        the way back, never reads as a version or as an empty repository."""
+        path = os.path.join(self.dotdir, "head")
+        try:
+            data = _read_small_file(path, headlog.HEAD_SIZE)
+        except FileNotFoundError:
+            raise self._damaged_head("missing") from None
+        except _NotAFile as exc:
+            raise self._damaged_head(str(exc)) from None
+        last = self._read_reflog().last if data == b"" else None
+        why = headlog.head_problem(data, last, os.path.exists(self._reflog_path))
+        if why is not None:
+            raise self._damaged_head(why)
+        return headlog.parse_head(data)
+
+    def _damaged_head(self, why: str) -> DamagedRepository:
+        path = os.path.join(self.dotdir, "head")
+        try:
+            last = self._read_reflog().last
+        except (DamagedRepository, OSError):
+            last = None
+        if last is None:
+            back = ("and the reflog names no version to go back to; write a version id "
+                    "and a newline into it (see 'verfs fsck')")
+        else:
+            back = (f"the reflog's last entry is {last.vid or '- (empty)'}; "
+                    f"'verfs head --repair' writes it back")
+        return DamagedRepository(f"{path} is damaged ({why}); {back}")
+
+    def repair_head(self) -> str | None:
+        """Write the reflog's last entry back into a damaged head (the version head was
+        at when it last moved: head is written before the reflog).  Refuses when head
+        is sound or the reflog's version is not in the store."""
+        with self.locked():
+            try:
+                return_vid = self.head()
+            except DamagedRepository:
+                pass
+            else:
+                raise UsageError(f"head is not damaged: it names {return_vid or 'no version'}")
+            last = self._read_reflog().last
+            if last is None:
+                raise self._damaged_head("and cannot be repaired")
+            if last.vid is not None:
+                self.store.get_version(last.vid)    # present and intact, or an error
+            write_atomic(os.path.join(self.dotdir, "head"), (last.vid or "").encode() + b"\n")
+            self._log(last.vid, "repair head")
+            return last.vid
 
     def set_head(self, vid: str | None, operation: str) -> None:
         write_atomic(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
@@ -87,16 +159,19 @@ class Repository:
         """Keep loose objects few, in the history and in its derived cache, as git's
         ``gc --auto`` does: checked after every move of head (a few directory listings).
         A failure here is no failure of the command that moved head — its work is
-        done and durable — so it is left for ``verfs gc`` and ``verfs fsck`` to report."""
+        done and durable — so it is logged as a warning (the CLI prints it), counted in
+        ``swallowed``, and left for ``verfs gc`` and ``verfs fsck`` to report."""
         for store in (self.store, self.store.derived):
             try:
                 store.pack_if_needed()
-            except (StoreError, OSError):
-                pass
+            except (StoreError, OSError) as exc:
+                self.swallowed += 1
+                log.warning("packing loose objects failed (run 'verfs gc' to retry, "
+                            "'verfs fsck' to check): %s", exc)
 
     def _log(self, vid: str | None, operation: str) -> None:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = f"{when} {vid or '-'} {operation}\n".encode("utf-8", "surrogateescape")
+        line = headlog.reflog_line(when, vid, operation)
         fd = os.open(os.path.join(self.dotdir, "reflog"),
                      os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -105,19 +180,28 @@ class Repository:
         finally:
             os.close(fd)
 
-    def reflog(self) -> list[RefEntry]:
-        """Every version head has been at, newest first."""
+    @property
+    def _reflog_path(self) -> str:
+        return os.path.join(self.dotdir, "reflog")
+
+    def _read_reflog(self) -> headlog.Reflog:
         try:
-            with open(os.path.join(self.dotdir, "reflog"), "rb") as f:
-                lines = f.read().decode("utf-8", "surrogateescape").splitlines()
+            data = _read_small_file(self._reflog_path, None)
         except FileNotFoundError:
-            return []
-        out = []
-        for line in reversed(lines):
-            parts = line.split(" ", 2)
-            if len(parts) == 3:
-                out.append(RefEntry(parts[0], None if parts[1] == "-" else parts[1], parts[2]))
-        return out
+            return headlog.Reflog([], [])
+        except _NotAFile as exc:
+            raise DamagedRepository(f"{self._reflog_path} is damaged ({exc})") from None
+        return headlog.parse_reflog(data)
+
+    def reflog(self) -> list[RefEntry]:
+        """Every version head has been at, newest first (lines that are no entry are
+        skipped here; ``reflog_problems`` names them)."""
+        return self._read_reflog().entries
+
+    def reflog_problems(self) -> list[str]:
+        """One line per reflog line that is not ``<time> <version or -> <operation>``."""
+        return [f"{self._reflog_path} is damaged: line {n} is not '<time> <version or -> "
+                f"<operation>': {line[:80]!r}" for n, line in self._read_reflog().bad]
 
     @contextmanager
     def locked(self):

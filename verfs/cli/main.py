@@ -1,16 +1,31 @@
-"""The command group, and the translation of errors into one-line messages."""
+"""The command group, and the translation of errors into one-line messages.
+
+One protocol: every typed error derives from ``store.errors.Error`` and carries its
+``exit_code``; click's own errors (a bad option, a missing argument) are made the same
+one line, exit 2.  Whatever a message quotes — a path or a name with a newline in it —
+is printed on one line, control characters escaped.
+"""
 
 import errno
+import logging
+import sys
 
 import click
 
-from store.errors import CorruptObject, StoreError
+from store.errors import Error
 
 from .. import __version__
-from ..errors import VerfsError
+from ..errors import EXIT_FAILED, EXIT_USAGE
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_CORRUPT = 3
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x00``, ...)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else
+                   c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class Failure(click.ClickException):
@@ -21,26 +36,71 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"verfs: {self.message}", err=True)
+        click.echo(f"verfs: {one_line(self.message)}", err=True)
+
+
+def _failure(exc: BaseException) -> Failure | None:
+    """The one-line form of an error this edge translates (None: not ours)."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, Error):
+        return Failure(str(exc), exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        return Failure(exc.format_message(), exc.exit_code)
+    if isinstance(exc, OSError) and exc.errno != errno.EPIPE:
+        where = f": {exc.filename}" if exc.filename else ""
+        return Failure(f"{exc.strerror or exc}{where}", EXIT_FAILED)
+    return None
+
+
+class _Warnings(logging.Handler):
+    """Errors a command swallows on purpose (its work is done) are still said: as a
+    ``verfs: warning:`` line on stderr, written where stderr is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"verfs: warning: {one_line(record.getMessage())}", err=True)
+
+
+_repo_log = logging.getLogger("verfs.repo")
+if not any(isinstance(h, _Warnings) for h in _repo_log.handlers):
+    _repo_log.addHandler(_Warnings(logging.WARNING))
 
 
 class VerfsGroup(click.Group):
     """Runs every command (and subgroup) inside the one place errors are translated."""
 
+    def main(self, *args, **kwargs):
+        # Names that are not UTF-8 reach us as surrogate escapes (as Python decodes
+        # argv and file names); printed, they are the same bytes again.
+        for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors=errors)
+        return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx, args):
+        if any("\0" in a for a in args):
+            # Real argv cannot carry one; a caller in-process can, and the OS refuses
+            # it in any file name.
+            raise Failure("an argument holds a NUL byte", EXIT_USAGE)
+        return super().parse_args(ctx, args)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as exc:
+            failure = _failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except VerfsError as exc:
-            raise Failure(str(exc), exc.exit_code) from None
-        except CorruptObject as exc:
-            raise Failure(str(exc), EXIT_CORRUPT) from None
-        except StoreError as exc:
-            raise Failure(str(exc), 1) from None
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:
+        except Exception as exc:
+            failure = _failure(exc)
+            if failure is None:
                 raise
-            where = f": {exc.filename}" if exc.filename else ""
-            raise Failure(f"{exc.strerror or exc}{where}", 1) from None
+            raise failure from None
 
 
 @click.group(cls=VerfsGroup, context_settings=CONTEXT)
@@ -58,6 +118,11 @@ def cli():
 
     VERSION arguments take a full hash, a unique prefix of 4 or more hex digits,
     'head', 'head~N' (N patches back from head), or a tag name.
+
+    \b
+    Exit status: 0 done; 1 it cannot be done (or, for diff and whatsnew, there are
+    differences); 2 a bad option or argument; 3 the repository is damaged (a corrupt
+    or missing object, a damaged head or reflog: see 'verfs fsck').
     """
 
 

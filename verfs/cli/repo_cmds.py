@@ -10,13 +10,13 @@ from store import DIR, DIRS, EMPTY_TREE_ID, KINDS, LINK
 
 from .. import ops
 from ..errors import UsageError
-from ..fsck import count_objects, fsck
+from ..fsck import count_objects, fsck, head_and_reflog
 from ..patch.text import write_prims
 from ..progress import progress
 from ..repo import Repository
 from ..trees import entry_at
 from ..udiff import stamp, tree_diff
-from .main import cli
+from .main import cli, one_line
 from .options import short, with_repo
 
 
@@ -172,14 +172,24 @@ def versions(repo, as_json):
 
 
 @cli.command()
+@click.option("--repair", is_flag=True,
+              help="Write the reflog's last version back into a damaged head.")
 @with_repo
-def head(repo):
+def head(repo, repair):
     """Print head's version hash (exit 1 in an empty repository).
+
+    A damaged head (truncated, a link, not one id) is exit 3, naming the reflog's last
+    entry: the version head was at when it last moved.  --repair writes it back.
 
     \b
     Example:
       verfs head
+      verfs head --repair
     """
+    if repair:
+        vid = repo.repair_head()
+        click.echo(f"head is {vid or 'empty'} again (the reflog's last entry)")
+        return
     vid = repo.head()
     if vid is None:
         raise UsageError("the repository is empty: no version yet")
@@ -264,29 +274,27 @@ def _subtree(repo, root: str, path: str) -> str:
 @cli.command("fsck")
 @with_repo
 def fsck_cmd(repo):
-    """Verify every object in the store and every reference between them.
+    """Verify every object in the store and every reference between them, and head
+    and the reflog.
 
-    Each missing or corrupt object is named on its own line; the exit status is 0
-    only if there are none.
+    Each missing or corrupt object, and a damaged head or reflog line, is named on its
+    own line; the exit status is 0 only if there are none (3 if there are).
 
     \b
     Example:
       verfs fsck
     """
-    roots = []
-    if repo.head():
-        roots.append((repo.head(), "head"))
-    roots += [(e.vid, "the reflog") for e in repo.reflog() if e.vid]
+    roots, problems = head_and_reflog(repo)
     states = repo.store.states
     derived = states.top if states is not repo.store else None
     with progress(count_objects(repo.store, derived), "checking") as bar:
-        problems = fsck(repo.store, roots, bar.update, derived)
+        problems += fsck(repo.store, roots, bar.update, derived)
     for p in problems:
-        click.echo(p)
+        click.echo(one_line(p))
     counts = ", ".join(f"{sum(1 for _ in repo.store.iter_ids(k))} {DIRS[k]}" for k in KINDS)
     if problems:
         click.echo(f"verfs: fsck found {len(problems)} problem(s) in "
-                   f"{os.path.join(repo.dotdir, 'store')}", err=True)
+                   f"{repo.dotdir}", err=True)
         sys.exit(3)
     click.echo(f"ok: {counts}")
 

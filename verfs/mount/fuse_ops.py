@@ -16,16 +16,14 @@ import os
 import stat
 import threading
 
-from store.errors import StoreError
+from store.errors import Error
 
-from .nodes import DIR, LINK, IsADirectory, Node, NoSuchPath, NotADirectory, NotASymlink
+from .nodes import DIR, LINK, Node
 from .passthrough import BACKING_ID_OFFSET, FUSE_CAP_PASSTHROUGH, Passthrough
 from .view import View
 
 log = logging.getLogger("verfs.mount")
 
-_ERRNO = {NoSuchPath: errno.ENOENT, NotADirectory: errno.ENOTDIR,
-          IsADirectory: errno.EISDIR, NotASymlink: errno.EINVAL}
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
@@ -53,7 +51,9 @@ def keep_thread_state() -> None:
 
 
 def _translated(method):
-    """Run one operation; map typed errors to an errno at this edge only."""
+    """Run one operation; answer a typed error's ``fuse_errno`` (the one protocol the
+    CLI reads ``exit_code`` of), at this edge only.  EIO (damage in the store) is logged;
+    anything untyped is a bug: EIO, logged with its traceback."""
     name = method.__name__
 
     @functools.wraps(method)
@@ -65,15 +65,13 @@ def _translated(method):
             return method(self, *args)
         except FuseError:
             raise
-        except StoreError as exc:
-            log.error("%s %s: %s", name, args[0] if args else "", exc)
+        except Error as exc:
+            if exc.fuse_errno == errno.EIO:
+                log.error("%s %s: %s", name, args[0] if args else "", exc)
+            raise FuseError(exc.fuse_errno) from None
+        except Exception:
+            log.exception("%s %s failed", name, args[0] if args else "")
             raise FuseError(errno.EIO) from None
-        except Exception as exc:
-            code = _ERRNO.get(type(exc))
-            if code is None:
-                log.exception("%s %s failed", name, args[0] if args else "")
-                code = errno.EIO
-            raise FuseError(code) from None
     return op
 
 

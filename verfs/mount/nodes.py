@@ -7,6 +7,7 @@ by hashing, as restic does: stable across remounts with no table, and never from
 content — two equal files are not one file to ``cp -a`` or ``find``.
 """
 
+import errno
 import hashlib
 from dataclasses import dataclass
 
@@ -58,17 +59,25 @@ class ViewError(VerfsError):
 class NoSuchPath(ViewError):
     """Nothing at this path (ENOENT)."""
 
+    fuse_errno = errno.ENOENT
+
 
 class NotADirectory(ViewError):
     """A path goes through something that is not a directory (ENOTDIR)."""
+
+    fuse_errno = errno.ENOTDIR
 
 
 class IsADirectory(ViewError):
     """File content was asked of a directory (EISDIR)."""
 
+    fuse_errno = errno.EISDIR
+
 
 class NotASymlink(ViewError):
     """A link target was asked of something that is not a symbolic link (EINVAL)."""
+
+    fuse_errno = errno.EINVAL
 
 
 def file_node(ino: int, data: bytes, mtime_ns: int, role: str = "text") -> Node:

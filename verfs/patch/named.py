@@ -12,6 +12,7 @@ from functools import cached_property
 
 from store.ids import hash_bytes
 
+from ..errors import BadText
 from .prims import Prim
 
 TAG_PREFIX = "TAG "
@@ -45,18 +46,20 @@ class PatchInfo:
     meta: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
-        for text in (self.name, self.author, self.date, *self.comment):
+        """Refuse what the patch format cannot hold: ``BadText`` (a usage error at the
+        command line, a ValueError to the parser reading a stored patch)."""
+        for what, text in (("name", self.name), ("author", self.author),
+                           ("date", self.date), *(("comment line", c) for c in self.comment)):
             if "\n" in text:
-                raise ValueError(f"a patch's name, author, date and comment lines are single "
-                                 f"lines: {text[:60]!r}")
+                raise BadText(f"a patch's {what} is one line: {text[:60]!r}")
         if not self.name:
-            raise ValueError("a patch needs a name")
+            raise BadText("a patch needs a name")
         keys = [k for k, _ in self.meta]
         if keys != sorted(set(keys)):
-            raise ValueError("metadata keys must be sorted and unique")
+            raise BadText("metadata keys must be sorted and unique")
         for key, value in self.meta:
             if not _META_KEY.fullmatch(key) or key in RESERVED or "\n" in value:
-                raise ValueError(f"bad metadata {key!r}")
+                raise BadText(f"bad metadata {key!r}")
 
     def serialize(self) -> bytes:
         lines = [b"name: " + _enc(self.name), b"author: " + _enc(self.author),
