@@ -1,12 +1,11 @@
 """Commands that make, look at and record in a repository."""
 
 import json
-import os
 import sys
 
 import click
 
-from store import DIR, DIRS, EMPTY_TREE_ID, KINDS, LINK
+from store import DIR, DIRS, KINDS, LINK
 
 from .. import ops
 from ..errors import UsageError
@@ -17,7 +16,7 @@ from ..repo import Repository
 from ..trees import entry_at
 from ..udiff import stamp, tree_diff
 from .main import cli, one_line
-from .options import short, with_repo
+from .options import short, tree_path, with_repo
 
 
 def _out(data: bytes) -> None:
@@ -244,31 +243,29 @@ def show(repo, spec):
 @with_repo
 def diff(repo, version1, version2, path):
     """Show the changes from VERSION1 to VERSION2 as a unified diff, in the format of
-    'diff -ruN' (it applies with 'patch -p1').  Exit 1 if they differ, 0 if not.
+    'diff -ruN' (it applies with 'patch -p1'); a change of the executable bit shows as
+    git's 'old mode'/'new mode' lines.  Exit 1 if they differ, 0 if not.
+
+    PATH (a file or a directory) is relative to the current directory inside the
+    repository, and to its top from elsewhere, as git takes it.
 
     \b
     Examples:
       verfs diff head~1 head
       verfs diff v1.0 head src/
+      verfs diff head~2 head ./README.md
     """
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
-    ta, tb = h.root_tree(a), h.root_tree(b)
-    path = path.strip("/")
+    under = tree_path(repo.root, path)
     times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
     differs = False
-    for chunk in tree_diff(repo.history.states, _subtree(repo, ta, path), _subtree(repo, tb, path),
-                           short(a), short(b), *times, under=path):
+    for chunk in tree_diff(h.states, h.root_tree(a), h.root_tree(b), short(a), short(b),
+                           *times, under=under):
         if chunk:
             differs = True
             _out(chunk)
     sys.exit(1 if differs else 0)
-
-
-def _subtree(repo, root: str, path: str) -> str:
-    """The tree at ``path`` (the empty tree if there is none), for diffing under it."""
-    e = entry_at(repo.history.states, root, path)
-    return e.oid if e is not None and e.kind == DIR else EMPTY_TREE_ID
 
 
 @cli.command("fsck")
