@@ -78,7 +78,7 @@ class VerfsGroup(click.Group):
         return super().main(*args, **kwargs)
 
     def parse_args(self, ctx, args):
-        if any("\0" in a for a in args):
+        if any(isinstance(a, str) and "\0" in a for a in args):
             # Real argv cannot carry one; a caller in-process can, and the OS refuses
             # it in any file name.
             raise Failure("an argument holds a NUL byte", EXIT_USAGE)
