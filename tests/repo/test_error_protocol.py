@@ -64,3 +64,25 @@ def test_a_failed_automatic_pack_is_logged_and_counted(tmp_path, monkeypatch, ca
     assert repo.swallowed == 1
     assert any("disk on fire" in r.getMessage() for r in caplog.records)
     assert repo.reflog()[0].operation == "test"     # the move itself is done
+
+
+def test_the_command_line_says_a_swallowed_error_as_a_warning(tmp_path, monkeypatch):
+    """The command succeeds (its work is durable) and says what it swallowed."""
+    from click.testing import CliRunner
+
+    from store import DiskStore
+    from verfs.cli.main import cli
+    Repository.init(tmp_path / "r")
+    (tmp_path / "r" / "a").write_text("a\n")
+
+    def fail(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DiskStore, "pack_if_needed", fail)
+    monkeypatch.chdir(tmp_path / "r")
+    result = CliRunner().invoke(cli, ["record", "-m", "a", "-A", "T <t@example.com>"])
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.splitlines()
+    assert warnings and all(w.startswith("verfs: warning: packing loose objects failed")
+                            for w in warnings), warnings
+    assert "No space left" in warnings[0]
