@@ -166,3 +166,10 @@ def test_record_texts_of_the_issue(repo, option):
         return
     _check(args, proc.returncode, proc.stderr.decode())
     assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("args", [[], ["import"]])
+def test_a_group_alone_still_shows_its_help(args):
+    """Only errors become one line: the help a bare group prints stays the help."""
+    result = CliRunner().invoke(cli, args, prog_name="verfs")
+    assert result.output.startswith("Usage: verfs") and "Commands:" in result.output

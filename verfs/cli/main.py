@@ -18,6 +18,8 @@ from .. import __version__
 from ..errors import EXIT_FAILED, EXIT_USAGE
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# 'verfs' or 'verfs import' alone: click prints the help (click 8.2+ raises this for it).
+_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def one_line(text: str) -> str:
@@ -43,6 +45,8 @@ def _failure(exc: BaseException) -> Failure | None:
     """The one-line form of an error this edge translates (None: not ours)."""
     if isinstance(exc, Failure):
         return exc
+    if isinstance(exc, _HELP):
+        return None
     if isinstance(exc, Error):
         return Failure(str(exc), exc.exit_code)
     if isinstance(exc, click.ClickException):
