@@ -49,13 +49,20 @@ def changed_by_diff_r(out: bytes, a: str, b: str) -> set[str]:
 
 
 def changed_by_verfs_diff(out: bytes) -> set[str]:
+    """The paths whose content differs (a section of git's mode lines alone is a change
+    'diff -r' does not see)."""
     paths = set()
+    section = None
     for line in out.decode("utf-8", "surrogateescape").splitlines():
         m = re.fullmatch(r"diff -ruN [0-9a-f]{12}/(.*) [0-9a-f]{12}/(.*)", line) or \
             re.fullmatch(r"Symbolic links [0-9a-f]{12}/(.*) and [0-9a-f]{12}/(.*) differ", line)
         if m:
             assert m.group(1) == m.group(2)
-            paths.add(m.group(1))
+            section = m.group(1)
+            if line.startswith("Symbolic links"):
+                paths.add(section)
+        elif section is not None and (line.startswith("--- ") or line.startswith("Binary")):
+            paths.add(section)
     return paths
 
 
