@@ -123,8 +123,8 @@ class Repository:
         except (DamagedRepository, OSError):
             last = None
         if last is None:
-            back = ("and the reflog names no version to go back to; write a version id "
-                    "and a newline into it (see 'verfs fsck')")
+            back = ("and the reflog names no version to go back to: write one (a version "
+                    "id and a newline) into it")
         else:
             back = (f"the reflog's last entry is {last.vid or '- (empty)'}; "
                     f"'verfs head --repair' writes it back")
@@ -136,14 +136,16 @@ class Repository:
         is sound or the reflog's version is not in the store."""
         with self.locked():
             try:
-                return_vid = self.head()
+                vid = self.head()
             except DamagedRepository:
                 pass
             else:
-                raise UsageError(f"head is not damaged: it names {return_vid or 'no version'}")
+                raise UsageError(f"head is not damaged: it names {vid or 'no version'}")
             last = self._read_reflog().last
             if last is None:
-                raise self._damaged_head("and cannot be repaired")
+                raise DamagedRepository(
+                    f"{os.path.join(self.dotdir, 'head')} cannot be repaired: the reflog "
+                    f"names no version to go back to")
             if last.vid is not None:
                 self.store.get_version(last.vid)    # present and intact, or an error
             write_atomic(os.path.join(self.dotdir, "head"), (last.vid or "").encode() + b"\n")
