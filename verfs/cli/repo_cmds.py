@@ -10,7 +10,7 @@ from store import DIR, DIRS, EMPTY_TREE_ID, KINDS, LINK
 
 from .. import ops
 from ..errors import UsageError
-from ..fsck import count_objects, fsck
+from ..fsck import count_objects, fsck, verify_roots
 from ..patch.text import write_prims
 from ..progress import progress
 from ..repo import Repository
@@ -262,16 +262,22 @@ def _subtree(repo, root: str, path: str) -> str:
 
 
 @cli.command("fsck")
+@click.option("--verify-data", is_flag=True,
+              help="Also replay the whole history once and compare every cached root "
+                   "tree with the one its patches give (slow).")
 @with_repo
-def fsck_cmd(repo):
+def fsck_cmd(repo, verify_data):
     """Verify every object in the store and every reference between them.
 
     Each missing or corrupt object is named on its own line; the exit status is 0
-    only if there are none.
+    only if there are none (3 otherwise).  Everything the history names must be in
+    the store proper itself, not only in the derived cache/.  Derived objects that
+    are absent are noted, not errors: they are rebuilt when next needed.
 
     \b
-    Example:
+    Examples:
       verfs fsck
+      verfs fsck --verify-data
     """
     roots = []
     if repo.head():
@@ -279,8 +285,14 @@ def fsck_cmd(repo):
     roots += [(e.vid, "the reflog") for e in repo.reflog() if e.vid]
     states = repo.store.states
     derived = states.top if states is not repo.store else None
+    notes: list[str] = []
     with progress(count_objects(repo.store, derived), "checking") as bar:
-        problems = fsck(repo.store, roots, bar.update, derived)
+        problems = fsck(repo.store, roots, bar.update, derived, repo.store.cache, notes)
+    if verify_data:
+        with progress(sum(1 for _ in repo.store.iter_ids("version")), "replaying") as bar:
+            problems += verify_roots(repo.history, bar.update)
+    for p in notes:
+        click.echo(f"note: {p}")
     for p in problems:
         click.echo(p)
     counts = ", ".join(f"{sum(1 for _ in repo.store.iter_ids(k))} {DIRS[k]}" for k in KINDS)
@@ -310,7 +322,9 @@ def gc(repo):
       verfs gc
     """
     with progress(None, "packing") as bar:
-        history, derived = ops.gc(repo, bar.update)
+        history, derived, adopted = ops.gc(repo, bar.update)
+    for oid in adopted:
+        click.echo(f"history: blob {oid} was only in the derived cache; adopted back")
     for label, done in (("history", history), ("derived cache", derived)):
         if not done.objects and not done.dropped:
             click.echo(f"{label}: nothing to pack")
