@@ -36,7 +36,7 @@ from .patch.text import read_patch, write_patch
 from .trees import TreeEditor
 
 log = logging.getLogger("verfs.history")
-ASKED = 1024        # versions whose roots were handed out, remembered for healing
+ASKED = 4096        # versions whose roots were handed out, remembered for healing
 
 ROOTS = "roots"                 # derived-cache area: version → root tree
 CLOSED = "closed-inventory"     # derived-cache area: version → the inventory it closes
@@ -138,6 +138,8 @@ class History:
         if vid is None:
             return EMPTY_TREE_ID
         with self._asked_lock:
+            if vid not in self._asked:
+                self._lost.clear()      # a new version to rebuild may bring them back
             self._asked[vid] = None
             self._asked.move_to_end(vid)
             if len(self._asked) > ASKED:
