@@ -12,9 +12,9 @@ area was deleted, wholly or in part) is handed to the ``healers`` — a History,
 rebuilds it by replaying patches — and read again.  A copy in ``top`` that is corrupt
 is never served: it is logged, counted (``bad``) and treated as absent, and the copy
 rebuilt in its place is kept in memory (``repaired``) for this process, since a
-corrupt object inside a pack cannot be replaced there; ``verfs gc`` drops it from the
-pack.  A corrupt object of ``base`` (the history itself) cannot be rebuilt: that is
-CorruptObject, as before.
+corrupt object inside a pack cannot be replaced there (deleting ``cache/``, or a
+repack of the derived store, removes it).  A corrupt object of ``base`` (the
+history itself) cannot be rebuilt: that is CorruptObject, as before.
 """
 
 import logging
