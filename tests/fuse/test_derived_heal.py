@@ -3,21 +3,10 @@ damaged derived cache entry, and derived objects deleted or corrupt."""
 
 import os
 import shutil
-import sqlite3
 
 from store import BLOB, TREE
+from tests.cachefile import swap_roots
 from tests.mount.histories import BINARY
-
-
-def _swap_roots(sample, v1: str, v2: str) -> None:
-    db = sqlite3.connect(sample.repo.store.cache.path)
-    with db:
-        get = "SELECT value FROM entries WHERE area = 'roots' AND key = ?"
-        (s1,), (s2,) = db.execute(get, (v1,)).fetchone(), db.execute(get, (v2,)).fetchone()
-        for key, value in ((v1, s2), (v2, s1)):
-            db.execute("UPDATE entries SET value = ? WHERE area = 'roots' AND key = ?",
-                       (value, key))
-    db.close()
 
 
 def _entry(sample, vid: str, path: str):
@@ -37,7 +26,7 @@ def _loose_derived(sample, kind: str, oid: str) -> str:
 
 def test_swapped_roots_serve_each_version_its_own_tree(sample, mount):
     start, rename = sample.named["start"], sample.named["rename"]
-    _swap_roots(sample, start, rename)
+    swap_roots(sample.repo.store.cache.path, start, rename)
     m = mount("--repo", sample.root)
     assert sorted(os.listdir(m / "versions" / start / "docs")) == ["guide.txt"]
     assert sorted(os.listdir(m / "versions" / rename / "docs")) == ["manual.txt"]

@@ -6,12 +6,12 @@ or corrupt derived objects are rebuilt by readers."""
 import os
 import random
 import shutil
-import sqlite3
 
 import pytest
 
 from store import BLOB
 from store.diskcache import DiskCache
+from tests.cachefile import swap_roots
 from verfs import ops
 from verfs.history import ROOTS
 from verfs.repo import Repository
@@ -33,18 +33,6 @@ def two(repo_dir):
     return repo, v1, v2
 
 
-def _swap_roots(repo: Repository, v1: str, v2: str) -> None:
-    path = repo.store.cache.path
-    db = sqlite3.connect(path)
-    with db:
-        get = "SELECT value FROM entries WHERE area = 'roots' AND key = ?"
-        (s1,), (s2,) = db.execute(get, (v1,)).fetchone(), db.execute(get, (v2,)).fetchone()
-        for key, value in ((v1, s2), (v2, s1)):
-            db.execute("UPDATE entries SET value = ? WHERE area = 'roots' AND key = ?",
-                       (value, key))
-    db.close()
-
-
 def _cache(repo: Repository):
     return os.path.join(repo.store.root, "cache")
 
@@ -52,7 +40,7 @@ def _cache(repo: Repository):
 # --- 1. self-checking entries --------------------------------------------------------
 def test_swapped_roots_are_reported_and_never_served(verfs, two):
     repo, v1, v2 = two
-    _swap_roots(repo, v1, v2)
+    swap_roots(repo.store.cache.path, v1, v2)
     proc = verfs("fsck", cwd=repo.root, check=False)
     assert proc.returncode == 3
     out = proc.stdout.decode()

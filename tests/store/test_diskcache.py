@@ -4,21 +4,10 @@ counted and read as absent, never trusted."""
 import sqlite3
 
 from store.diskcache import DiskCache
+from tests.cachefile import swap_roots
 
 A, B = "a" * 64, "b" * 64
 TA, TB = "1" * 64, "2" * 64
-
-
-def _swap(path: str, key1: str, key2: str) -> None:
-    """Swap two rows' values behind the cache's back, as a damaged file might."""
-    db = sqlite3.connect(path)
-    with db:
-        (v1,), (v2,) = (db.execute("SELECT value FROM entries WHERE area = 'roots' AND "
-                                   "key = ?", (k,)).fetchone() for k in (key1, key2))
-        for key, value in ((key1, v2), (key2, v1)):
-            db.execute("UPDATE entries SET value = ? WHERE area = 'roots' AND key = ?",
-                       (value, key))
-    db.close()
 
 
 def _set(path: str, key: str, value: str) -> None:
@@ -31,7 +20,7 @@ def _set(path: str, key: str, value: str) -> None:
 def test_swapped_values_are_dropped_not_served(tmp_path):
     cache = DiskCache(str(tmp_path))
     cache.put_many([("roots", A, TA), ("roots", B, TB)])
-    _swap(cache.path, A, B)
+    swap_roots(cache.path, A, B)
     fresh = DiskCache(str(tmp_path))
     assert fresh.get("roots", A) is None
     assert fresh.get("roots", B) is None
@@ -53,7 +42,7 @@ def test_a_damaged_value_is_dropped(tmp_path):
 def test_entries_names_the_damaged_ones_and_changes_nothing(tmp_path):
     cache = DiskCache(str(tmp_path))
     cache.put_many([("roots", A, TA), ("roots", B, TB), ("verified", A, "1 2 3 4")])
-    _swap(cache.path, A, B)
+    swap_roots(cache.path, A, B)
     found = {(area, key): (value, why) for area, key, value, why in cache.entries()}
     assert found[("verified", A)] == ("1 2 3 4", None)      # spaces inside a value: fine
     assert found[("roots", A)][0] is None and "belongs to key" in found[("roots", A)][1]
