@@ -10,22 +10,56 @@ is needed for correctness: it is not synced, a missing or unreadable file reads 
 empty, a damaged one is set aside and started afresh, and callers validate what they
 read (a dangling root is absent).  ``rm -r ROOT/cache`` is always safe; an open store
 notices that its file was deleted and makes a new one.
+
+Every entry checks itself.  Objects are verified against their ids on every read,
+but a (key → value) mapping has no id to check: two rows whose values were swapped
+would each name a perfectly good tree — another version's.  So the stored value is
+``<key> <value> <check>``, ``check`` being the SHA-256 of (area, key, value): an
+entry moved to another row, or damaged, fails its check, is dropped (logged and
+counted in ``dropped``) and reads as absent — so it is rebuilt, never trusted.
+The check guards against damage, not against someone who rewrites the file on purpose.
 """
 
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .base import DerivedCache
-from .ids import check_id
+from .ids import check_id, hash_bytes
+
+log = logging.getLogger("verfs.store")
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (area TEXT NOT NULL, key TEXT NOT NULL, "
           "value TEXT NOT NULL, PRIMARY KEY (area, key)) WITHOUT ROWID")
 
 
+def seal(area: str, key: str, value: str) -> str:
+    """The stored form of an entry: it names its key and carries a check over all
+    three (see the module's docstring)."""
+    return f"{key} {value} {_check(area, key, value)}"
+
+
+def unseal(area: str, key: str, stored) -> tuple[str | None, str | None]:
+    """``(value, None)`` for an intact stored entry, else ``(None, why)``."""
+    if not isinstance(stored, str) or not stored.isprintable():
+        return None, "not one printable line"
+    first, _, rest = stored.partition(" ")
+    value, _, check = rest.rpartition(" ")
+    if first != key:
+        return None, f"it belongs to key {first[:64]!r}"
+    if not value or check != _check(area, key, value):
+        return None, "its checksum does not match"
+    return value, None
+
+
+def _check(area: str, key: str, value: str) -> str:
+    return hash_bytes(f"{area}\0{key}\0{value}".encode("utf-8", "surrogateescape"))
+
+
 class DiskCache(DerivedCache):
-    FORMAT = 1
+    FORMAT = 2      # 2: entries check themselves (1: bare values)
 
     def __init__(self, root: str):
         self.base = os.path.join(root, "cache", f"v{self.FORMAT}")
@@ -35,6 +69,7 @@ class DiskCache(DerivedCache):
         self._ino: int | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()       # one connection, shared by FUSE's threads
+        self.dropped = 0                    # damaged entries found and dropped
 
     # --- the connection -----------------------------------------------------------------
     def _inode(self) -> int | None:
@@ -109,20 +144,43 @@ class DiskCache(DerivedCache):
 
     # --- entries ------------------------------------------------------------------------
     def get(self, area: str, key: str) -> str | None:
+        """The entry's value; None if absent, or damaged — then it is dropped."""
         check_id(key)
         row = self._run(False, lambda db: db.execute(
             "SELECT value FROM entries WHERE area = ? AND key = ?", (area, key)).fetchone())
-        value = row[0] if row else None
-        if not isinstance(value, str) or not value or not value.isprintable():
+        if not row:
             return None
+        value, why = unseal(area, key, row[0])
+        if why is not None:
+            self._drop(area, key, row[0], why)
         return value
+
+    def _drop(self, area: str, key: str, stored, why: str) -> None:
+        """Forget a damaged entry, if it is still the one found (a writer may have
+        just replaced it with a good one)."""
+        self.dropped += 1
+        log.warning("derived cache: dropped the damaged entry %s/%s (%s); it is rebuilt",
+                    area, key, why)
+        if self.writable:
+            self._run(False, lambda db: db.execute(
+                "DELETE FROM entries WHERE area = ? AND key = ? AND value IS ?",
+                (area, key, stored)))
+
+    def entries(self) -> Iterator[tuple[str, str, str | None, str | None]]:
+        """Every entry as ``(area, key, value, None)``, or ``(area, key, None, why)``
+        when it is damaged — read only, for ``verfs fsck``."""
+        rows = self._run(False, lambda db: db.execute(
+            "SELECT area, key, value FROM entries ORDER BY area, key").fetchall()) or []
+        for area, key, stored in rows:
+            value, why = unseal(area, key, stored)
+            yield area, key, value, why
 
     def put(self, area: str, key: str, value: str) -> None:
         self.put_many([(area, key, value)])
 
     def put_many(self, entries: Iterable[tuple[str, str, str]]) -> None:
         """Many entries in one transaction (a batch's, at its end)."""
-        rows = [(area, check_id(key), value) for area, key, value in entries]
+        rows = [(area, check_id(key), seal(area, key, value)) for area, key, value in entries]
         if not self.writable or not rows:
             return
 

@@ -2,11 +2,20 @@
 
 Each problem is one line naming the object (and the file it lives in); the check
 never stops at the first one.  A missing object is reported with what refers to it.
-The derived objects (the trees and blobs of states, in the cache area) are verified
-too; a reference to a derived object that is absent is no problem, since it can be
-rebuilt — only one that is present and corrupt is.
+
+What the history names durably — versions, patches, inventories and the blobs that
+binary prims name — must be in the store proper *alone*: the derived store (the trees
+and blobs of states, in ``cache/``) may hold a hard link to the same plain blob, but
+``cache/`` may be deleted at any time, so a copy there does not count.  The derived
+objects are verified too, and the derived cache's entries (each checks itself): one
+that is present and corrupt is a problem; one that is absent is only a note (derived,
+rebuilt when next needed), never an error.
 """
 
+import os
+import shutil
+import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,18 +34,29 @@ from store import (
     Tree,
     Version,
 )
-from store.errors import FormatError, StoreError
+from store.disk import DiskStore
+from store.diskcache import DiskCache
+from store.errors import FormatError, ObjectNotFound, StoreError
+from store.layered import LayeredStore
 
-from .errors import DamagedRepository
+from .errors import DamagedRepository, VerfsError
+from .history import ROOTS, History
+from .patch.apply import apply_prims
 from .patch.prims import Binary
 from .patch.text import read_patch
+from .trees import TreeEditor
 
 DERIVED_KINDS = (TREE, BLOB)
+
+
+NOTES_SHOWN = 20                # notes about absent derived objects named one by one
+HINT = " (delete the store's cache/ to rebuild it)"
 
 
 @dataclass
 class _Check:
     present: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
+    derived: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
     problems: list[str] = field(default_factory=list)
     refs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # kind id who must
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -55,22 +75,26 @@ def count_objects(store: ObjectStore, derived: ObjectStore | None = None) -> int
 
 def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
          progress: Callable[[int], None] | None = None,
-         derived: ObjectStore | None = None) -> list[str]:
-    """Problems found in ``store`` (and the ``derived`` store of states, if given);
-    ``roots`` are (version id, who names it) pairs that must exist (head, reflog)."""
+         derived: ObjectStore | None = None, cache: DiskCache | None = None,
+         notes: list[str] | None = None) -> list[str]:
+    """Problems found in ``store`` (and the ``derived`` store of states and the
+    derived ``cache``'s entries, if given); ``roots`` are (version id, who names it)
+    pairs that must exist (head, reflog).  Absent derived objects are added to
+    ``notes``: they are no problem."""
     c = _Check()
-    c.present[TREE].add(EMPTY_TREE_ID)
-    c.present[BLOB].add(EMPTY_BLOB)
+    for present in (c.present, c.derived):
+        present[TREE].add(EMPTY_TREE_ID)
+        present[BLOB].add(EMPTY_BLOB)
     c.sizes[(TREE, EMPTY_TREE_ID)] = c.sizes[(BLOB, EMPTY_BLOB)] = 0
-    areas = [(store, KINDS, "")]
+    areas = [(store, KINDS, "", c.present)]
     if derived is not None:
-        areas.append((derived, DERIVED_KINDS, "derived "))
-    for area, kinds, label in areas:
-        hint = " (delete the store's cache/ to rebuild it)" if label else ""
+        areas.append((derived, DERIVED_KINDS, "derived ", c.derived))
+    for area, kinds, label, present in areas:
+        hint = HINT if label else ""
         c.problems += [p + hint for p in area.storage_problems()]
         for kind in kinds:
             for oid in area.iter_ids(kind):
-                c.present[kind].add(oid)
+                present[kind].add(oid)
                 try:
                     _refs(kind, oid, area.get(kind, oid), c, required=not label)
                 except (StoreError, FormatError) as exc:
@@ -80,16 +104,41 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
                                       f"{f' ({where})' if where else ''}: {why}{hint}")
                 if progress:
                     progress(1)
+    if cache is not None:
+        _entries(cache, c)
     for vid, who in roots:
         c.ref(VERSION, vid, who)
+    absent = []
     for kind, oid, who, required in c.refs:
-        if required and oid not in c.present[kind]:
-            c.problems.append(f"missing {kind} {oid} (named by {who})")
+        if oid in c.present[kind]:
+            continue
+        if required:
+            held = " (only the derived cache/ holds it)" if oid in c.derived[kind] else ""
+            c.problems.append(f"missing {kind} {oid} (named by {who}){held}")
+        elif oid not in c.derived[kind]:
+            absent.append(f"absent derived {kind} {oid} (named by {who}): derived, "
+                          f"will be rebuilt")
+    if notes is not None:
+        notes += absent[:NOTES_SHOWN]
+        if len(absent) > NOTES_SHOWN:
+            notes.append(f"... and {len(absent) - NOTES_SHOWN} more absent derived objects, "
+                         f"which will be rebuilt")
     for kind, oid, size, who in c.sized:
         real = c.sizes.get((kind, oid))
         if real is not None and real != size:
             c.problems.append(f"wrong size for {kind} {oid} in {who}: says {size}, is {real}")
     return c.problems
+
+
+def _entries(cache: DiskCache, c: _Check) -> None:
+    """The derived cache's entries: a damaged one is a problem (reads drop it and
+    rebuild what it held); a root naming an absent tree is derived data to rebuild."""
+    for area, key, value, why in cache.entries():
+        if why is not None:
+            c.problems.append(f"damaged derived cache entry {area}/{key}: {why} (it is "
+                              f"dropped and rebuilt when next read){HINT}")
+        elif area == ROOTS:
+            c.ref(TREE, value, f"the cached root of version {key}", required=False)
 
 
 def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
@@ -143,3 +192,118 @@ def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:
     except DamagedRepository as exc:
         problems.append(str(exc))
     return roots, problems
+
+
+def verify_roots(history: History, progress: Callable[[int], None] | None = None
+                 ) -> list[str]:
+    """``fsck --verify-data`` (as ``borg check --verify-data``): replay every version
+    once from the start of the history, trusting nothing derived — not a cached root,
+    not an inventory's tree — and name every cached root, and every inventory's
+    recorded tree, that differs from what the patches give.
+
+    The replay writes into a scratch store of its own (in the cache area, removed at
+    the end), over the store proper alone, so a damaged derived object can neither
+    mislead nor stop it.  Memory stays bounded whatever the history's length: the
+    parsed objects are in bounded caches, and what is held per version is its id,
+    its parent's and, until its children are replayed, its root's."""
+    store = history.store
+    problems: list[str] = []
+    parents: dict[str, str | None] = {}
+    for vid in store.iter_ids(VERSION):
+        try:
+            parents[vid] = history.version(vid).parent
+        except StoreError:      # the object check has named it
+            continue
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for vid, parent in parents.items():
+        children[parent].append(vid)
+    cached = {key: value for area, key, value, _ in store.cache.entries()
+              if area == ROOTS and value}
+    base_dir = getattr(store.cache, "base", None)
+    if base_dir:
+        os.makedirs(base_dir, exist_ok=True)
+    scratch_dir = tempfile.mkdtemp(dir=base_dir, prefix=".verify-")
+    try:
+        scratch = DiskStore(scratch_dir, lazy=True, durable=False)
+        states = LayeredStore(scratch, store)
+        with scratch.batch():
+            stack = [(vid, EMPTY_TREE_ID) for vid in sorted(children[None])]
+            while stack:
+                vid, before = stack.pop()
+                root = _replay_one(history, states, vid, before, problems)
+                if progress:
+                    progress(1)
+                if root is None:
+                    continue
+                known = cached.get(vid)
+                if known is not None and known != root:
+                    problems.append(f"wrong cached root of version {vid}: the derived cache "
+                                    f"says tree {known}, its patches give {root}{HINT}")
+                stack.extend((child, root) for child in sorted(children[vid]))
+    finally:
+        shutil.rmtree(scratch_dir, ignore_errors=True)
+    return problems
+
+
+def _replay_one(history: History, states: ObjectStore, vid: str, before: str,
+                problems: list[str]) -> str | None:
+    """The root of version ``vid``, its patch applied to ``before`` (its parent's
+    root); None, with the problem named, if it cannot be replayed."""
+    try:
+        v = history.version(vid)
+        if v.inventory:
+            recorded = history.store.get_inventory(v.inventory).tree
+            if recorded != before:
+                problems.append(f"inventory {v.inventory} (named by version {vid}) records "
+                                f"tree {recorded}, but the patches before it give {before}")
+        ed = TreeEditor(states, before)
+        apply_prims(ed, history.patch(v.patch).prims)
+        return ed.commit()
+    except (StoreError, VerfsError) as exc:
+        problems.append(f"version {vid} cannot be replayed: {exc} (nor can the versions "
+                        f"after it)")
+        return None
+
+
+
+class HistoryIncomplete(VerfsError):
+    """The store proper lacks an object the history names, and no copy is left."""
+
+    exit_code = 3
+
+
+def named_blobs(store: ObjectStore) -> dict[str, str]:
+    """Every blob the history names (binary prims' old and new), with a patch that
+    names it.  Patches that do not read are left to ``fsck`` and ``gc`` to name."""
+    named: dict[str, str] = {}
+    for rep in store.iter_ids(PATCH):
+        try:
+            prims = store.parsed(PATCH, rep, read_patch).prims
+        except StoreError:
+            continue
+        for p in prims:
+            if isinstance(p, Binary):
+                for oid in (p.old, p.new):
+                    named.setdefault(oid, rep)
+    return named
+
+
+def readopt_blobs(store: ObjectStore, derived: ObjectStore) -> list[str]:
+    """Make the store proper whole again before ``gc`` says anything is fine: a blob
+    the history names that only the derived store still has (its copy, or its hard
+    link of a plain blob) is adopted back — verified, and linked again rather than
+    copied.  The blobs adopted; HistoryIncomplete if one has no copy left at all."""
+    adopted, lost = [], []
+    for oid, rep in sorted(named_blobs(store).items()):
+        if store.has(BLOB, oid):
+            continue
+        try:
+            store.adopt(BLOB, oid, derived)
+            adopted.append(oid)
+        except ObjectNotFound:
+            lost.append(f"blob {oid} (named by patch {rep})")
+    if lost:
+        more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""
+        raise HistoryIncomplete(f"the history is missing {lost[0]}{more}, and no copy is "
+                                f"left; gc packed nothing (see 'verfs fsck')")
+    return adopted

@@ -9,21 +9,34 @@ operation that makes a version caches its root as it goes, so this walk is short
 Works on a bare store: the mount uses it without any repository around.  The trees
 and blobs of states are derived data: they are written to ``states`` (the store's
 cache area), never to the store of the history itself.
+
+Derived data heals (see store/layered.py): a History is a healer of its states.  A
+derived object found absent or corrupt while reading is rebuilt by replaying, from
+the empty tree, the whole chain of a version this History handed out a root for —
+newest first — which writes every object of every state on it that is missing; the
+read is then tried again.  One heal at a time; a second reader of the same object
+waits for it, and an object no replay brings back is remembered as such.
 """
 
 import contextlib
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
-from store.errors import CorruptObject
+from store.errors import CorruptObject, ObjectNotFound
 
 from .patch.apply import apply_prims
 from .patch.named import Patch
 from .patch.prims import Binary, Hunk
 from .patch.text import read_patch, write_patch
 from .trees import TreeEditor
+
+log = logging.getLogger("verfs.history")
+ASKED = 4096        # versions whose roots were handed out, remembered for healing
 
 ROOTS = "roots"                 # derived-cache area: version → root tree
 CLOSED = "closed-inventory"     # derived-cache area: version → the inventory it closes
@@ -59,6 +72,15 @@ class History:
         self._patches = LRU(patch_cache_bytes, _patch_size)
         self._versions = LRU(4 << 20, lambda v: 200)
         self.replayed = 0       # patches applied by reconstruction (tests count them)
+        self.healed = 0         # derived objects brought back by a rebuild
+        self._asked: OrderedDict[str, None] = OrderedDict()
+        self._asked_lock = threading.Lock()
+        self._heal_lock = threading.RLock()
+        self._in_heal = threading.local()
+        self._lost: set[tuple[str, str]] = set()
+        healers = getattr(self.states, "healers", None)
+        if healers is not None:
+            healers.append(self._heal)
 
     # --- reading --------------------------------------------------------------------
     def version(self, vid: str) -> Version:
@@ -115,6 +137,13 @@ class History:
         """
         if vid is None:
             return EMPTY_TREE_ID
+        with self._asked_lock:
+            if vid not in self._asked:
+                self._lost.clear()      # a new version to rebuild may bring them back
+            self._asked[vid] = None
+            self._asked.move_to_end(vid)
+            if len(self._asked) > ASKED:
+                self._asked.popitem(last=False)
         root = self.cached_root(vid)
         if root:
             return root
@@ -150,6 +179,64 @@ class History:
             root = ed.commit()
             self.store.cache.put_many([*kept, (ROOTS, vid, root)])
         return root
+
+    # --- healing ----------------------------------------------------------------------
+    def rebuild(self, vid: str) -> set[str]:
+        """Replay the whole chain of ``vid`` from the empty tree, trusting no cached
+        root and no inventory's tree: every derived object of every state on it that
+        is absent is written again, and every version's root is cached.  The
+        versions replayed."""
+        vids = list(self._vids(vid))
+        kept = []
+        with self.states.batch():
+            ed = TreeEditor(self.states, EMPTY_TREE_ID)
+            for v in reversed(vids):
+                version = self.version(v)
+                if version.inventory:
+                    self._check_inventory(version.inventory, ed.commit())
+                apply_prims(ed, self.patch(version.patch).prims)
+                self.replayed += 1
+                kept.append((ROOTS, v, ed.commit()))
+            self.store.cache.put_many(kept)
+        return set(vids)
+
+    def _heal(self, kind: str, oid: str) -> bool:
+        """A derived object is absent (or corrupt): rebuild the states of the
+        versions asked for, newest first, until it is back.  Whether it is."""
+        if getattr(self._in_heal, "on", False) or (kind, oid) in self._lost:
+            return False        # a rebuild's own reads do not heal again
+        with self._heal_lock:
+            if self.states.contains(kind, oid):
+                return True     # another thread healed it meanwhile
+            with self._asked_lock:
+                asked = list(reversed(self._asked))
+            done: set[str] = set()
+            self._in_heal.on = True
+            try:
+                for vid in asked:
+                    if vid in done:
+                        continue
+                    log.warning("derived %s %s is missing: rebuilding the states up to "
+                                "version %s", kind, oid, vid)
+                    done |= self._rebuild_shunning(vid)
+                    if self.states.contains(kind, oid):
+                        self.healed += 1
+                        return True
+            finally:
+                self._in_heal.on = False
+            self._lost.add((kind, oid))
+            return False
+
+    def _rebuild_shunning(self, vid: str) -> set[str]:
+        """``rebuild``, again as long as it finds more corrupt derived copies (each
+        is written anew the next time round)."""
+        while True:
+            bad = getattr(self.states, "bad", 0)
+            try:
+                return self.rebuild(vid)
+            except (ObjectNotFound, CorruptObject):
+                if getattr(self.states, "bad", 0) == bad:
+                    return set()
 
     def _check_inventory(self, inv_id: str, tree: str) -> None:
         """The state at an inventory's end, replayed, must be the tree it records."""

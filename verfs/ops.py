@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
 from store.disk import Repacked
+from store.errors import ObjectNotFound
 from store.overlay import OverlayStore
 
 from .diff import tree_prims
@@ -26,6 +27,7 @@ from .errors import (
     UnknownVersion,
     UsageError,
 )
+from .fsck import readopt_blobs
 from .history import Step
 from .patch.apply import apply_to_tree
 from .patch.commute import commute_patches
@@ -109,23 +111,33 @@ def record(repo: Repository, name: str, author: str | None = None, date: str | N
         raise UsageError("a patch needs a name (-m NAME)")
     if name.startswith(TAG_PREFIX):
         raise UsageError(f"patch names starting with {TAG_PREFIX!r} are tags; use 'verfs tag'")
-    store, history = repo.history.states, repo.history
     with repo.locked():
-        head = repo.head()
-        old = history.root_tree(head)
-        new = working_tree(repo)
-        if paths:
-            new = select(store, old, new, [_repo_path(repo, p) for p in paths])
-        prims = tree_prims(store, old, new)
-        if not prims:
-            raise NothingToRecord("no changes to record")
-        info = PatchInfo(name, author or default_author(), parse_date_option(date), comment)
-        patch = Patch(_salted(head, info, prims), tuple(prims))
-        if apply_to_tree(store, old, prims) != new:
-            raise AssertionError("recorded prims do not reproduce the working tree")
-        vid = repo.history.add_version(head, patch, root=new)
+        try:
+            vid = _record(repo, name, author, date, comment, paths)
+        except ObjectNotFound:
+            # A derived object went missing meanwhile (cache/ deleted, which is always
+            # allowed): once more from the working tree, which writes it again.
+            vid = _record(repo, name, author, date, comment, paths)
         repo.set_head(vid, f"record: {name}")
         return vid
+
+
+def _record(repo: Repository, name: str, author, date, comment, paths) -> str:
+    """The version recording the working tree's changes on head (head not moved)."""
+    store, history = repo.history.states, repo.history
+    head = repo.head()
+    old = history.root_tree(head)
+    new = working_tree(repo)
+    if paths:
+        new = select(store, old, new, [_repo_path(repo, p) for p in paths])
+    prims = tree_prims(store, old, new)
+    if not prims:
+        raise NothingToRecord("no changes to record")
+    info = PatchInfo(name, author or default_author(), parse_date_option(date), comment)
+    patch = Patch(_salted(head, info, prims), tuple(prims))
+    if apply_to_tree(store, old, prims) != new:
+        raise AssertionError("recorded prims do not reproduce the working tree")
+    return history.add_version(head, patch, root=new)
 
 
 def _repo_path(repo: Repository, path: str) -> str:
@@ -265,14 +277,17 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
 
 
 # --- packing ----------------------------------------------------------------------------------
-def gc(repo: Repository, progress=None) -> tuple[Repacked, Repacked]:
+def gc(repo: Repository, progress=None) -> tuple[Repacked, Repacked, list[str]]:
     """Pack every object of the history, and of its derived cache, into one pack each
     (store/pack.py), verifying each on the way.  A corrupt object of the history stops
-    it with nothing changed; a corrupt derived one is dropped, to be rebuilt."""
+    it with nothing changed; a corrupt derived one is dropped, to be rebuilt.  First,
+    a blob the history names that only the derived cache still holds is adopted back
+    (the third value); one with no copy left stops gc (``readopt_blobs``)."""
     with repo.locked():
+        adopted = readopt_blobs(repo.store, repo.store.derived)
         history = repo.store.repack(progress=progress)
         derived = repo.store.derived.repack(drop_corrupt=True, progress=progress)
-        return history, derived
+        return history, derived, adopted
 
 
 # --- copying ----------------------------------------------------------------------------------

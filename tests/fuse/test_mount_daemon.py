@@ -13,7 +13,7 @@ import pytest
 from store.diskcache import DiskCache
 from tests.conftest import run_verfs, verfs_env
 from tests.fuse.mounting import alive, force_unmount, is_mounted, wait_for
-from tests.mount.histories import AUTHOR, put
+from tests.mount.histories import AUTHOR, BINARY, put
 from verfs import ops
 
 pytestmark = [pytest.mark.fuse, pytest.mark.timeout(120)]
@@ -80,14 +80,17 @@ def test_mounting_reconstructs_nothing_until_looked_at(sample, mount):
 
 
 def test_a_corrupt_blob_is_eio_never_wrong_bytes(sample, mount):
+    """A blob of the history corrupt in every copy (a derived copy alone would be
+    rebuilt: tests/fuse/test_derived_heal.py)."""
     vid = sample.named["start"]
-    oid = sample.repo.history.states.get_tree(sample.repo.history.root_tree(vid)).get("README").oid
-    path = sample.repo.history.states.where("blob", oid)
-    with open(path, "wb") as f:
-        f.write(b"rA sample projecT.\n")
+    h = sample.repo.history
+    oid = h.states.get_tree(h.root_tree(vid)).get("logo.bin").oid
+    for store in (sample.repo.store, sample.repo.store.derived):
+        with open(store.where("blob", oid), "wb") as f:
+            f.write(b"r" + BINARY[:-1] + b"?")
     m = mount("--repo", sample.root)
     with pytest.raises(OSError) as info:
-        (m / "versions" / vid / "README").read_bytes()
+        (m / "versions" / vid / "logo.bin").read_bytes()
     assert info.value.errno == 5                           # EIO
     assert f"corrupt blob {oid}" in m.log.read_text()
 

@@ -97,16 +97,24 @@ def test_missing_paths(sample, fs):
     assert code(fs.getattr, "/versions/ffffffffff") == errno.ENOENT
 
 
+def _history_blob(fs, path: str) -> tuple[str, list[str]]:
+    """A blob of the history itself (a binary file's), and the files of all its copies
+    — derived ones alone would be rebuilt, not EIO (docs/FORMAT.md)."""
+    oid = fs.view.lookup(path).oid
+    store = fs.view.store
+    return oid, [s.where("blob", oid) for s in (store, store.derived)]
+
+
 def test_a_corrupt_object_is_eio_and_a_log_line(sample, fs, caplog):
     vid = sample.named["start"]
-    path = f"/versions/{vid}/src/main.c"
-    oid = fs.getattr(path) and fs.view.lookup(path).oid
-    where = fs.view.states.where("blob", oid)
-    os.chmod(where, 0o644)
-    with open(where, "r+b") as f:
-        raw = f.read()
-        f.seek(0)
-        f.write(b"r" + b"int evil(void)\n{\n    return util();\n}\n"[:len(raw) - 1])
+    path = f"/versions/{vid}/logo.bin"
+    oid, files = _history_blob(fs, path)
+    for where in files:
+        os.chmod(where, 0o644)
+        with open(where, "r+b") as f:
+            raw = f.read()
+            f.seek(0)
+            f.write(b"r" + b"?" * (len(raw) - 1))
     with caplog.at_level(logging.ERROR, "verfs.mount"):
         assert code(fs.read, path, 100, 0, 0) == errno.EIO
     assert any("corrupt blob" in r.getMessage() and oid in r.getMessage()
@@ -115,11 +123,22 @@ def test_a_corrupt_object_is_eio_and_a_log_line(sample, fs, caplog):
 
 def test_a_missing_object_is_eio(sample, fs, caplog):
     vid = sample.named["start"]
-    path = f"/versions/{vid}/src/lib/util.h"
-    os.unlink(fs.view.states.where("blob", fs.view.lookup(path).oid))
+    path = f"/versions/{vid}/logo.bin"
+    for where in _history_blob(fs, path)[1]:
+        os.unlink(where)
     with caplog.at_level(logging.ERROR, "verfs.mount"):
         assert code(fs.read, path, 100, 0, 0) == errno.EIO
     assert caplog.records
+
+
+def test_an_absent_or_corrupt_derived_object_is_rebuilt(sample, fs):
+    vid = sample.named["start"]
+    main, util = f"/versions/{vid}/src/main.c", f"/versions/{vid}/src/lib/util.h"
+    with open(fs.view.states.where("blob", fs.view.lookup(main).oid), "wb") as f:
+        f.write(b"rint evil(void)\n")
+    os.unlink(fs.view.states.where("blob", fs.view.lookup(util).oid))
+    assert fs.read(main, 100, 0, 0).startswith(b"int main(void)")
+    assert fs.read(util, 100, 0, 0) == b"int util(void);\n"
 
 
 def test_a_bug_is_eio_and_logged_with_its_traceback(fs, monkeypatch, caplog):

@@ -9,7 +9,7 @@ from store import DIR, DIRS, KINDS, LINK
 
 from .. import ops
 from ..errors import UsageError
-from ..fsck import count_objects, fsck, head_and_reflog
+from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
 from ..patch.text import write_prims
 from ..progress import progress
 from ..repo import Repository
@@ -269,23 +269,36 @@ def diff(repo, version1, version2, path):
 
 
 @cli.command("fsck")
+@click.option("--verify-data", is_flag=True,
+              help="Also replay the whole history once and compare every cached root "
+                   "tree with the one its patches give (slow).")
 @with_repo
-def fsck_cmd(repo):
-    """Verify every object in the store and every reference between them, and head
-    and the reflog.
+def fsck_cmd(repo, verify_data):
+    """Verify every object in the store and every reference between them, and
+    head and the reflog.
 
-    Each missing or corrupt object, and a damaged head or reflog line, is named on its
-    own line; the exit status is 0 only if there are none (3 if there are).
+    Each missing or corrupt object, and a damaged head or reflog line, is named on
+    its own line; the exit status is 0 only if there are none (3 otherwise).
+    Everything the history names must be in the store proper itself, not only in the
+    derived cache/.  Derived objects that are absent are noted, not errors: they are
+    rebuilt when next needed.
 
     \b
-    Example:
+    Examples:
       verfs fsck
+      verfs fsck --verify-data
     """
     roots, problems = head_and_reflog(repo)
     states = repo.store.states
     derived = states.top if states is not repo.store else None
+    notes: list[str] = []
     with progress(count_objects(repo.store, derived), "checking") as bar:
-        problems += fsck(repo.store, roots, bar.update, derived)
+        problems += fsck(repo.store, roots, bar.update, derived, repo.store.cache, notes)
+    if verify_data:
+        with progress(sum(1 for _ in repo.store.iter_ids("version")), "replaying") as bar:
+            problems += verify_roots(repo.history, bar.update)
+    for p in notes:
+        click.echo(f"note: {one_line(p)}")
     for p in problems:
         click.echo(one_line(p))
     counts = ", ".join(f"{sum(1 for _ in repo.store.iter_ids(k))} {DIRS[k]}" for k in KINDS)
@@ -315,7 +328,9 @@ def gc(repo):
       verfs gc
     """
     with progress(None, "packing") as bar:
-        history, derived = ops.gc(repo, bar.update)
+        history, derived, adopted = ops.gc(repo, bar.update)
+    for oid in adopted:
+        click.echo(f"history: blob {oid} was only in the derived cache; adopted back")
     for label, done in (("history", history), ("derived cache", derived)):
         if not done.objects and not done.dropped:
             click.echo(f"{label}: nothing to pack")
