@@ -18,6 +18,7 @@ and its bytes hash to the patch's identity.  ``read_patch`` accepts only canonic
 bytes, so a patch has exactly one representation per content.
 """
 
+import io
 import re
 
 from store.errors import FormatError
@@ -44,6 +45,7 @@ from .prims import (
 HEADER = b"verfs-patch 1"
 _TOKEN_CHARS = re.compile(rb"\[[^\s]+\]")
 _DEC = "utf-8"
+_JOIN = 4096
 
 
 def _dec(data: bytes) -> str:
@@ -81,12 +83,34 @@ def write_prim(p: Prim) -> list[bytes]:
     raise TypeError(f"not a prim: {p!r}")
 
 
+def _write_prims(prims, out: io.BytesIO) -> io.BytesIO:
+    """Write the text of ``prims`` to ``out``: a hunk's lines (a hunk may hold a
+    million of them) are joined a few thousand at a time, since ``bytes.join`` needs
+    a buffer record per piece, which costs more than most lines."""
+    for p in prims:
+        if isinstance(p, Hunk):
+            out.write(b"hunk %s %d\n" % (write_path(p.path), p.line))
+            for mark, lines in ((b"-", p.old), (b"+", p.new)):
+                sep = b"\n" + mark
+                for i in range(0, len(lines), _JOIN):
+                    out.write(mark)
+                    out.write(sep.join(lines[i:i + _JOIN]))
+                    out.write(b"\n")
+        else:
+            for line in write_prim(p):
+                out.write(line)
+                out.write(b"\n")
+    return out
+
+
 def write_prims(prims) -> bytes:
-    return b"".join(line + b"\n" for p in prims for line in write_prim(p))
+    return _write_prims(prims, io.BytesIO()).getvalue()
 
 
 def write_patch(patch: Patch) -> bytes:
-    return HEADER + b"\n" + patch.info.serialize() + b"prims:\n" + write_prims(patch.prims)
+    out = io.BytesIO()
+    out.write(HEADER + b"\n" + patch.info.serialize() + b"prims:\n")
+    return _write_prims(patch.prims, out).getvalue()
 
 
 def _id(text: bytes) -> str:
