@@ -50,6 +50,7 @@ _HASH_CHARS = frozenset(b"0123456789abcdef-")
 _HASH_LENGTHS = (40, 64, 75)             # Repository/Cache.hs okayHash
 EMPTY_PRISTINE = hashlib.sha256(b"").hexdigest()
 _CHUNK = 1 << 20                         # a stream is read at least this much at a time
+MAX_DEPTH = 64                           # darcs nests a few levels; recursion has a limit
 
 
 class DarcsFormatError(FormatError):
@@ -153,10 +154,12 @@ class _Reader:
     follows cannot parse anyway (an item never starts with the ``}``, ``)``, ``:`` or
     end that may follow a list of items), so ``back`` to a dropped position fails."""
 
-    def __init__(self, data: bytes, more: Iterable[bytes] = ()):
+    def __init__(self, data: bytes, more: Iterable[bytes] = (), window: int = _CHUNK):
         self.buf = data         # the window: the bytes from absolute position `base` on
         self.base = 0
         self.pos = 0
+        self.window = window    # the least read at a time
+        self.depth = 0          # of nested lists of items (hostile input nests deep)
         self._more = iter(more)
         self._open = True
         self._holds: list[int] = []
@@ -177,7 +180,7 @@ class _Reader:
         keep = min(self.pos, self._holds[0]) if self._holds else self.pos
         keep = max(self.base, min(keep, self.end))
         parts = [self.buf[keep - self.base:]]
-        want, got = max(_CHUNK, len(parts[0])), 0
+        want, got = max(self.window, len(parts[0])), 0
         for chunk in self._more:
             parts.append(chunk)
             got += len(chunk)
@@ -430,11 +433,15 @@ def parse_inventory(data: bytes) -> DarcsInventory:
 
 # --- patch files ----------------------------------------------------------------------
 
-def parse_patch(data: bytes | Iterable[bytes]) -> PatchFile:
+def parse_patch(data: bytes | Iterable[bytes], window: int = _CHUNK) -> PatchFile:
     """A file of ``patches/``: ``INFO ['<' INFO* '>'] BODY``.  ``data`` is the bytes,
     or chunks of them as they are decompressed: a patch of a hundred megabytes is
-    then parsed holding little more than what it means (its lines, its blobs)."""
-    r = _Reader(data) if isinstance(data, bytes) else _Reader(b"", data)
+    then parsed holding little more than what it means (its lines, its blobs), in a
+    window of at least ``window`` bytes."""
+    if isinstance(data, bytes):
+        r = _Reader(data, window=window)
+    else:
+        r = _Reader(b"", data, window)
     blobs: dict[str, bytes] = {}
     try:
         info = _read_info(r)
@@ -469,15 +476,21 @@ def _read_deps(r: _Reader) -> list[Info]:
 
 def _items(r: _Reader, blobs: dict) -> list[Prim]:
     """A sequence of repository patches (an FL): as many as parse; their effect."""
+    if r.depth >= MAX_DEPTH:
+        raise r.fail("patches nested too deeply")
     out: list[Prim] = []
-    while True:
-        r.skip_space()          # what may follow the list skips it too (see _Reader)
-        save = r.pos
-        try:
-            out.extend(_item(r, blobs))
-        except DarcsFormatError:
-            r.back(save)
-            return out
+    r.depth += 1
+    try:
+        while True:
+            r.skip_space()      # what may follow the list skips it too (see _Reader)
+            save = r.pos
+            try:
+                out.extend(_item(r, blobs))
+            except DarcsFormatError:
+                r.back(save)
+                return out
+    finally:
+        r.depth -= 1
 
 
 def _item(r: _Reader, blobs: dict) -> list[Prim]:
@@ -527,7 +540,7 @@ def _hex(r: _Reader, lines: Iterable[bytes]) -> bytes:
             if line is not None:
                 pending.append(line)
                 size += len(line)
-                if size < _CHUNK:
+                if size < r.window:
                     continue
             text = carry + b"".join(pending).translate(None, _WHITE)
             cut = len(text) & ~1
