@@ -177,7 +177,7 @@ class _Reader:
         once the stream is done."""
         if not self._open:
             return False
-        keep = min(self.pos, self._holds[0]) if self._holds else self.pos
+        keep = min([self.pos, *self._holds])
         keep = max(self.base, min(keep, self.end))
         parts = [self.buf[keep - self.base:]]
         want, got = max(self.window, len(parts[0])), 0
