@@ -14,6 +14,7 @@ default, a few seconds for the file) or ``verfs-fuzz-long`` (``VERFS_FUZZ=long``
 for a search worth the wait).
 """
 
+import gzip
 import hashlib
 import io
 import os
@@ -22,10 +23,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from store import MemoryStore
 from store.errors import FormatError
 from store.objects import Inventory, Tree, Version
 from verfs.errors import ImportFailed
 from verfs.importers import git_read
+from verfs.importers.darcs import DarcsSource
 from verfs.importers.darcs_format import (
     DarcsFormatError,
     NameCheck,
@@ -303,3 +306,44 @@ def test_the_seeds_are_valid():
 def test_darcs_patches_byte_by_byte(seed):
     """A window that moves one byte at a time still reads every form the same."""
     assert parse_patch(iter([seed[i:i + 1] for i in range(len(seed))])) == parse_patch(seed)
+
+
+# --- a darcs repository's files, through the importer ----------------------------------
+
+def _darcs_repo(root, inventory: bytes, patches: list[bytes], gz: list[bool]) -> None:
+    """A hashed darcs-2 repository by hand: the patches under their darcs names
+    (``SIZE-SHA256`` of the text), gzipped or not, listed after ``inventory``."""
+    darcs = root / "_darcs"
+    (darcs / "patches").mkdir(parents=True)
+    (darcs / "format").write_bytes(b"hashed\ndarcs-2\n")
+    listed = inventory
+    for text, zipped in zip(patches, gz, strict=True):
+        name = f"{len(text):010d}-{hashlib.sha256(text).hexdigest()}"
+        (darcs / "patches" / name).write_bytes(gzip.compress(text) if zipped else text)
+        info = text[:text.find(b"] ") + 1] if b"] " in text else text
+        listed += info + b"\nhash: " + name.encode() + b"\n"
+    (darcs / "hashed_inventory").write_bytes(listed)
+
+
+@FUZZ
+@given(st.lists(inputs(DARCS_PATCHES), min_size=1, max_size=2), st.booleans(),
+       inputs([b"pristine:" + b"ab" * 32 + b"\n"]), st.sampled_from(["plain", "gz", "cut"]),
+       st.sampled_from([None, 10, 30, -9, -1]))
+@example([DARCS_PATCHES[0]], False, b"pristine:", "cut", None)   # EOFError: gzip cut short
+def test_darcs_repositories(tmp_path_factory, patches, zipped, inventory, head_as, cut):
+    """Damaged patch files under their right names, damaged inventories, gzipped
+    files cut short: the importer says ImportFailed, nothing else."""
+    root = tmp_path_factory.mktemp("darcs")
+    _darcs_repo(root, inventory, patches, [zipped] * len(patches))
+    head = root / "_darcs" / "hashed_inventory"
+    if head_as != "plain":
+        data = gzip.compress(head.read_bytes())
+        head.write_bytes(data[:len(data) // 2] if head_as == "cut" else data)
+    if cut is not None:
+        victim = next((root / "_darcs" / "patches").iterdir())
+        victim.write_bytes(victim.read_bytes()[:cut])
+    try:
+        source = DarcsSource(str(root))
+        list(source.patches(0, MemoryStore()))
+    except ImportFailed:
+        pass

@@ -158,7 +158,12 @@ class DarcsSource:
         except FileNotFoundError:
             raise ImportFailed(f"{self.root}: _darcs/hashed_inventory is missing; not a "
                                f"hashed darcs repository") from None
-        inv = self._parse_inventory(_gunzip(data), "_darcs/hashed_inventory")
+        try:
+            data = _gunzip(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFailed(f"{self.root}: _darcs/hashed_inventory is corrupt: {exc}") \
+                from None
+        inv = self._parse_inventory(data, "_darcs/hashed_inventory")
         # no pristine line means an empty tree to darcs (Inventory.hs peekPristineHash)
         self.pristine = inv.pristine or EMPTY_PRISTINE
         sections = [inv.entries]
