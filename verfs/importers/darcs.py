@@ -33,6 +33,7 @@ from .darcs_format import (
     EMPTY_PRISTINE,
     DarcsFormatError,
     Info,
+    NameCheck,
     PatchFile,
     is_file_name,
     name_matches,
@@ -45,6 +46,7 @@ META_KEY = "darcs-hash"
 # Parsed patches are kept between the checking pass and the import up to this many
 # bytes of patch text; beyond it they are read again (big histories, bounded memory).
 KEEP_BYTES = 64 << 20
+CHUNK = 1 << 20          # patch files are decompressed and parsed this much at a time
 _KNOWN = {"hashed", "darcs-2", "no-working-dir", "with-working-dir"}
 _FULL_CLONE = "make a complete copy with 'darcs clone --complete' and import that"
 
@@ -57,6 +59,16 @@ def _gunzip(data: bytes) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data
     return gzip.decompress(data)
+
+
+def _chunks(f, size: int = CHUNK) -> Iterator[bytes]:
+    """A file's bytes, gunzipped as they are read when it starts with the gzip magic
+    (``optimize uncompress`` leaves plain text under the same names)."""
+    gzipped = f.read(2) == b"\x1f\x8b"
+    f.seek(0)
+    stream = gzip.GzipFile(fileobj=f) if gzipped else f
+    while chunk := stream.read(size):
+        yield chunk
 
 
 def to_patch_info(info: Info) -> PatchInfo:
@@ -116,14 +128,8 @@ class DarcsSource:
     def _read(self, sub: str, name: str, what: str) -> bytes:
         """A content-addressed file of ``_darcs/<sub>``, uncompressed and checked."""
         rel = f"_darcs/{sub}/{name}"
-        if not is_file_name(name):
-            raise ImportFailed(f"{self.root}: bad {what} name {name!r}")
-        try:
-            with open(os.path.join(self.darcs, sub, name), "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            raise ImportFailed(f"{self.root}: {what} {rel} is missing (a lazy clone?); "
-                               f"{_FULL_CLONE}") from None
+        with self._open(sub, name, what) as f:
+            raw = f.read()
         try:
             data = _gunzip(raw)
         except (OSError, EOFError, zlib.error) as exc:
@@ -132,6 +138,16 @@ class DarcsSource:
             raise ImportFailed(f"{self.root}: {what} {rel} is corrupt: its content does not "
                                f"match its name")
         return data
+
+    def _open(self, sub: str, name: str, what: str):
+        """A content-addressed file of ``_darcs/<sub>``, opened for reading."""
+        if not is_file_name(name):
+            raise ImportFailed(f"{self.root}: bad {what} name {name!r}")
+        try:
+            return open(os.path.join(self.darcs, sub, name), "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise ImportFailed(f"{self.root}: {what} _darcs/{sub}/{name} is missing (a lazy "
+                               f"clone?); {_FULL_CLONE}") from None
 
     def _inventory_chain(self) -> list[tuple[Info, str]]:
         """Every patch (info, file name), oldest first."""
@@ -142,7 +158,12 @@ class DarcsSource:
         except FileNotFoundError:
             raise ImportFailed(f"{self.root}: _darcs/hashed_inventory is missing; not a "
                                f"hashed darcs repository") from None
-        inv = self._parse_inventory(_gunzip(data), "_darcs/hashed_inventory")
+        try:
+            data = _gunzip(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFailed(f"{self.root}: _darcs/hashed_inventory is corrupt: {exc}") \
+                from None
+        inv = self._parse_inventory(data, "_darcs/hashed_inventory")
         # no pristine line means an empty tree to darcs (Inventory.hs peekPristineHash)
         self.pristine = inv.pristine or EMPTY_PRISTINE
         sections = [inv.entries]
@@ -168,16 +189,32 @@ class DarcsSource:
         return [info.identity for info, _ in self._head]
 
     def _patch(self, info: Info, name: str) -> tuple[PatchFile, int]:
-        data = self._read("patches", name, "patch file")
-        label = f"darcs patch {_text(info.name)!r} (_darcs/patches/{name})"
-        try:
-            patch = parse_patch(data)
-        except DarcsFormatError as exc:
-            raise ImportFailed(f"{self.root}: cannot read {label}: {exc}") from None
+        """A patch file, parsed as it is decompressed (one may be a hundred
+        megabytes of text: it is never held whole) and checked against its name."""
+        rel = f"_darcs/patches/{name}"
+        label = f"darcs patch {_text(info.name)!r} ({rel})"
+        check = NameCheck(name)
+        bad = None
+        with self._open("patches", name, "patch file") as f:
+            chunks = check.passing(_chunks(f))
+            try:
+                try:
+                    patch = parse_patch(chunks)
+                except DarcsFormatError as exc:
+                    bad = exc
+                    for _ in chunks:        # damage is named as such, not as bad syntax
+                        pass
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ImportFailed(f"{self.root}: patch file {rel} is corrupt: {exc}") from None
+        if not check.matches():
+            raise ImportFailed(f"{self.root}: patch file {rel} is corrupt: its content does "
+                               f"not match its name")
+        if bad is not None:
+            raise ImportFailed(f"{self.root}: cannot read {label}: {bad}")
         if patch.info.identity != info.identity:
             raise ImportFailed(f"{self.root}: {label} holds another patch "
                                f"({_text(patch.info.name)!r}) than its inventory says")
-        return patch, len(data)
+        return patch, check.size
 
     @staticmethod
     def _prims(patch: PatchFile, store: ObjectStore) -> list:

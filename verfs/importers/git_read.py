@@ -147,42 +147,18 @@ class Git:
 
     def ls_tree(self, rev: str) -> list[Change]:
         """Every blob, link and gitlink of a commit's tree, as additions."""
-        out = []
-        for item in self.out("ls-tree", "-r", "-z", "--full-tree", rev).split(b"\0"):
-            if item:
-                meta, _, path = item.partition(b"\t")
-                mode, _, sha = meta.split(b" ")
-                out.append(Change(0, int(mode, 8), sha.decode(), "A", dec(path)))
-        return out
+        return parse_ls_tree(self.out("ls-tree", "-r", "-z", "--full-tree", rev))
 
     def tags(self) -> list[TagRef]:
         fmt = "".join(f"%({f})%00" for f in _REF_FIELDS)
-        toks = self.out("for-each-ref", f"--format={fmt}", "refs/tags").split(b"\0")
-        n = len(_REF_FIELDS)
-        refs = [[dec(t) for t in toks[i:i + n]] for i in range(0, len(toks) - n + 1, n)]
-        # Each record but the first starts with the newline that ended the one before.
-        refs = [[r[0].lstrip("\n"), *r[1:]] for r in refs]
+        refs = parse_refs(self.out("for-each-ref", f"--format={fmt}", "refs/tags"))
         peel = [r[2] for r in refs if r[1] == "tag"]
         peeled: dict[str, str] = {}
         if peel:
             out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
                            input="".join(f"{s}^{{}}\n" for s in peel).encode()).stdout
-            for sha, line in zip(peel, dec(out).splitlines(), strict=True):
-                oid, _, kind = line.partition(" ")
-                if kind == "commit":
-                    peeled[sha] = oid
-        out = []
-        for (name, kind, oid, tname, temail, tdate, cname, cemail, cdate, contents,
-             signature) in refs:
-            if kind == "tag":
-                if signature and contents.endswith(signature):
-                    contents = contents[:-len(signature)]
-                person = (tname, temail.strip("<>")) if tname or temail else None
-                out.append(TagRef(name, peeled.get(oid), True, person, tdate, contents))
-            else:
-                out.append(TagRef(name, oid if kind == "commit" else None, False,
-                                  (cname, cemail.strip("<>")), cdate, ""))
-        return out
+            peeled = parse_peeled(peel, out)
+        return tag_refs(refs, peeled)
 
     def committer(self, sha: str) -> tuple[tuple[str, str], str]:
         """A commit's committer and commit time."""
@@ -223,6 +199,73 @@ def reap(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def _mode(text: bytes) -> int:
+    """An octal file mode as git prints it."""
+    if not text or len(text) > 6 or not all(c in b"01234567" for c in text):
+        raise ImportFailed(f"unexpected mode {text[:20]!r}")
+    return int(text, 8)
+
+
+def _sha(text: bytes) -> str:
+    """An object id as git prints it (SHA-1 or SHA-256, lowercase hex)."""
+    if len(text) not in (40, 64) or not all(c in b"0123456789abcdef" for c in text):
+        raise ImportFailed(f"unexpected object id {text[:80]!r}")
+    return text.decode()
+
+
+def parse_ls_tree(data: bytes) -> list[Change]:
+    """``git ls-tree -r -z`` output: ``MODE TYPE SHA\tPATH`` records, NUL-ended."""
+    out = []
+    for item in data.split(b"\0"):
+        if item:
+            meta, tab, path = item.partition(b"\t")
+            fields = meta.split(b" ")
+            if not tab or len(fields) != 3:
+                raise ImportFailed(f"git ls-tree: unexpected output {item[:80]!r}")
+            out.append(Change(0, _mode(fields[0]), _sha(fields[2]), "A", dec(path)))
+    return out
+
+
+def parse_refs(data: bytes) -> list[list[str]]:
+    """``git for-each-ref`` with every field of ``_REF_FIELDS`` NUL-ended: one list
+    of fields per ref (a trailing partial record, which git never prints, is
+    dropped)."""
+    toks = data.split(b"\0")
+    n = len(_REF_FIELDS)
+    refs = [[dec(t) for t in toks[i:i + n]] for i in range(0, len(toks) - n + 1, n)]
+    # Each record but the first starts with the newline that ended the one before.
+    return [[r[0].lstrip("\n"), *r[1:]] for r in refs]
+
+
+def parse_peeled(asked: list[str], data: bytes) -> dict[str, str]:
+    """``git cat-file --batch-check`` answers for ``SHA^{}`` of each of ``asked``:
+    the commit each one peels to, where it is one."""
+    lines = dec(data).splitlines()
+    if len(lines) != len(asked):
+        raise ImportFailed(f"git cat-file: {len(lines)} answers for {len(asked)} tags")
+    peeled = {}
+    for sha, line in zip(asked, lines, strict=True):
+        oid, _, kind = line.partition(" ")
+        if kind == "commit":
+            peeled[sha] = oid
+    return peeled
+
+
+def tag_refs(refs: list[list[str]], peeled: dict[str, str]) -> list[TagRef]:
+    out = []
+    for (name, kind, oid, tname, temail, tdate, cname, cemail, cdate, contents,
+         signature) in refs:
+        if kind == "tag":
+            if signature and contents.endswith(signature):
+                contents = contents[:-len(signature)]
+            person = (tname, temail.strip("<>")) if tname or temail else None
+            out.append(TagRef(name, peeled.get(oid), True, person, tdate, contents))
+        else:
+            out.append(TagRef(name, oid if kind == "commit" else None, False,
+                              (cname, cemail.strip("<>")), cdate, ""))
+    return out
+
+
 def tokens(stream, chunk: int = 1 << 16) -> Iterator[bytes]:
     """The NUL-terminated pieces of a stream, read as they come."""
     pending: list[bytes] = []
@@ -252,7 +295,7 @@ def parse_log(toks: Iterator[bytes]) -> Iterator[LogCommit]:
         head = tok.split(b"\n", 4)
         if len(head) < 5:
             raise ImportFailed(f"truncated record {tok[:60]!r}")
-        c = LogCommit(dec(head[0][len(b"commit "):]), *(dec(x) for x in head[1:]))
+        c = LogCommit(_sha(head[0][len(b"commit "):]), *(dec(x) for x in head[1:]))
         tok = next(toks, None)
         while tok is not None and tok.lstrip(b"\n").startswith(b":"):
             fields = tok.lstrip(b"\n")[1:].split(b" ")
@@ -265,7 +308,7 @@ def parse_log(toks: Iterator[bytes]) -> Iterator[LogCommit]:
                 src, path = path, next(toks, None)
             if path is None:
                 raise ImportFailed("the output ends inside a change")
-            c.changes.append(Change(int(fields[0], 8), int(fields[1], 8), fields[3].decode(),
+            c.changes.append(Change(_mode(fields[0]), _mode(fields[1]), _sha(fields[3]),
                                     status, dec(path), src and dec(src)))
             tok = next(toks, None)
         yield c
@@ -292,15 +335,29 @@ class CatFile:
             except OSError:
                 raise self.git.stream_failure(self.proc, self.ARGS, "ended early") from None
             for sha in chunk:
-                header = out.readline().split()
-                if len(header) == 2 and header[1] == b"missing":
-                    raise ImportFailed(f"git cat-file in {self.git.src}: object {sha} is "
-                                       f"missing (is the repository corrupt?)")
-                if len(header) != 3 or header[0].decode() != sha or header[1] != b"blob":
-                    raise self.git.stream_failure(self.proc, self.ARGS,
-                                                  f"unexpected answer for blob {sha}")
-                size = int(header[2])
-                data = out.read(size + 1)
-                if len(data) != size + 1:
-                    raise self.git.stream_failure(self.proc, self.ARGS, "ended early")
-                yield sha, data[:size]
+                try:
+                    yield sha, read_blob(out, sha)
+                except StreamEnded as exc:
+                    raise self.git.stream_failure(self.proc, self.ARGS, str(exc)) from None
+                except ImportFailed as exc:
+                    raise ImportFailed(f"git cat-file in {self.git.src}: {exc}") from None
+
+
+class StreamEnded(ImportFailed):
+    """git's answers stopped making sense (it may have failed: ask it why)."""
+
+
+def read_blob(out, sha: str) -> bytes:
+    """One answer of ``git cat-file --batch``, which must be blob ``sha``:
+    ``SHA blob SIZE``, the bytes, a newline."""
+    header = out.readline().split()
+    if len(header) == 2 and header[1] == b"missing":
+        raise ImportFailed(f"object {sha} is missing (is the repository corrupt?)")
+    if len(header) != 3 or header[0] != sha.encode() or header[1] != b"blob" \
+            or not header[2].isdigit() or len(header[2]) > 20:
+        raise StreamEnded(f"unexpected answer for blob {sha}")
+    size = int(header[2])
+    data = out.read(size + 1)
+    if len(data) != size + 1:
+        raise StreamEnded("ended early")
+    return data[:size]

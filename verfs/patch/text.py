@@ -18,6 +18,7 @@ and its bytes hash to the patch's identity.  ``read_patch`` accepts only canonic
 bytes, so a patch has exactly one representation per content.
 """
 
+import io
 import re
 
 from store.errors import FormatError
@@ -44,6 +45,7 @@ from .prims import (
 HEADER = b"verfs-patch 1"
 _TOKEN_CHARS = re.compile(rb"\[[^\s]+\]")
 _DEC = "utf-8"
+_JOIN = 4096
 
 
 def _dec(data: bytes) -> str:
@@ -81,12 +83,37 @@ def write_prim(p: Prim) -> list[bytes]:
     raise TypeError(f"not a prim: {p!r}")
 
 
+def _write_prims(prims, out):
+    """Write the text of ``prims`` to ``out``: a hunk's lines (a hunk may hold a
+    million of them) are joined a few thousand at a time, since ``bytes.join`` needs
+    a buffer record per piece, which costs more than most lines."""
+    for p in prims:
+        if isinstance(p, Hunk):
+            out.write(b"hunk %s %d\n" % (write_path(p.path), p.line))
+            for mark, lines in ((b"-", p.old), (b"+", p.new)):
+                sep = b"\n" + mark
+                for i in range(0, len(lines), _JOIN):
+                    out.write(mark)
+                    out.write(sep.join(lines[i:i + _JOIN]))
+                    out.write(b"\n")
+        else:
+            for line in write_prim(p):
+                out.write(line)
+                out.write(b"\n")
+    return out
+
+
 def write_prims(prims) -> bytes:
-    return b"".join(line + b"\n" for p in prims for line in write_prim(p))
+    return _write_prims(prims, io.BytesIO()).getvalue()
+
+
+def _write_patch(patch: Patch, out):
+    out.write(HEADER + b"\n" + patch.info.serialize() + b"prims:\n")
+    return _write_prims(patch.prims, out)
 
 
 def write_patch(patch: Patch) -> bytes:
-    return HEADER + b"\n" + patch.info.serialize() + b"prims:\n" + write_prims(patch.prims)
+    return _write_patch(patch, io.BytesIO()).getvalue()
 
 
 def _id(text: bytes) -> str:
@@ -96,43 +123,55 @@ def _id(text: bytes) -> str:
     return oid
 
 
-def _read_prim(lines: list[bytes], i: int) -> tuple[Prim, int]:
-    """Parse the prim starting at ``lines[i]``; return it and the next index."""
-    head = lines[i]
+def _lines_starting(data: bytes, i: int, mark: bytes) -> tuple[list[bytes], int]:
+    """The lines from offset ``i`` on that start with ``mark``, without it; the
+    offset after them.  (``data`` ends with a newline.)"""
+    out = []
+    while data.startswith(mark, i):
+        end = data.index(b"\n", i)
+        out.append(data[i + 1:end])
+        i = end + 1
+    return out, i
+
+
+def _read_prim(data: bytes, i: int) -> tuple[Prim, int]:
+    """Parse the prim whose line starts at offset ``i`` of ``data`` (which ends with
+    a newline); return it and the offset after it."""
+    end = data.index(b"\n", i)
+    head, after = data[i:end], end + 1
     word, _, rest = head.partition(b" ")
     args = rest.split(b" ")
     try:
         if word == b"hunk":
             path, num = rest.rsplit(b" ", 1)
-            j = i + 1
-            old, new = [], []
-            while j < len(lines) and lines[j][:1] == b"-":
-                old.append(lines[j][1:])
-                j += 1
-            while j < len(lines) and lines[j][:1] == b"+":
-                new.append(lines[j][1:])
-                j += 1
+            old, after = _lines_starting(data, after, b"-")
+            new, after = _lines_starting(data, after, b"+")
             line = int(num)
             if line < 1 or num != b"%d" % line:
                 raise FormatError(f"bad hunk line number {num!r}")
-            return Hunk(read_path(path), line, tuple(old), tuple(new)), j
+            return Hunk(read_path(path), line, tuple(old), tuple(new)), after
         if word == b"changepref":
-            if i + 2 >= len(lines):
-                raise FormatError("changepref needs two more lines")
-            return ChangePref(unescape(rest), lines[i + 1], lines[i + 2]), i + 3
+            values = []
+            for _ in range(2):
+                if after >= len(data):
+                    raise FormatError("changepref needs two more lines")
+                end = data.index(b"\n", after)
+                values.append(data[after:end])
+                after = end + 1
+            return ChangePref(unescape(rest), *values), after
         if word in _ONE_PATH and len(args) == 1:
-            return _ONE_PATH[word](read_path(args[0])), i + 1
+            return _ONE_PATH[word](read_path(args[0])), after
         if word == b"move" and len(args) == 2:
-            return Move(read_path(args[0]), read_path(args[1])), i + 1
+            return Move(read_path(args[0]), read_path(args[1])), after
         if word == b"binary" and len(args) == 3:
-            return Binary(read_path(args[0]), _id(args[1]), _id(args[2])), i + 1
+            return Binary(read_path(args[0]), _id(args[1]), _id(args[2])), after
         if word == b"chmod" and len(args) == 2 and args[1] in (b"+x", b"-x"):
-            return Chmod(read_path(args[0]), args[1] == b"+x"), i + 1
+            return Chmod(read_path(args[0]), args[1] == b"+x"), after
         if word in (b"addlink", b"rmlink") and len(args) == 2:
             cls = AddLink if word == b"addlink" else RmLink
-            return cls(read_path(args[0]), unescape(args[1])), i + 1
+            return cls(read_path(args[0]), unescape(args[1])), after
         if word == b"replace" and len(args) == 4 and _TOKEN_CHARS.fullmatch(args[1]):
-            return Replace(read_path(args[0]), _dec(args[1][1:-1]), args[2], args[3]), i + 1
+            return Replace(read_path(args[0]), _dec(args[1][1:-1]), args[2], args[3]), after
     except ValueError as exc:
         raise FormatError(f"malformed prim {head[:80]!r}: {exc}") from exc
     raise FormatError(f"malformed prim {head[:80]!r}")
@@ -141,13 +180,14 @@ def _read_prim(lines: list[bytes], i: int) -> tuple[Prim, int]:
 _ONE_PATH = {b"addfile": AddFile, b"rmfile": RmFile, b"adddir": AddDir, b"rmdir": RmDir}
 
 
-def read_prims(data: bytes) -> list[Prim]:
-    if data and not data.endswith(b"\n"):
+def read_prims(data: bytes, start: int = 0) -> list[Prim]:
+    """The prims written in ``data`` from offset ``start`` on (read in place: the
+    text of a big patch is not split into a copy of its lines first)."""
+    if len(data) > start and not data.endswith(b"\n"):
         raise FormatError("prims must end with a newline")
-    lines = data.split(b"\n")[:-1] if data else []
-    prims, i = [], 0
-    while i < len(lines):
-        prim, i = _read_prim(lines, i)
+    prims, i = [], start
+    while i < len(data):
+        prim, i = _read_prim(data, i)
         prims.append(prim)
     return prims
 
@@ -184,13 +224,32 @@ def read_patch(data: bytes) -> Patch:
     """Parse a patch file; FormatError unless the bytes are exactly canonical."""
     if not data.startswith(HEADER + b"\n"):
         raise FormatError("not a verfs-patch 1 file")
-    body = data[len(HEADER) + 1:]
-    head, sep, prims = body.partition(b"\nprims:\n")
-    if not sep:
-        if not body.startswith(b"prims:\n"):
+    start = len(HEADER) + 1
+    mark = data.find(b"\nprims:\n", start)
+    if mark < 0:
+        if not data.startswith(b"prims:\n", start):
             raise FormatError("patch has no prims: line")
         raise FormatError("patch has no info")
-    patch = Patch(read_info(head.split(b"\n")), tuple(read_prims(prims)))
-    if write_patch(patch) != data:
+    info = read_info(data[start:mark].split(b"\n"))
+    patch = Patch(info, tuple(read_prims(data, mark + len(b"\nprims:\n"))))
+    same = _Matches(data)
+    _write_patch(patch, same)
+    if not same.ok or same.pos != len(data):
         raise FormatError("patch is not in canonical form")
     return patch
+
+
+class _Matches:
+    """Takes what a patch's text is written to and compares it with ``data``,
+    keeping nothing: the canonical check of a big patch needs no second copy."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+        self.ok = True
+
+    def write(self, piece: bytes) -> None:
+        if self.ok and self.data.startswith(piece, self.pos):
+            self.pos += len(piece)
+        else:
+            self.ok = False
