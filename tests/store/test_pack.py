@@ -268,8 +268,9 @@ def test_a_reader_finds_objects_another_process_packed(store):
     assert all(reader.contains(BLOB, o) for o in oids)
     assert reader.get_blob(oids[29]) == b"obj 29\n" * 3
     DiskStore(store.root).repack()          # and once more: packs replaced by packs
-    with DiskStore(store.root).batch() as b:
-        new = put_many(b.store, PACK_MIN, b"new")
+    other = DiskStore(store.root)
+    with other.batch():
+        new = put_many(other, PACK_MIN, b"new")
     assert reader.get_blob(new[0]) == b"new 0\n" * 3
     assert set(new) <= set(reader.iter_ids(BLOB))
 
@@ -291,10 +292,10 @@ def test_reads_during_repeated_repacks_never_fail(tmp_path):
 
 
 def test_pack_if_needed_packs_many_loose_objects_and_merges_many_packs(tmp_path, monkeypatch):
-    import store.disk as disk
+    import store.repack as repack
     store = DiskStore(str(tmp_path / "s"), create=True, durable=False)
-    monkeypatch.setattr(disk, "AUTO_LOOSE", 64)
-    monkeypatch.setattr(disk, "AUTO_PACKS", 3)
+    monkeypatch.setattr(repack, "AUTO_LOOSE", 64)
+    monkeypatch.setattr(repack, "AUTO_PACKS", 3)
     put_many(store, 10)
     assert store.pack_if_needed() is None           # few loose objects: nothing to do
     put_many(store, 400, b"more")
