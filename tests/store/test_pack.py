@@ -373,3 +373,44 @@ def test_other_threads_write_and_read_through_batches_that_end(tmp_path):
     assert errors == [] and rounds > 10
     fresh = DiskStore(store.root)
     assert all(fresh.get_blob(oid) == data for oid, data in written)
+
+
+REPACKER = """
+import sys
+from store import DiskStore
+store = DiskStore(sys.argv[1], durable=False)
+sys.stdin.readline()                    # the readers are running
+for i in range(int(sys.argv[2])):
+    for j in range(3):
+        store.put_blob(b"child round %d %d" % (i, j))
+    store.repack()
+    print("round", i, flush=True)
+"""
+
+
+def test_reads_while_another_process_repacks_never_fail(tmp_path):
+    """``verfs gc`` (or a command's automatic packing) in another process replaces
+    packs again and again while a mount's threads read: no object is ever missing."""
+    import subprocess
+    import sys
+    store = DiskStore(str(tmp_path / "s"), create=True, durable=False)
+    oids = put_many(store, 200)
+    store.repack()
+    oids += put_many(store, 50, b"loose")       # some loose, some packed, at the start
+    reader = DiskStore(store.root)
+    reads = []
+
+    def read(_):
+        for oid in oids[::7]:
+            reader.get_blob(oid)
+        assert reader.contains(BLOB, oids[-1])
+        reads.append(1)
+    child = subprocess.Popen([sys.executable, "-c", REPACKER, store.root, "25"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    with meanwhile(read, threads=3) as errors:
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        rounds = child.stdout.read().count(b"round")
+        assert child.wait() == 0
+    assert errors == [] and rounds == 25 and reads
+    assert all(reader.get_blob(oid) for oid in oids)
