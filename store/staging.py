@@ -23,10 +23,13 @@ class Staging:
         os.makedirs(root, exist_ok=True)
         while True:
             path = tempfile.mkdtemp(dir=root, prefix=PREFIX)
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            # A cleaner may take the lock between mkdtemp and flock (the directory
+            # looks abandoned) and remove it: then start again.
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
             fcntl.flock(fd, fcntl.LOCK_EX)
-            # A cleaner may have taken the lock between mkdtemp and flock (the
-            # directory looked abandoned) and removed it: then start again.
             try:
                 if os.stat(path).st_ino == os.fstat(fd).st_ino:
                     break
