@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound, StoreError
-from store.files import write_atomic
+from store.files import FILE_MODE, write_atomic
 
 from .errors import NotARepository, UnknownVersion, UsageError
 from .history import History
@@ -98,7 +98,7 @@ class Repository:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         line = f"{when} {vid or '-'} {operation}\n".encode("utf-8", "surrogateescape")
         fd = os.open(os.path.join(self.dotdir, "reflog"),
-                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             os.write(fd, line)
             os.fsync(fd)
@@ -122,7 +122,7 @@ class Repository:
     @contextmanager
     def locked(self):
         """Hold the repository's lock: one changing command at a time."""
-        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield self
