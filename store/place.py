@@ -65,16 +65,21 @@ class Place:
     def read(self) -> bytes:
         raise NotImplementedError
 
-    def read_range(self, offset: int, size: int) -> bytes:
-        """Verified bytes of a blob: the whole object checked, then sliced (small
-        objects; large ones override this)."""
+    def checked(self) -> bytes:
+        """The object's bytes, verified against its id."""
         data = self.read()
         if hash_bytes(data) != self.oid:
             raise CorruptObject(self.kind, self.oid, self.where, "content does not match its hash")
-        return data[offset:offset + size]
+        return data
+
+    def read_range(self, offset: int, size: int) -> bytes:
+        """Verified bytes of a blob: the whole object checked, then sliced (small
+        objects; large ones override this)."""
+        return self.checked()[offset:offset + size]
 
     def size(self) -> int:
-        return len(self.read())
+        """The object's size in bytes (verified: a corrupt object has none)."""
+        return len(self.checked())
 
     def close(self) -> None:
         pass

@@ -74,8 +74,11 @@ def repack(store, everything: bool = True, drop_corrupt: bool = False,
         done.objects, done.bytes = len(writer), os.path.getsize(final)
     for pack in old:
         if pack.path != final:
-            os.unlink(pack.path)
-            done.packs += 1
+            try:
+                os.unlink(pack.path)
+                done.packs += 1
+            except FileNotFoundError:       # another repack replaced it too
+                pass
     _remove_loose(store, [path for _, _, path in loose], done)
     store.packs.refresh()
     return done
