@@ -53,6 +53,7 @@ class DiskStore(ObjectStore):
         level: a mount waits for them, and their size is not the history's.
         ``cache``/``blocks``: the derived cache area to use (a derived store shares
         its durable store's)."""
+        self.batches = BatchSlot()      # first: ObjectStore's __init__ sets the cache
         super().__init__(**kw)
         self.root = os.path.abspath(root)
         self.durable = durable
@@ -66,12 +67,11 @@ class DiskStore(ObjectStore):
         self.blocks = blocks or BlockLists(os.path.join(self._cache.base, BLOCKS))
         self.loose = LooseFiles(self.root, self.blocks, durable)
         self.packs = PackSet(os.path.join(self.root, PACKS))
-        self.batches = BatchSlot()
 
     @property
     def cache(self) -> DerivedCache:
         """The derived cache — held back by the open batch, if there is one."""
-        batch = self.batches.current() if hasattr(self, "batches") else None
+        batch = self.batches.current()
         return batch.held if batch is not None else self._cache
 
     @cache.setter

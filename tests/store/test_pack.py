@@ -414,3 +414,20 @@ def test_reads_while_another_process_repacks_never_fail(tmp_path):
         assert child.wait() == 0
     assert errors == [] and rounds == 25 and reads
     assert all(reader.get_blob(oid) for oid in oids)
+
+
+@pytest.mark.parametrize("n", [3, PACK_MIN + 3])
+def test_a_batch_is_made_durable_without_syncing_every_file_system(store, monkeypatch, n):
+    """``os.sync`` flushes every file system of the machine: a batch fsyncs the files
+    it wrote and the directories it renamed them into instead."""
+    def no_sync():
+        raise AssertionError("os.sync called")
+    monkeypatch.setattr(os, "sync", no_sync)
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    with store.batch():
+        big = store.put_blob(b"L" * (RAW_ABOVE + 1))
+        oids = put_many(store, n)
+    assert store.get_blob(big) and all(store.get_blob(o) for o in oids)
+    assert len(synced) >= (2 if n > PACK_MIN else n + 1)
