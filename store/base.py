@@ -7,6 +7,7 @@ dulwich's ``BaseObjectStore``.
 """
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 from .cache import LRU
@@ -204,17 +205,34 @@ class MemoryCache(DerivedCache):
 
 class HeldCache(DerivedCache):
     """Entries held in memory until ``flush``: a store batch holds its derived data
-    back until its objects are in view, so a failed batch leaves no file behind."""
+    back until its objects are in view, so a failed batch leaves no entry naming
+    objects that never appeared.  Once the batch is ending (``seal``), entries go
+    straight to the base: the objects they name are written outside the batch then."""
 
     def __init__(self, base: DerivedCache):
         self.base = base
         self.held: dict[tuple[str, str], str] = {}
+        self._sealed = False
+        self._lock = threading.Lock()
 
     def get(self, area: str, key: str) -> str | None:
         return self.held.get((area, key)) or self.base.get(area, key)
 
     def put(self, area: str, key: str, value: str) -> None:
-        self.held[(area, key)] = value
+        self.put_many([(area, key, value)])
+
+    def put_many(self, entries) -> None:
+        entries = list(entries)
+        with self._lock:
+            if not self._sealed:
+                self.held.update(((area, key), value) for area, key, value in entries)
+                return
+        self.base.put_many(entries)
+
+    def seal(self) -> None:
+        with self._lock:
+            self._sealed = True
 
     def flush(self) -> None:
+        """Write the held entries to the base (the batch's objects are in view)."""
         self.base.put_many((area, key, value) for (area, key), value in self.held.items())

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 from .base import DerivedCache
+from .files import FILE_MODE
 from .ids import check_id, hash_bytes
 
 log = logging.getLogger("verfs.store")
@@ -90,6 +91,8 @@ class DiskCache(DerivedCache):
         if ino is None and not create:
             return None
         os.makedirs(self.base, exist_ok=True)
+        if ino is None:     # made here, so that it gets the mode every file gets (SQLite: 0644)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
                              check_same_thread=False)
         try:

@@ -16,19 +16,30 @@ pack is only a container.
 A pack's file is named by the SHA-256 of all its bytes, ``<64 hex>.pack``, which
 ``fsck`` checks.  It is written under a temporary name and renamed into view complete,
 so no reader ever sees part of one; a pack, once named, never changes.
+
+**Readers and repacks.**  Another process may replace packs at any time (``verfs gc``,
+a command's automatic packing): it renames the new pack into view, then removes what
+it replaced.  A reader never calls an existing object missing, because
+
+- a ``Listing`` (the packs of one listing of the directory) keeps every pack it
+  opened readable: an open file survives its unlink (POSIX), and packs never change;
+- a miss is final only after a pass over a listing whose names the directory still
+  shows afterwards (``PackSet.refresh`` returns the same listing).  An object that
+  existed when the pass began is, at its end, in a pack that was there before it —
+  a pack of that very listing, which was searched — or the pass saw it loose.
 """
 
 import bisect
 import mmap
 import os
 import struct
-import tempfile
 import threading
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from .errors import EXIT_DAMAGED, StoreError
-from .files import fsync_dir
+from .files import create_temp, fsync_dir
 from .ids import is_id, new_hasher
 
 HEADER = b"verfs-pack 1\n"
@@ -84,6 +95,8 @@ class Pack:
         self.name = os.path.basename(path)[:-len(SUFFIX)]
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:       # removed since it was listed: the caller lists again
+            raise
         except OSError as exc:
             raise BadPack(path, exc.strerror or str(exc)) from None
         self._fd = fd
@@ -173,7 +186,7 @@ class PackWriter:
     never meets a closed or reused descriptor."""
 
     def __init__(self, tmpdir: str):
-        fd, self.tmp = tempfile.mkstemp(dir=tmpdir, prefix=".tmp-pack-")
+        fd, self.tmp = create_temp(tmpdir, ".tmp-pack-")
         self._fd = fd
         weakref.finalize(self, os.close, fd)
         self._hasher = new_hasher()
@@ -215,11 +228,17 @@ class PackWriter:
                 self._entries[(kind, oid)] = (self._append(encoded), len(encoded))
             return True
 
+    def find(self, kind: str, oid: str) -> tuple[int, int] | None:
+        """(offset, length) of an object written here; None if not (or aborted)."""
+        return None if self._aborted else self._entries.get((kind, oid))
+
+    def read(self, offset: int, length: int) -> bytes | None:
+        """The bytes at a place ``find`` gave (None once aborted)."""
+        return None if self._aborted else os.pread(self._fd, length, offset)
+
     def get(self, kind: str, oid: str) -> bytes | None:
-        place = self._entries.get((kind, oid))
-        if place is None or self._aborted:
-            return None
-        return os.pread(self._fd, place[1], place[0])
+        place = self.find(kind, oid)
+        return None if place is None else self.read(*place)
 
     def objects(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -261,52 +280,18 @@ class PackWriter:
             pass
 
 
-class PackSet:
-    """The packs in one directory, reloaded whenever its listing has changed.
+@dataclass(frozen=True)
+class Listing:
+    """The packs of one listing of the directory: every name it showed, each opened
+    (``packs``) or found unreadable (``broken``: name → why).  Never changed once
+    made; its packs stay readable however long a reader holds it."""
 
-    A reader that misses an object calls ``refresh`` before giving up: another process
-    may just have packed it (and removed its loose file).  A pack that went away is
-    forgotten, not closed — a thread may still be reading it, and its open file keeps
-    it readable until then.  A pack that cannot be opened is kept aside in ``broken``.
-    """
-
-    def __init__(self, directory: str):
-        self.directory = directory
-        self._names: frozenset[str] | None = None
-        self._packs: dict[str, Pack] = {}
-        self.broken: dict[str, str] = {}        # file name → why it cannot be read
-        self._lock = threading.Lock()
-
-    def refresh(self) -> bool:
-        """Load the packs that appeared, forget those that went; whether any did."""
-        try:
-            names = frozenset(n for n in os.listdir(self.directory) if is_pack_name(n))
-        except FileNotFoundError:
-            names = frozenset()
-        with self._lock:
-            if names == self._names:
-                return False
-            packs, broken = {}, {}
-            for n in sorted(names):
-                if n in self._packs:
-                    packs[n] = self._packs[n]
-                elif n in self.broken:
-                    broken[n] = self.broken[n]
-                else:
-                    try:
-                        packs[n] = Pack(os.path.join(self.directory, n))
-                    except BadPack as exc:
-                        broken[n] = exc.why
-            self._packs, self.broken, self._names = packs, broken, names
-            return True
-
-    def packs(self) -> list[Pack]:
-        if self._names is None:
-            self.refresh()
-        return list(self._packs.values())
+    names: frozenset[str] = frozenset()
+    packs: tuple[Pack, ...] = ()
+    broken: dict[str, str] = field(default_factory=dict)
 
     def find(self, kind: str, oid: str) -> tuple[Pack, int, int] | None:
-        for pack in self.packs():
+        for pack in self.packs:
             place = pack.find(kind, oid)
             if place is not None:
                 return pack, *place
@@ -314,16 +299,83 @@ class PackSet:
 
     def ids(self, kind: str, prefix: str = "") -> set[str]:
         found: set[str] = set()
-        for pack in self.packs():
+        for pack in self.packs:
             found.update(pack.ids(kind, prefix))
         return found
 
+
+class PackSet:
+    """The packs in one directory, as the ``Listing`` last made of it.
+
+    ``refresh`` lists the directory again and, when the names changed, makes a new
+    listing (reusing the packs already open) and puts it in place of the old one in
+    one assignment; a reader holding the old one goes on reading it.  A pack removed
+    between the listing and its opening makes it list again, so every name of a
+    listing was opened or is really unreadable.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._listing: Listing | None = None
+        self._lock = threading.Lock()       # one refresh at a time
+
+    def _names(self) -> frozenset[str]:
+        try:
+            return frozenset(n for n in os.listdir(self.directory) if is_pack_name(n))
+        except FileNotFoundError:
+            return frozenset()
+
+    def current(self) -> Listing:
+        """The last listing (made now if there is none yet)."""
+        listing = self._listing
+        return listing if listing is not None else self.refresh()
+
+    def refresh(self) -> Listing:
+        """The packs the directory holds now: the current listing if its names are
+        unchanged, else a new one, which becomes current."""
+        with self._lock:
+            while True:
+                names, old = self._names(), self._listing
+                if old is not None and names == old.names:
+                    return old
+                known = {p.name + SUFFIX: p for p in old.packs} if old else {}
+                was_broken = old.broken if old else {}
+                packs, broken = [], {}
+                try:
+                    for n in sorted(names):
+                        if n in known:
+                            packs.append(known[n])
+                        elif n in was_broken:
+                            broken[n] = was_broken[n]
+                        else:
+                            try:
+                                packs.append(Pack(os.path.join(self.directory, n)))
+                            except BadPack as exc:
+                                broken[n] = exc.why
+                except FileNotFoundError:       # a pack went meanwhile: list again
+                    continue
+                self._listing = Listing(names, tuple(packs), broken)
+                return self._listing
+
+    @property
+    def broken(self) -> dict[str, str]:
+        return self.current().broken
+
+    def packs(self) -> list[Pack]:
+        return list(self.current().packs)
+
+    def find(self, kind: str, oid: str) -> tuple[Pack, int, int] | None:
+        return self.current().find(kind, oid)
+
+    def ids(self, kind: str, prefix: str = "") -> set[str]:
+        return self.current().ids(kind, prefix)
+
     def problems(self) -> list[str]:
         """One line per pack that cannot be read or does not match its name."""
-        self.refresh()
+        listing = self.refresh()
         out = [f"unreadable pack {os.path.join(self.directory, n)}: {why}"
-               for n, why in sorted(self.broken.items())]
-        for pack in self.packs():
+               for n, why in sorted(listing.broken.items())]
+        for pack in listing.packs:
             why = pack.check()
             if why:
                 out.append(f"corrupt pack {pack.path}: {why}")

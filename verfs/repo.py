@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound, StoreError
-from store.files import write_atomic
+from store.files import FILE_MODE, write_atomic
 
 from . import headlog
 from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
@@ -175,7 +175,7 @@ class Repository:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         line = headlog.reflog_line(when, vid, operation)
         fd = os.open(os.path.join(self.dotdir, "reflog"),
-                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             os.write(fd, line)
             os.fsync(fd)
@@ -208,7 +208,7 @@ class Repository:
     @contextmanager
     def locked(self):
         """Hold the repository's lock: one changing command at a time."""
-        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield self

@@ -31,7 +31,7 @@ class _PackingStore(DiskStore):
 
     def _write(self, kind, oid, data):
         super()._write(kind, oid, data)
-        if self._writer is None:
+        if self.batches.current() is None:
             self.repack(everything=False)
 
 

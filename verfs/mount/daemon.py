@@ -222,7 +222,7 @@ def _daemon(source: Source, mp: str, debug: bool, ready_fd: int, passthrough: bo
         os.chdir("/")
         _setup_logging(source.log_file, debug, to_stderr=False)
         null = os.open(os.devnull, os.O_RDWR)
-        logfd = os.open(source.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        logfd = os.open(source.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         os.dup2(null, 0)
         os.dup2(logfd, 1)
         os.dup2(logfd, 2)           # libfuse's own messages, and any crash, go to the log
