@@ -71,7 +71,7 @@ def test_gc_removes_what_a_killed_batch_left_in_the_derived_cache(tmp_path):
     repo = Repository.init(str(tmp_path / "r"))
     derived = repo.store.derived
     killed_in_a_batch(derived.root)
-    _, done = gc(repo)
+    _, done, _ = gc(repo)
     assert done.abandoned == 1 and staging_dirs(derived.root) == []
 
 

@@ -58,16 +58,36 @@ def _failure(exc: BaseException) -> Failure | None:
 
 
 class _Warnings(logging.Handler):
-    """Errors a command swallows on purpose (its work is done) are still said: as a
-    ``verfs: warning:`` line on stderr, written where stderr is at that moment."""
+    """What the library logs as a warning — an error a command swallows on purpose
+    (its work is done), a damaged derived copy it rebuilt — is still said: as
+    ``verfs: warning:`` lines on stderr once the command has succeeded.  A command
+    that fails says only its one line of error, so they are held until then (at most
+    ``LIMIT`` of them, then a count)."""
+
+    LIMIT = 20
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.held: list[str] = []
+        self.more = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"verfs: warning: {one_line(record.getMessage())}", err=True)
+        if len(self.held) < self.LIMIT:
+            self.held.append(one_line(record.getMessage()))
+        else:
+            self.more += 1
+
+    def take(self) -> list[str]:
+        held, more = self.held, self.more
+        self.held, self.more = [], 0
+        return held + ([f"... and {more} more"] if more else [])
 
 
-_repo_log = logging.getLogger("verfs.repo")
-if not any(isinstance(h, _Warnings) for h in _repo_log.handlers):
-    _repo_log.addHandler(_Warnings(logging.WARNING))
+_library_log = logging.getLogger("verfs")
+_warnings = next((h for h in _library_log.handlers if isinstance(h, _Warnings)), None)
+if _warnings is None:
+    _warnings = _Warnings()
+    _library_log.addHandler(_warnings)
 
 
 class VerfsGroup(click.Group):
@@ -98,13 +118,32 @@ class VerfsGroup(click.Group):
             raise failure from None
 
     def invoke(self, ctx):
+        outermost = ctx.parent is None
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except Exception as exc:
+            if outermost:
+                _warnings.take()
             failure = _failure(exc)
             if failure is None:
                 raise
             raise failure from None
+        except SystemExit:      # a command's own exit status (diff, fsck): done
+            if outermost:
+                _say_warnings()
+            raise
+        except BaseException:
+            if outermost:
+                _warnings.take()
+            raise
+        if outermost:
+            _say_warnings()
+        return result
+
+
+def _say_warnings() -> None:
+    for line in _warnings.take():
+        click.echo(f"verfs: warning: {line}", err=True)
 
 
 @click.group(cls=VerfsGroup, context_settings=CONTEXT)
