@@ -1,14 +1,15 @@
 """The verbs of a repository, as plain functions (no click here).
 
 Each changing verb takes the repository's lock, writes its objects (durable before
-head moves), then moves head and appends to the reflog.  Versions are never deleted:
+head moves), then moves head and appends to the reflog; one that changes the working
+tree too writes its intent to the journal first (journal.py), so a kill half-way is
+finished by the next command.  Versions are never deleted:
 every state head was ever at stays in the store and in ``verfs versions``.
 """
 
 import getpass
 import itertools
 import os
-import shutil
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
 from store.disk import Repacked
 from store.overlay import OverlayStore
 
+from . import staging
 from .diff import tree_prims
 from .errors import (
     CommuteError,
@@ -27,6 +29,7 @@ from .errors import (
     UsageError,
 )
 from .history import Step
+from .journal import change_tree
 from .patch.apply import apply_to_tree
 from .patch.commute import commute_patches
 from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
@@ -83,9 +86,11 @@ def unrecorded(repo: Repository) -> list[Prim]:
     return tree_prims(overlay, head_tree, working_tree(repo, overlay))
 
 
-def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, verb: str) -> None:
-    """Move the working tree from head's ``old_tree`` to ``new_tree``, keeping the
-    unrecorded changes when they still apply (else refuse, or drop them with force)."""
+def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
+                force: bool, verb: str, operation: str) -> None:
+    """Move the working tree from head's ``old_tree`` to ``new_tree`` and head to
+    ``new``, keeping the unrecorded changes when they still apply (else refuse, or
+    drop them with force)."""
     store = repo.history.states
     work = working_tree(repo)
     target = new_tree
@@ -98,7 +103,7 @@ def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, ver
                     f"{verb}: the unrecorded changes in the working tree would not apply "
                     f"afterwards; record them first, or use --force to discard them") from None
             target = new_tree
-    checkout(store, work, target, repo.root)
+    change_tree(repo, work, target, new, operation)
 
 
 # --- recording ----------------------------------------------------------------------------
@@ -184,8 +189,8 @@ def obliterate(repo: Repository, n: int = 1, force: bool = False) -> str | None:
     with repo.locked():
         head, new = _back(repo, n)
         history = repo.history
-        _carry_over(repo, history.root_tree(head), history.root_tree(new), force, "obliterate")
-        repo.set_head(new, f"obliterate {n}")
+        _carry_over(repo, history.root_tree(head), history.root_tree(new), new, force,
+                    "obliterate", f"obliterate {n}")
         return new
 
 
@@ -259,8 +264,7 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
         if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
-        checkout(repo.history.states, work, repo.history.root_tree(vid), repo.root)
-        repo.set_head(vid, f"restore {vid}")
+        change_tree(repo, work, repo.history.root_tree(vid), vid, f"restore {vid}")
         return head, vid
 
 
@@ -319,26 +323,20 @@ def copy_history(src: Repository, dst: Repository, vid: str | None, progress=Non
 
 
 def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repository:
-    """A new repository at ``dest`` whose head is the version ``spec`` names."""
+    """A new repository at ``dest`` (absent or an empty directory) whose head is the
+    version ``spec`` names; built beside it and renamed into place (staging.py), so a
+    killed clone leaves ``dest`` as it was and the next run starts afresh."""
     vid = src.resolve(spec)
+    dest = os.path.abspath(dest)
     if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
         raise UsageError(f"{dest}: exists and is not an empty directory")
-    made = not os.path.exists(dest)
-    try:
-        dst = Repository.init(dest)
+    with staging.build(dest, "clone") as tmp:
+        dst = Repository.init(tmp)
         copy_history(src, dst, vid, progress)
         root = dst.history.root_tree(vid)
         checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
         dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
-        return dst
-    except BaseException:
-        if made:
-            shutil.rmtree(dest, ignore_errors=True)
-        else:
-            for name in os.listdir(dest):
-                p = os.path.join(dest, name)
-                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
-        raise
+    return Repository(dest)
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """The command group, and the translation of errors into one-line messages."""
 
 import errno
+import os
 
 import click
 
 from store.errors import CorruptObject, StoreError
 
-from .. import __version__
+from .. import __version__, testhook
 from ..errors import VerfsError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -59,6 +60,7 @@ def cli():
     VERSION arguments take a full hash, a unique prefix of 4 or more hex digits,
     'head', 'head~N' (N patches back from head), or a tag name.
     """
+    testhook.arm(os.environ.get("VERFS_TEST_PAUSE_AT"))    # the one reader of this hook
 
 
 from . import history_cmds, import_cmds, mount_cmds, repo_cmds  # noqa: E402,F401,I001
