@@ -6,12 +6,14 @@ The repository is built in a hidden sibling directory (``.verfs-import-*``,
 at the very end.  Who owns a staging directory is told by ``flock`` on the directory
 itself, held from its making to its rename: the lock dies with its process, so a
 later run that can take it (without blocking) knows the owner is dead and removes
-the leftover.  The target directory is locked the same way for as long as it is
-being built, so two runs for one target cannot both go on: the second is told
-another one is running.
+the leftover.  A staging directory's name carries a hash of its target's name, and
+looking for a live one and making one's own happen under a brief flock of the
+parent directory: so of two runs for one target the second is told that another
+one is running.
 """
 
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -32,14 +34,30 @@ def _try_lock(fd: int) -> bool:
         return False
 
 
-def remove_stale(parent: str) -> list[str]:
-    """Remove the staging directories in ``parent`` that no live process owns; their
-    names."""
-    removed = []
+@contextmanager
+def _parent_locked(parent: str):
+    """The parent directory's flock, held for a moment: looking for a live staging
+    directory and making one are a single step (and cleaners take turns)."""
+    try:
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:         # unreadable: go on unguarded rather than not at all
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _survey(parent: str) -> list[str]:
+    """Remove the staging directories in ``parent`` that no live process owns; the
+    names of those that one does."""
+    live = []
     try:
         names = os.listdir(parent)
     except OSError:
-        return removed
+        return live
     for name in names:
         if not name.startswith(PREFIXES):
             continue
@@ -49,90 +67,59 @@ def remove_stale(parent: str) -> list[str]:
         except OSError:
             continue
         try:
-            if _try_lock(fd) and os.path.samestat(os.fstat(fd), os.lstat(path)):
+            if _try_lock(fd):
                 shutil.rmtree(path, ignore_errors=True)
-                removed.append(name)
-        except OSError:
-            pass
+            else:
+                live.append(name)
         finally:
             os.close(fd)
-    return removed
+    return live
 
 
-def _claim_target(target: str, what: str) -> int:
-    """The locked descriptor of the (empty) target directory."""
-    fd = os.open(target, _DIR)
-    try:
-        if not _try_lock(fd):
-            raise UsageError(f"another {what} into {target} is running")
-        if not os.path.samestat(os.fstat(fd), os.stat(target)) or os.listdir(fd):
-            raise UsageError(f"{target}: exists and is not an empty directory")
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+def remove_stale(parent: str) -> None:
+    """Remove the leftovers of killed imports and clones in ``parent``."""
+    with _parent_locked(parent):
+        _survey(parent)
 
 
-def _new_staging(parent: str, what: str) -> tuple[str, int]:
-    """A new staging directory and its locked descriptor.  A cleaner may remove it
-    between its making and the lock (it looked unowned): then make another."""
+def _tag(target: str) -> str:
+    """Names the target in its staging directories' names (any length of name)."""
+    return hashlib.sha256(os.fsencode(os.path.basename(target))).hexdigest()[:12]
+
+
+def _new_staging(parent: str, prefix: str) -> tuple[str, int]:
+    """A new staging directory and its locked descriptor."""
+    path = tempfile.mkdtemp(dir=parent, prefix=prefix)
+    fd = os.open(path, _DIR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
     umask = os.umask(0)
     os.umask(umask)
-    while True:
-        path = tempfile.mkdtemp(dir=parent, prefix=f".verfs-{what}-")
-        fd = os.open(path, _DIR)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            if os.path.samestat(os.fstat(fd), os.lstat(path)):
-                os.chmod(path, 0o777 & ~umask)   # mkdtemp's 0700 is not a new directory's
-                return path, fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)
+    os.chmod(path, 0o777 & ~umask)      # mkdtemp's 0700 is not what a new directory gets
+    return path, fd
 
 
 @contextmanager
 def build(target: str, what: str):
     """A staging directory for a new repository at ``target`` (absent or an empty
-    directory), renamed onto it when the block ends without an error; removed, with
-    the target as it was, when it does not.  ``what`` names the command: import,
-    clone."""
+    directory), renamed onto it when the block ends without an error, and removed
+    when it does not (``target`` stays as it was).  ``what`` names the command:
+    import, clone."""
     target = os.path.abspath(target)
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    remove_stale(parent)
-    made = False
+    tag = _tag(target)
+    with _parent_locked(parent):
+        for name in _survey(parent):
+            for kind in PREFIXES:
+                if name.startswith(f"{kind}{tag}-"):
+                    raise UsageError(f"another {kind.split('-')[1]} into {target} is running")
+        path, fd = _new_staging(parent, f".verfs-{what}-{tag}-")
     try:
-        os.mkdir(target)
-        made = True
-    except FileExistsError:
-        if not os.path.isdir(target):
-            raise UsageError(f"{target}: exists and is not a directory") from None
-    try:
-        tfd = _claim_target(target, what)
+        pause("staged")
+        yield path
+        os.rename(path, target)
     except BaseException:
-        if made:
-            os.rmdir(target)
+        shutil.rmtree(path, ignore_errors=True)
         raise
-    try:
-        path, sfd = _new_staging(parent, what)
-        try:
-            pause("staged")
-            yield path
-            os.rename(path, target)
-        except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
-            if made:
-                _rmdir_quietly(target)
-            raise
-        finally:
-            os.close(sfd)
     finally:
-        os.close(tfd)
-
-
-def _rmdir_quietly(path: str) -> None:
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+        os.close(fd)

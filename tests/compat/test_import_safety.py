@@ -5,6 +5,7 @@ fails half-way leaves its target byte for byte as it was."""
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from conftest import need, run_verfs
 from darcs_util import Darcs
 from test_darcs_import import _replace_last_patch, patch_names
 from treestate import disk_state
+
+from tests.pausing import Paused
 
 pytestmark = pytest.mark.compat
 
@@ -171,3 +174,74 @@ def test_a_failed_import_leaves_the_target_byte_for_byte(darcs, tmp_path, damage
     assert err.count("\n") == 1 and err.startswith("verfs: ") and expected in err, err
     assert every_file(target) == before
     assert sorted(os.listdir(tmp_path)) == beside
+
+
+# --- killed and racing imports ---------------------------------------------------------
+
+def five_patches(darcs: Darcs, base: Path) -> Path:
+    src = darcs.init(base / "src")
+    for i in range(5):
+        for j in range(6):
+            write(src, f"f{j}.txt", b"patch %d file %d\n" % (i, j) * (i + 1))
+        darcs.record(src, f"p{i}")
+    return src
+
+
+def _head(top: Path) -> str:
+    return (top / ".verfs" / "head").read_text().strip()
+
+
+def test_a_killed_incremental_import_is_finished_by_the_rerun(darcs, tmp_path):
+    """Killed while it rewrites the target's working tree: head is still the old one
+    and the tree half-way; the re-run finishes it, at the uninterrupted run's head."""
+    src = five_patches(darcs, tmp_path)
+    target = tmp_path / "target"
+    run_verfs("import", "darcs", upto(darcs, src, "p1", tmp_path / "first"), "--into", target)
+    old = _head(target)
+    reference = tmp_path / "reference"
+    shutil.copytree(target, reference, symlinks=True)
+    run_verfs("import", "darcs", src, "--into", reference)
+
+    Paused(tmp_path, "checkout", "import", "darcs", src, "--into", target).kill()
+    assert _head(target) == old and disk_state(target) != disk_state(reference)
+    run_verfs("import", "darcs", src, "--into", target)
+    assert _head(target) == _head(reference)
+    assert disk_state(target) == disk_state(reference)
+    assert b"ok" in run_verfs("fsck", cwd=target).stdout
+
+
+@pytest.mark.parametrize("point", ["staged", "checkout"])
+def test_a_killed_new_import_leaves_only_what_the_next_run_removes(darcs, tmp_path, point):
+    src = five_patches(darcs, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    Paused(tmp_path, point, "import", "darcs", src, "--into", out / "t").kill()
+    assert [n for n in os.listdir(out) if n.startswith(".verfs-import-")]
+    run_verfs("import", "darcs", src, "--into", out / "t")
+    assert os.listdir(out) == ["t"]
+    reference = tmp_path / "reference"
+    run_verfs("import", "darcs", src, "--into", reference)
+    assert _head(out / "t") == _head(reference)
+
+
+def test_any_later_import_beside_it_removes_a_dead_leftover(darcs, tmp_path):
+    src = five_patches(darcs, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    Paused(tmp_path, "checkout", "import", "darcs", src, "--into", out / "first").kill()
+    run_verfs("import", "darcs", src, "--into", out / "second")
+    assert os.listdir(out) == ["second"]
+
+
+def test_two_imports_into_one_new_target_one_is_told(darcs, tmp_path):
+    src = five_patches(darcs, tmp_path)
+    target = tmp_path / "t"
+    first = Paused(tmp_path, "staged", "import", "darcs", src, "--into", target)
+    r = run_verfs("import", "darcs", src, "--into", target, check=False)
+    assert r.returncode != 0
+    assert r.stderr.decode() == f"verfs: another import into {target} is running\n"
+    done = first.resume()
+    assert done.returncode == 0, done.stderr
+    assert b"already up to date" in run_verfs("import", "darcs", src, "--into",
+                                              target).stdout
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".verfs-")]
