@@ -35,7 +35,7 @@ from .patch.commute import commute_patches
 from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
 from .patch.prims import Binary, Prim
 from .patch.text import write_prims
-from .repo import Repository
+from .repo import DOTDIR, Repository
 from .worktree import checkout, select, snapshot
 
 
@@ -141,6 +141,9 @@ def _repo_path(repo: Repository, path: str) -> str:
         return ""
     if rel.startswith(".."):
         raise UsageError(f"{path}: outside the repository")
+    if DOTDIR in rel.split(os.sep):
+        raise UsageError(f"{path}: inside a {DOTDIR} directory, which is never recorded "
+                         f"(a repository's own data)")
     return rel.replace(os.sep, "/")
 
 

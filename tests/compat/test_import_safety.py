@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import need, run_verfs
 from darcs_util import Darcs
+from gitrepo import GitRepo
 from test_darcs_import import _replace_last_patch, patch_names
 from treestate import disk_state
 
@@ -245,3 +246,21 @@ def test_two_imports_into_one_new_target_one_is_told(darcs, tmp_path):
     assert b"already up to date" in run_verfs("import", "darcs", src, "--into",
                                               target).stdout
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".verfs-")]
+
+
+def test_git_leaves_out_a_verfs_at_any_level(tmp_path):
+    need("git")
+    g = GitRepo(tmp_path / "g")
+    g.write("a.txt", "a\n")
+    g.write(".verfs/head", "0" * 64 + "\n")
+    g.write("sub/.verfs/head", "1" * 64 + "\n")
+    g.write("sub/deeper/.verfs/store/x", "x\n")
+    g.write("sub/f.txt", "f\n")
+    g.commit("with planted repositories")
+    dst = tmp_path / "dst"
+    r = run_verfs("import", "git", g.top, "--into", dst)
+    err = r.stderr.decode()
+    for path in (".verfs/head", "sub/.verfs/head", "sub/deeper/.verfs/store/x"):
+        assert f"warning: left out {path!r}: inside a .verfs directory" in err, err
+    assert disk_state(dst) == {"a.txt": ("file", b"a\n", False), "sub": ("dir",),
+                               "sub/f.txt": ("file", b"f\n", False)}

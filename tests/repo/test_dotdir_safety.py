@@ -164,3 +164,15 @@ def test_record_never_takes_a_nested_verfs(tmp_path):
     run_verfs("clone", top, clone)
     assert sorted(os.listdir(clone / "sub")) == ["f"]
     assert b".verfs" not in run_verfs("show", "head", cwd=top).stdout
+
+
+@pytest.mark.parametrize("path", [".verfs/head", "sub/.verfs", "sub/.verfs/head"])
+def test_record_refuses_a_verfs_path_by_name(tmp_path, path):
+    top = tmp_path / "r"
+    run_verfs("init", top)
+    (top / "sub" / ".verfs").mkdir(parents=True)
+    (top / "sub" / ".verfs" / "head").write_bytes(b"planted\n")
+    r = run_verfs("record", "-m", "one", path, cwd=top, check=False)
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"verfs: {path}: inside a .verfs directory, which is never "
+                                 f"recorded (a repository's own data)\n")
