@@ -12,6 +12,7 @@ parent directory: so of two runs for one target the second is told that another
 one is running.
 """
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -98,6 +99,12 @@ def _new_staging(parent: str, prefix: str) -> tuple[str, int]:
     return path, fd
 
 
+def _check_target(target: str) -> None:
+    if os.path.lexists(target) and (not os.path.isdir(target) or os.path.islink(target)
+                                    or os.listdir(target)):
+        raise UsageError(f"{target}: exists and is not an empty directory")
+
+
 @contextmanager
 def build(target: str, what: str):
     """A staging directory for a new repository at ``target`` (absent or an empty
@@ -113,11 +120,18 @@ def build(target: str, what: str):
             for kind in PREFIXES:
                 if name.startswith(f"{kind}{tag}-"):
                     raise UsageError(f"another {kind.split('-')[1]} into {target} is running")
+        _check_target(target)
         path, fd = _new_staging(parent, f".verfs-{what}-{tag}-")
     try:
         pause("staged")
         yield path
-        os.rename(path, target)
+        try:
+            os.rename(path, target)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise
+            raise UsageError(f"{target} was made by another command meanwhile; "
+                             f"nothing of this {what} was kept") from None
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise

@@ -148,3 +148,17 @@ def test_two_clones_into_one_target_one_is_told(history, tmp_path):
     assert r.returncode != 0
     assert r.stderr.decode() == f"verfs: another clone into {dest} is running\n"
     assert first.resume().returncode == 0
+
+
+def test_a_target_made_meanwhile_is_named_not_the_staging_directory(history, tmp_path):
+    top, _ = history
+    dest = tmp_path / "dest"
+    first = Paused(tmp_path, "staged", "clone", top, dest)
+    dest.mkdir()
+    (dest / "someone's").write_bytes(b"file\n")
+    r = first.resume()
+    assert r.returncode != 0
+    assert r.stderr.decode() == (f"verfs: {dest} was made by another command meanwhile; "
+                                 f"nothing of this clone was kept\n")
+    assert os.listdir(dest) == ["someone's"]
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".verfs-")]
