@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from conftest import verfs_env
+from tests.conftest import verfs_env
 
 
 class Paused:

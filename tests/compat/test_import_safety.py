@@ -3,19 +3,20 @@ its working tree: histories made with the real darcs (which adds a ``.verfs/`` a
 readily as any directory), imported through the command line.  And an import that
 fails half-way leaves its target byte for byte as it was."""
 
+import gzip
+import hashlib
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import need, run_verfs
-from darcs_util import Darcs
-from gitrepo import GitRepo
-from test_darcs_import import _replace_last_patch, patch_names
-from treestate import disk_state
 
+from tests.compat.darcs_util import Darcs
+from tests.compat.gitrepo import GitRepo
+from tests.conftest import need, run_verfs
 from tests.pausing import Paused
+from tests.treestate import disk_state
 
 pytestmark = pytest.mark.compat
 
@@ -140,8 +141,21 @@ def test_restore_and_clone_of_every_version_stay_safe(darcs, tmp_path):
         assert b"ok" in run_verfs("fsck", cwd=clone).stdout
 
 
+def patch_names(repo: Path) -> list[str]:
+    """The patch files the head inventory names, oldest first."""
+    text = (repo / "_darcs" / "hashed_inventory").read_text("utf-8")
+    return re.findall(r"^hash: (\S+)$", text, re.M)
+
+
 def _does_not_apply(src: Path) -> str:
-    _replace_last_patch(src, b"hunk ./a.txt 9\n-not there\n+never")
+    """The last patch given a hunk that does not apply, under a correct name."""
+    inv = src / "_darcs" / "hashed_inventory"
+    old = patch_names(src)[-1]
+    data = gzip.decompress((src / "_darcs" / "patches" / old).read_bytes())
+    data = data[:data.index(b"\n] ") + 3] + b"hunk ./a.txt 9\n-not there\n+never"
+    new = f"{len(data):010d}-{hashlib.sha256(data).hexdigest()}"
+    (src / "_darcs" / "patches" / new).write_bytes(gzip.compress(data))
+    inv.write_bytes(inv.read_bytes().replace(old.encode(), new.encode()))
     return "does not apply"
 
 

@@ -8,11 +8,11 @@ Trees are made directly in the store, so these hold for any tree however it came
 import os
 
 import pytest
-from conftest import run_verfs
 
 from store import DIR, EMPTY_TREE_ID, FILE, LINK, Tree, TreeEntry
 from store.errors import FormatError
 from store.names import read_path
+from tests.conftest import run_verfs
 from verfs.errors import DirtyWorkingTree
 from verfs.repo import Repository
 from verfs.worktree import checkout, snapshot

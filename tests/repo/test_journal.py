@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_verfs
 
+from tests.conftest import run_verfs
 from tests.pausing import Paused
 from tests.treestate import disk_state
 
