@@ -110,6 +110,8 @@ def test_an_incremental_import_of_verfs_dirs_leaves_the_target_whole(darcs, tmp_
     assert disk_state(target) == EXPECTED
     assert dotdir_paths(target) == []
     assert not (target / ".verfs" / "store" / "planted").exists()
+    again = run_verfs("import", "darcs", src, "--into", target)
+    assert b"already up to date" in again.stdout and again.stderr == b"", again.stderr
 
 
 def test_a_new_import_warns_with_a_count(darcs, tmp_path):

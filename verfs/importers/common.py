@@ -208,19 +208,19 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 f"{repo.root} has patches that are not in {source.description} "
                 f"(recorded locally, or another history); import into a new directory")
         start = len(done)
+        left_out = _LeftOut(store, source)
+        replay = any(s.patch.info.get_meta(LEFT_OUT) for s in chain)
         if start == len(keys):
-            return ImportResult(repo, 0, len(keys), head,
-                                source.check_final(store, history.root_tree(head)))
+            final = left_out.replay(EMPTY_TREE_ID, start) if replay else history.root_tree(head)
+            return ImportResult(repo, 0, len(keys), head, source.check_final(store, final))
         old_tree = history.root_tree(head)
         if not new and snapshot(OverlayStore(store), repo.root) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
-        left_out = _LeftOut(store, source)
         with repo.store.batch(), store.batch(), progress(len(keys) - start, label) as bar:
-            shadow = root       # the source's own tree (see _LeftOut)
-            if any(s.patch.info.get_meta(LEFT_OUT) for s in chain):
-                shadow = left_out.replay(EMPTY_TREE_ID, start)
+            # the source's own tree (see _LeftOut)
+            shadow = left_out.replay(EMPTY_TREE_ID, start) if replay else root
             for imp in source.patches(start, store):
                 patch, root_after, shadow = left_out.patch(imp, root, shadow)
                 if imp.root is not None and shadow != imp.root:
