@@ -77,14 +77,23 @@ def change_tree(repo, from_tree: str, to_tree: str, to_version: str | None,
                 operation: str) -> None:
     """Make the working tree (now ``from_tree``) ``to_tree`` and head ``to_version``,
     journalled.  The caller holds the lock and has made ``to_version`` durable."""
-    intent = Intent(operation, from_tree, to_tree, to_version)
-    write_atomic(_path(repo), intent.encode())
+    intent = begin(repo, from_tree, to_tree, to_version, operation)
     _complete(repo, from_tree, intent, operation)
 
 
-def finish(repo) -> Intent | None:
+def begin(repo, from_tree: str, to_tree: str, to_version: str | None,
+          operation: str) -> Intent:
+    """Write the journal only: the change is left for ``finish`` (a new repository
+    moved into an existing directory, staging.py)."""
+    intent = Intent(operation, from_tree, to_tree, to_version)
+    write_atomic(_path(repo), intent.encode())
+    return intent
+
+
+def finish(repo, interrupted: bool = True) -> Intent | None:
     """Roll an interrupted command forward (the caller holds the lock); the intent
-    finished, or None if there was none."""
+    finished, or None if there was none.  ``interrupted=False``: the journal's own
+    command finishes what it began (``begin``)."""
     intent = read(repo)
     if intent is None:
         return None
@@ -93,9 +102,16 @@ def finish(repo) -> Intent | None:
     if not store.has_tree(to_tree):      # derived data deleted since: derive it again
         to_tree = repo.history.root_tree(intent.to_version)
         intent = Intent(intent.operation, intent.from_tree, to_tree, intent.to_version)
-    _complete(repo, snapshot(store, repo.root), intent,
-              f"{intent.operation} (finished after an interruption)")
+    _complete(repo, snapshot(store, repo.root), intent, intent.operation if not interrupted
+              else f"{intent.operation} (finished after an interruption)")
     return intent
+
+
+def finish_begun(repo):
+    """Finish, under the lock, what ``begin`` left to do; the repository."""
+    with repo.locked(recover=False):
+        finish(repo, interrupted=False)
+    return repo
 
 
 def _complete(repo, current: str, intent: Intent, operation: str) -> None:

@@ -18,7 +18,7 @@ from store import EMPTY_TREE_ID, ObjectStore, hash_bytes
 from store.disk import Repacked
 from store.overlay import OverlayStore
 
-from . import staging
+from . import journal, staging
 from .diff import tree_prims
 from .errors import (
     CommuteError,
@@ -333,13 +333,17 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
     dest = os.path.abspath(dest)
     if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
         raise UsageError(f"{dest}: exists and is not an empty directory")
-    with staging.build(dest, "clone") as tmp:
-        dst = Repository.init(tmp)
+    operation = f"clone of {src.root} at {vid or 'the empty state'}"
+    with staging.build(dest, "clone") as st:
+        dst = Repository.init(st.path)
         copy_history(src, dst, vid, progress)
         root = dst.history.root_tree(vid)
-        checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
-        dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
-    return Repository(dest)
+        if st.in_place:
+            journal.begin(dst, EMPTY_TREE_ID, root, vid, operation)
+        else:
+            checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
+            dst.set_head(vid, operation)
+    return journal.finish_begun(Repository(dest)) if st.in_place else Repository(dest)
 
 
 @dataclass

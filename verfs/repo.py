@@ -123,12 +123,14 @@ class Repository:
         return out
 
     @contextmanager
-    def locked(self):
-        """Hold the repository's lock: one changing command at a time."""
+    def locked(self, recover: bool = True):
+        """Hold the repository's lock: one changing command at a time.  First, with
+        ``recover``, finish any command that was killed half-way (journal.py)."""
         fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            self._finish_journal()
+            if recover:
+                self._finish_journal()
             yield self
         finally:
             os.close(fd)

@@ -1,15 +1,16 @@
-"""Building a new repository beside its target and renaming it into place, so that
-a killed ``import`` or ``clone`` leaves no half-made target behind.
+"""Building a new repository beside its target and moving it into place, so that a
+killed ``import`` or ``clone`` leaves no half-made target behind.
 
 The repository is built in a hidden sibling directory (``.verfs-import-*``,
-``.verfs-clone-*``) and renamed onto the target — absent or an empty directory —
-at the very end.  Who owns a staging directory is told by ``flock`` on the directory
-itself, held from its making to its rename: the lock dies with its process, so a
-later run that can take it (without blocking) knows the owner is dead and removes
-the leftover.  A staging directory's name carries a hash of its target's name, and
-looking for a live one and making one's own happen under a brief flock of the
-parent directory: so of two runs for one target the second is told that another
-one is running.
+``.verfs-clone-*``) and renamed onto the target at the very end — or, when the
+target is an existing empty directory, its ``.verfs`` is moved in with a journal
+that the next step (or command) finishes (see ``build``).  Who owns a staging
+directory is told by ``flock`` on the directory itself, held from its making to its
+move: the lock dies with its process, so a later run that can take it (without
+blocking) knows the owner is dead and removes the leftover.  A staging directory's
+name carries a hash of its target's name, and looking for a live one and making
+one's own happen under a brief flock of the parent directory: so of two runs for one
+target the second is told that another one is running.
 """
 
 import errno
@@ -19,8 +20,10 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from .errors import UsageError
+from .repo import DOTDIR
 from .testhook import pause
 
 PREFIXES = (".verfs-import-", ".verfs-clone-")
@@ -105,12 +108,24 @@ def _check_target(target: str) -> None:
         raise UsageError(f"{target}: exists and is not an empty directory")
 
 
+@dataclass(frozen=True)
+class Staging:
+    path: str           # where to build the repository
+    in_place: bool      # the target is an existing directory (see build)
+
+
 @contextmanager
 def build(target: str, what: str):
     """A staging directory for a new repository at ``target`` (absent or an empty
-    directory), renamed onto it when the block ends without an error, and removed
-    when it does not (``target`` stays as it was).  ``what`` names the command:
-    import, clone."""
+    directory), moved onto it when the block ends without an error, and removed when
+    it does not (``target`` stays as it was).  ``what`` names the command: import,
+    clone.
+
+    An absent target is the staging directory renamed: one step.  An existing one
+    stays (it may be someone's current directory), so only the staging ``.verfs`` is
+    moved into it: the block then builds the repository without its working tree and
+    leaves a journal (journal.py) saying which tree to write, which the caller (or,
+    after a kill, the next command) finishes in place."""
     target = os.path.abspath(target)
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
@@ -122,11 +137,16 @@ def build(target: str, what: str):
                     raise UsageError(f"another {kind.split('-')[1]} into {target} is running")
         _check_target(target)
         path, fd = _new_staging(parent, f".verfs-{what}-{tag}-")
+    in_place = os.path.isdir(target)
     try:
         pause("staged")
-        yield path
+        yield Staging(path, in_place)
         try:
-            os.rename(path, target)
+            if in_place:
+                os.rename(os.path.join(path, DOTDIR), os.path.join(target, DOTDIR))
+                os.rmdir(path)
+            else:
+                os.rename(path, target)
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
                 raise

@@ -280,3 +280,21 @@ def test_git_leaves_out_a_verfs_at_any_level(tmp_path):
         assert f"warning: left out {path!r}: inside a .verfs directory" in err, err
     assert disk_state(dst) == {"a.txt": ("file", b"a\n", False), "sub": ("dir",),
                                "sub/f.txt": ("file", b"f\n", False)}
+
+
+def test_an_import_into_an_existing_empty_directory_keeps_it(darcs, tmp_path):
+    """``--into .`` from an empty directory: it stays the same directory; killed while
+    its files are written, the next command finishes it."""
+    src = five_patches(darcs, tmp_path)
+    reference = tmp_path / "reference"
+    run_verfs("import", "darcs", src, "--into", reference)
+    here = tmp_path / "here"
+    here.mkdir()
+    inode = here.stat().st_ino
+    Paused(tmp_path, "checkout", "import", "darcs", src, "--into", ".", cwd=here).kill()
+    assert here.stat().st_ino == inode
+    run_verfs("import", "darcs", src, "--into", ".", cwd=here)
+    assert _head(here) == _head(reference)
+    assert disk_state(here) == disk_state(reference)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        n for n in os.listdir(tmp_path) if not n.startswith(".verfs-"))

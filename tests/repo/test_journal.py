@@ -122,13 +122,35 @@ def test_a_killed_clone_is_redone_and_its_leftover_removed(history, tmp_path):
     assert disk_state(dest) == disk_state(ref)
 
 
-def test_a_clone_into_an_existing_empty_directory_is_renamed_onto_it(history, tmp_path):
+def test_a_clone_into_an_existing_directory_keeps_that_directory(history, tmp_path):
+    """It may be the shell's current directory: the repository moves into it."""
     top, vids = history
     dest = tmp_path / "empty"
     dest.mkdir()
-    run_verfs("clone", top, dest)
+    inode = dest.stat().st_ino
+    run_verfs("clone", top, ".", cwd=dest)
+    assert dest.stat().st_ino == inode
     assert head(dest) == vids[2]
     assert sorted(os.listdir(tmp_path)) == ["empty", "repo"]
+    ref = tmp_path / "ref"
+    run_verfs("clone", top, ref)
+    assert disk_state(dest) == disk_state(ref)
+    assert (dest / ".verfs" / "reflog").read_bytes().count(b"\n") == 2   # init, clone
+    assert not (dest / ".verfs" / "journal").exists()
+
+
+def test_a_clone_killed_while_moving_in_is_finished_by_the_next_command(history, tmp_path):
+    top, vids = history
+    dest = tmp_path / "empty"
+    dest.mkdir()
+    Paused(tmp_path, "checkout", "clone", top, dest).kill()
+    assert head(dest) == "" and (dest / ".verfs" / "journal").exists()
+    run_verfs("log", cwd=dest)
+    assert head(dest) == vids[2]
+    ref = tmp_path / "ref"
+    run_verfs("clone", top, ref)
+    assert disk_state(dest) == disk_state(ref)
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".verfs-")]
 
 
 def test_a_live_clones_staging_directory_is_not_removed(history, tmp_path):

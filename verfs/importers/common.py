@@ -22,7 +22,7 @@ from store.overlay import OverlayStore
 from .. import staging
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
-from ..journal import change_tree
+from ..journal import begin, change_tree, finish_begun
 from ..patch.apply import apply_to_tree
 from ..patch.named import Patch, PatchInfo
 from ..patch.prims import Move, Prim
@@ -78,10 +78,13 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     keys = source.keys()
     if existing:
         return _import_into(Repository(target), source, keys, label, new=False)
-    with staging.build(target, "import") as tmp:
-        result = _import_into(Repository.init(tmp), source, keys, label, new=True)
-    return ImportResult(Repository(target), result.imported, result.total, result.head,
-                        result.warnings)
+    with staging.build(target, "import") as st:
+        result = _import_into(Repository.init(st.path), source, keys, label, new=True,
+                              in_place=st.in_place)
+    repo = Repository(target)
+    if st.in_place:
+        finish_begun(repo)
+    return ImportResult(repo, result.imported, result.total, result.head, result.warnings)
 
 
 LEFT_OUT = "verfs-left-out"     # metadata: how many changes of the source's were left out
@@ -197,7 +200,8 @@ class _LeftOut:
 
 
 def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
-                 new: bool) -> ImportResult:
+                 new: bool, in_place: bool = False) -> ImportResult:
+    """``in_place``: write the working tree's journal only (staging.build)."""
     history, store = repo.history, repo.history.states     # states: trees and blobs
     with repo.locked():
         head = repo.head()
@@ -231,6 +235,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                     history.closed_inventory(vid)
                 bar.update(1)
         warnings = left_out.warning() + source.check_final(store, shadow)
-        change_tree(repo, EMPTY_TREE_ID if new else old_tree, root, vid,
-                    f"import {len(keys) - start} patch(es) from {source.description}")
+        (begin if in_place else change_tree)(
+            repo, EMPTY_TREE_ID if new else old_tree, root, vid,
+            f"import {len(keys) - start} patch(es) from {source.description}")
         return ImportResult(repo, len(keys) - start, len(keys), vid, warnings)
