@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from store.files import write_atomic
 
 from .errors import VerfsError
+from .testhook import pause
 from .worktree import checkout, snapshot
 
 NAME = "journal"
@@ -116,6 +117,7 @@ def finish_begun(repo):
 
 def _complete(repo, current: str, intent: Intent, operation: str) -> None:
     checkout(repo.history.states, current, intent.to_tree, repo.root)
+    pause("head")
     if repo.head() != intent.to_version:
         repo.set_head(intent.to_version, operation)
     os.unlink(_path(repo))

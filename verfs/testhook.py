@@ -10,8 +10,9 @@ closes it, then opens it for reading and reads until end of file.  So the test r
 one line (the command is now parked), then either kills the command or lets it go
 on by closing its own read end and opening and closing the FIFO for writing.
 Points: ``checkout`` (the working tree has just had its first entry changed, with
-the journal written), ``staged`` (a new import's or clone's staging directory is
-made and owned, before anything is written to it).
+the journal written), ``head`` (a journalled change has written the whole tree, head
+not yet moved), ``staged`` (a new import's or clone's staging directory is made and
+owned, before anything is written to it).
 """
 
 _armed: tuple[str, str] | None = None

@@ -88,6 +88,15 @@ def test_a_killed_tree_change_is_finished_by_the_next_command(history, tmp_path,
     assert b"ok" in run_verfs("fsck", cwd=top).stdout
 
 
+def test_a_kill_between_the_tree_and_head_is_finished(history, tmp_path):
+    top, vids = history
+    want_head, want_tree = _reference(top, tmp_path, *RESTORE, vids[0])
+    Paused(tmp_path, "head", *RESTORE, vids[0], cwd=top).kill()
+    assert disk_state(top) == want_tree and head(top) == vids[2]
+    run_verfs("log", cwd=top)
+    assert head(top) == want_head and not (top / ".verfs" / "journal").exists()
+
+
 def test_a_killed_recovery_is_finished_in_turn(history, tmp_path):
     top, vids = history
     want_head, want_tree = _reference(top, tmp_path, *RESTORE, vids[0])
