@@ -1,14 +1,15 @@
 """The verbs of a repository, as plain functions (no click here).
 
 Each changing verb takes the repository's lock, writes its objects (durable before
-head moves), then moves head and appends to the reflog.  Versions are never deleted:
+head moves), then moves head and appends to the reflog; one that changes the working
+tree too writes its intent to the journal first (journal.py), so a kill half-way is
+finished by the next command.  Versions are never deleted:
 every state head was ever at stays in the store and in ``verfs versions``.
 """
 
 import getpass
 import itertools
 import os
-import shutil
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from store.disk import Repacked
 from store.errors import ObjectNotFound
 from store.overlay import OverlayStore
 
+from . import journal, staging
 from .diff import tree_prims
 from .errors import (
     CommuteError,
@@ -29,12 +31,13 @@ from .errors import (
 )
 from .fsck import readopt_blobs
 from .history import Step
+from .journal import change_tree
 from .patch.apply import apply_to_tree
 from .patch.commute import commute_patches
 from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
 from .patch.prims import Binary, Prim
 from .patch.text import write_prims
-from .repo import Repository
+from .repo import DOTDIR, Repository
 from .worktree import checkout, select, snapshot
 
 
@@ -85,9 +88,11 @@ def unrecorded(repo: Repository) -> list[Prim]:
     return tree_prims(overlay, head_tree, working_tree(repo, overlay))
 
 
-def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, verb: str) -> None:
-    """Move the working tree from head's ``old_tree`` to ``new_tree``, keeping the
-    unrecorded changes when they still apply (else refuse, or drop them with force)."""
+def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
+                force: bool, verb: str, operation: str) -> None:
+    """Move the working tree from head's ``old_tree`` to ``new_tree`` and head to
+    ``new``, keeping the unrecorded changes when they still apply (else refuse, or
+    drop them with force)."""
     store = repo.history.states
     work = working_tree(repo)
     target = new_tree
@@ -100,7 +105,7 @@ def _carry_over(repo: Repository, old_tree: str, new_tree: str, force: bool, ver
                     f"{verb}: the unrecorded changes in the working tree would not apply "
                     f"afterwards; record them first, or use --force to discard them") from None
             target = new_tree
-    checkout(store, work, target, repo.root)
+    change_tree(repo, work, target, new, operation)
 
 
 # --- recording ----------------------------------------------------------------------------
@@ -148,6 +153,9 @@ def _repo_path(repo: Repository, path: str) -> str:
         return ""
     if rel.startswith(".."):
         raise UsageError(f"{path}: outside the repository")
+    if DOTDIR in rel.split(os.sep):
+        raise UsageError(f"{path}: inside a {DOTDIR} directory, which is never recorded "
+                         f"(a repository's own data)")
     return rel.replace(os.sep, "/")
 
 
@@ -196,8 +204,8 @@ def obliterate(repo: Repository, n: int = 1, force: bool = False) -> str | None:
     with repo.locked():
         head, new = _back(repo, n)
         history = repo.history
-        _carry_over(repo, history.root_tree(head), history.root_tree(new), force, "obliterate")
-        repo.set_head(new, f"obliterate {n}")
+        _carry_over(repo, history.root_tree(head), history.root_tree(new), new, force,
+                    "obliterate", f"obliterate {n}")
         return new
 
 
@@ -271,8 +279,7 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
         if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
-        checkout(repo.history.states, work, repo.history.root_tree(vid), repo.root)
-        repo.set_head(vid, f"restore {vid}")
+        change_tree(repo, work, repo.history.root_tree(vid), vid, f"restore {vid}")
         return head, vid
 
 
@@ -334,26 +341,24 @@ def copy_history(src: Repository, dst: Repository, vid: str | None, progress=Non
 
 
 def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repository:
-    """A new repository at ``dest`` whose head is the version ``spec`` names."""
+    """A new repository at ``dest`` (absent or an empty directory) whose head is the
+    version ``spec`` names; built beside it and renamed into place (staging.py), so a
+    killed clone leaves ``dest`` as it was and the next run starts afresh."""
     vid = src.resolve(spec)
+    dest = os.path.abspath(dest)
     if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
         raise UsageError(f"{dest}: exists and is not an empty directory")
-    made = not os.path.exists(dest)
-    try:
-        dst = Repository.init(dest)
+    operation = f"clone of {src.root} at {vid or 'the empty state'}"
+    with staging.build(dest, "clone") as st:
+        dst = Repository.init(st.path)
         copy_history(src, dst, vid, progress)
         root = dst.history.root_tree(vid)
-        checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
-        dst.set_head(vid, f"clone of {src.root} at {vid or 'the empty state'}")
-        return dst
-    except BaseException:
-        if made:
-            shutil.rmtree(dest, ignore_errors=True)
+        if st.in_place:
+            journal.begin(dst, EMPTY_TREE_ID, root, vid, operation)
         else:
-            for name in os.listdir(dest):
-                p = os.path.join(dest, name)
-                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
-        raise
+            checkout(dst.history.states, EMPTY_TREE_ID, root, dst.root)
+            dst.set_head(vid, operation)
+    return journal.finish_begun(Repository(dest)) if st.in_place else Repository(dest)
 
 
 @dataclass

@@ -6,6 +6,7 @@ pointer and the reflog.
                     repository (read strictly: ``verfs.headlog``)
 ``.verfs/reflog``   one line per move of head: ``<UTC time> <version or -> <operation>``
 ``.verfs/lock``     taken (flock) by every command that changes anything
+``.verfs/journal``  present only while a command changes the working tree (journal.py)
 
 Head is the one mutable thing; it is replaced atomically, after the objects it
 names are durable.
@@ -90,7 +91,9 @@ class Repository:
         here = os.path.abspath(start)
         while True:
             if os.path.isdir(os.path.join(here, DOTDIR, "store")):
-                return cls(here)
+                repo = cls(here)
+                repo.finish_interrupted()
+                return repo
             up = os.path.dirname(here)
             if up == here:
                 raise NotARepository(
@@ -206,14 +209,41 @@ class Repository:
                 f"<operation>': {line[:80]!r}" for n, line in self._read_reflog().bad]
 
     @contextmanager
-    def locked(self):
-        """Hold the repository's lock: one changing command at a time."""
+    def locked(self, recover: bool = True):
+        """Hold the repository's lock: one changing command at a time.  First, with
+        ``recover``, finish any command that was killed half-way (journal.py)."""
         fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            if recover:
+                self._finish_journal()
             yield self
         finally:
             os.close(fd)
+
+    def finish_interrupted(self) -> None:
+        """Finish a command that was killed while it changed the working tree (its
+        journal is still there), unless a live command holds the lock (it will): so
+        any next command, reading ones too, finds the repository whole.  A reader that
+        may not take the lock (another user's repository) leaves it to the owner."""
+        if not os.path.exists(os.path.join(self.dotdir, "journal")):
+            return
+        try:
+            fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            self._finish_journal()
+        finally:
+            os.close(fd)
+
+    def _finish_journal(self) -> None:
+        from .journal import finish  # journal.py needs worktree.py, which needs DOTDIR
+        finish(self)
 
     # --- naming versions --------------------------------------------------------------
     def resolve(self, spec: str) -> str | None:

@@ -2,18 +2,21 @@
 
 Names are handled as bytes at the OS boundary and decoded with ``surrogateescape``,
 so any file name round-trips.  Only regular files, directories and symbolic links are
-kept; other kinds (FIFOs, sockets, devices) are skipped.  ``.verfs`` at the top is
-never part of the tree.
+kept; other kinds (FIFOs, sockets, devices) are skipped.  A ``.verfs`` at any level
+is never part of a tree: at the top it is the repository's own, deeper it is a
+repository of its own (as git leaves a nested ``.git`` out), and a tree holding one
+would let whoever made the tree plant a repository (store, head) in a checkout.
 """
 
 import os
-import shutil
 import stat
 
 from store import DIR, EMPTY_TREE_ID, FILE, LINK, ObjectStore, Tree, TreeEntry
-from store.names import split_path
+from store.names import check_name, split_path
 
+from .errors import DirtyWorkingTree
 from .repo import DOTDIR
+from .testhook import pause
 
 _DOT = DOTDIR.encode()
 
@@ -32,7 +35,7 @@ def snapshot(store: ObjectStore, top: str, _sub: bytes = b"") -> str:
     entries = []
     with os.scandir(path) as it:
         for de in it:
-            if not _sub and de.name == _DOT:
+            if de.name == _DOT:
                 continue
             st = de.stat(follow_symlinks=False)
             name = _dec(de.name)
@@ -87,48 +90,114 @@ def _select(store, old: str, new: str, chosen: dict) -> str:
     return store.put_tree(Tree.build(a.values()))
 
 
-def _remove(path: bytes) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.unlink(path)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
-def _write_file(store: ObjectStore, e: TreeEntry, path: bytes) -> None:
+def _open_dir(name: bytes, dfd: int) -> int:
+    """A subdirectory, never through a symbolic link: a link where a tree has a
+    directory fails (ELOOP/ENOTDIR) instead of leading the checkout elsewhere."""
+    return os.open(name, _DIR_FLAGS, dir_fd=dfd)
+
+
+def _remove(name: bytes, dfd: int) -> bool:
+    """Remove ``name`` (a whole directory too) from the directory ``dfd``, except any
+    ``.verfs`` inside it: a nested repository is never the checkout's to delete.
+    False when such a ``.verfs`` kept the directory (or a part of it) in place."""
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(name, dir_fd=dfd)
+        return True
+    sub = _open_dir(name, dfd)
+    try:
+        gone = True
+        for child in os.listdir(sub):
+            child_b = os.fsencode(child)
+            if child_b == _DOT:
+                gone = False
+            else:
+                gone = _remove(child_b, sub) and gone
+    finally:
+        os.close(sub)
+    if gone:
+        os.rmdir(name, dir_fd=dfd)
+    return gone
+
+
+def _write_file(store: ObjectStore, e: TreeEntry, name: bytes, dfd: int) -> None:
+    """A new file or link (``name`` was just removed): created exclusively and never
+    through a link, so nothing outside the directory can be written."""
     if e.kind == LINK:
-        os.symlink(store.get_blob(e.oid), path)
+        os.symlink(store.get_blob(e.oid), name, dir_fd=dfd)
         return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o777 if e.exec else 0o666)
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                 0o777 if e.exec else 0o666, dir_fd=dfd)
     with os.fdopen(fd, "wb") as f:
         f.write(store.get_blob(e.oid))
 
 
-def checkout(store: ObjectStore, old: str, new: str, top: str, _sub: bytes = b"") -> None:
+def _set_exec(name: bytes, dfd: int, on: bool) -> None:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
+    try:
+        mode = os.fstat(fd).st_mode
+        os.fchmod(fd, (mode | 0o111) if on else (mode & ~0o111))
+    finally:
+        os.close(fd)
+
+
+def checkout(store: ObjectStore, old: str, new: str, top: str) -> None:
     """Turn the directory ``top``, which holds tree ``old``, into tree ``new``,
-    touching only what differs."""
+    touching only what differs.
+
+    Whatever the trees say, nothing outside ``top`` is written and no ``.verfs`` (at
+    any level) is followed, written or removed: every name is checked, directories
+    are entered by descriptor without following links, and files are created
+    exclusively, never through a link."""
+    if old == new:
+        return
+    dfd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        _checkout(store, old, new, dfd, "")
+    finally:
+        os.close(dfd)
+
+
+def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> None:
     if old == new:
         return
     a = store.get_tree(old).by_name
     b = store.get_tree(new).by_name
     for name in sorted(a.keys() | b.keys()):
         ea, eb = a.get(name), b.get(name)
-        if ea == eb:
+        if ea == eb or name == DOTDIR:
             continue
-        rel = (_sub + b"/" if _sub else b"") + _enc(name)
-        path = os.fsencode(top) + b"/" + rel
+        check_name(name)
+        here = f"{where}{name}"
+        bname = _enc(name)
         if ea is not None and eb is not None and ea.kind == eb.kind == DIR:
-            checkout(store, ea.oid, eb.oid, top, rel)
+            sub = _open_dir(bname, dfd)
+            try:
+                _checkout(store, ea.oid, eb.oid, sub, here + "/")
+            finally:
+                os.close(sub)
             continue
         if ea is not None and eb is not None and ea.kind == eb.kind == FILE \
                 and ea.oid == eb.oid:
-            mode = os.stat(path).st_mode
-            os.chmod(path, (mode | 0o111) if eb.exec else (mode & ~0o111))
+            _set_exec(bname, dfd, eb.exec)
             continue
-        _remove(path)
-        if eb is None:
-            continue
-        if eb.kind == DIR:
-            os.mkdir(path)
-            checkout(store, EMPTY_TREE_ID, eb.oid, top, rel)
-        else:
-            _write_file(store, eb, path)
+        if not _remove(bname, dfd) and eb is not None:
+            raise DirtyWorkingTree(f"cannot replace {here!r}: it holds a {DOTDIR} directory "
+                                f"(a repository of its own); move it away first")
+        if eb is not None:
+            if eb.kind == DIR:
+                os.mkdir(bname, dir_fd=dfd)
+                sub = _open_dir(bname, dfd)
+                try:
+                    _checkout(store, EMPTY_TREE_ID, eb.oid, sub, here + "/")
+                finally:
+                    os.close(sub)
+            else:
+                _write_file(store, eb, bname, dfd)
+        pause("checkout")

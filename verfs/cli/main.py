@@ -8,13 +8,14 @@ is printed on one line, control characters escaped.
 
 import errno
 import logging
+import os
 import sys
 
 import click
 
 from store.errors import Error
 
-from .. import __version__
+from .. import __version__, testhook
 from ..errors import EXIT_FAILED, EXIT_USAGE
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -167,6 +168,7 @@ def cli():
     differences); 2 a bad option or argument; 3 the repository is damaged (a corrupt
     or missing object, a damaged head or reflog: see 'verfs fsck').
     """
+    testhook.arm(os.environ.get("VERFS_TEST_PAUSE_AT"))    # the one reader of this hook
 
 
 from . import history_cmds, import_cmds, mount_cmds, repo_cmds  # noqa: E402,F401,I001

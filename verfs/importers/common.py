@@ -5,27 +5,31 @@ A *source* lists its patches oldest first, each with a key (git commit id, darcs
 patch hash) that the imported patch keeps in its metadata under ``source.meta_key``.
 Running an import again finds the keys already on the target's head chain and
 imports only the rest.  Nothing is half-imported: objects are written in one store
-batch (invisible until it ends) and head moves last; a new target is built in a
-temporary directory beside it and renamed into place at the very end.
+batch (invisible until it ends) and head moves last, the working tree journalled
+(journal.py); a new target is built in a hidden directory beside it and renamed into
+place at the very end (staging.py).  No path with a ``.verfs`` component is ever
+imported (``_LeftOut``).
 """
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from store import EMPTY_TREE_ID, ObjectStore
+from store import DIR, EMPTY_TREE_ID, ObjectStore, Tree, TreeEntry
 from store.overlay import OverlayStore
 
+from .. import staging
+from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
+from ..journal import begin, change_tree, finish_begun
 from ..patch.apply import apply_to_tree
 from ..patch.named import Patch, PatchInfo
-from ..patch.prims import Prim
+from ..patch.prims import Move, Prim
 from ..progress import progress
 from ..repo import DOTDIR, Repository
-from ..worktree import checkout, snapshot
+from ..staging import remove_stale
+from ..worktree import snapshot
 
 
 @dataclass
@@ -63,15 +67,10 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _imported_keys(repo: Repository, meta_key: str) -> list[str | None]:
-    keys = [s.patch.info.get_meta(meta_key) for s in repo.history.chain(repo.head())]
-    keys.reverse()
-    return keys
-
-
 def run_import(source: Source, target: str, label: str = "importing") -> ImportResult:
     """Import ``source`` into the repository at ``target`` (made if absent)."""
     target = os.path.abspath(target)
+    remove_stale(os.path.dirname(target))
     existing = os.path.isdir(os.path.join(target, DOTDIR))
     if not existing and os.path.exists(target) and (
             not os.path.isdir(target) or os.listdir(target)):
@@ -79,58 +78,164 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     keys = source.keys()
     if existing:
         return _import_into(Repository(target), source, keys, label, new=False)
-    parent = os.path.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(dir=parent, prefix=".verfs-import-")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)     # mkdtemp's 0700 is not what a new directory gets
-    try:
-        result = _import_into(Repository.init(staging), source, keys, label, new=True)
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return ImportResult(Repository(target), result.imported, result.total, result.head,
-                        result.warnings)
+    with staging.build(target, "import") as st:
+        result = _import_into(Repository.init(st.path), source, keys, label, new=True,
+                              in_place=st.in_place)
+    repo = Repository(target)
+    if st.in_place:
+        finish_begun(repo)
+    return ImportResult(repo, result.imported, result.total, result.head, result.warnings)
+
+
+LEFT_OUT = "verfs-left-out"     # metadata: how many changes of the source's were left out
+
+
+def _hidden(path: str) -> bool:
+    return DOTDIR in path.split("/")
+
+
+def _paths(p: Prim) -> tuple[str, ...]:
+    if isinstance(p, Move):
+        return (p.src, p.dst)
+    path = getattr(p, "path", None)
+    return () if path is None else (path,)
+
+
+class _LeftOut:
+    """Keeps every ``.verfs`` out of what is imported.
+
+    A source's tree may hold a ``.verfs`` (darcs adds one as readily as any other
+    directory): at the top it would be taken for the target's own repository, deeper
+    for a repository of its own, planted by whoever wrote the history.  So the
+    imported patches leave out every change to a path with a ``.verfs`` component,
+    while the source's own tree, ``.verfs`` included (``shadow``), is followed
+    alongside: later patches of the source apply to it.  A patch that touches such
+    a path imports as its other changes when they give the source's tree without its
+    ``.verfs`` parts, else as the difference of those trees (a move out of a
+    ``.verfs``, say, becomes an addition)."""
+
+    def __init__(self, store: ObjectStore, source: Source):
+        self.store, self.source = store, source
+        self.paths: set[str] = set()
+        self.first: str | None = None
+        self._pruned: dict[str, str] = {}
+
+    def patch(self, imp: Imported, root: str, shadow: str) -> tuple[Patch, str, str]:
+        """The patch to import, the imported tree after it, the source's tree after.
+        A patch with changes left out says how many under ``LEFT_OUT``."""
+        hidden = [p for p in imp.prims if any(map(_hidden, _paths(p)))]
+        prims, root_after, shadow_after = self._prims(imp, hidden, root, shadow)
+        info = imp.info
+        if hidden:
+            meta = dict(info.meta)
+            meta[LEFT_OUT] = str(len(hidden))
+            info = PatchInfo(info.name, info.author, info.date, info.comment,
+                             tuple(sorted(meta.items())))
+        return Patch(info, tuple(prims)), root_after, shadow_after
+
+    def _prims(self, imp: Imported, hidden: list[Prim], root: str,
+               shadow: str) -> tuple[list[Prim], str, str]:
+        shadow_after = self._apply(shadow, imp.prims, imp.info.name)
+        if not hidden and shadow == root:
+            return imp.prims, shadow_after, shadow_after
+        for p in hidden:
+            self.paths.update(x for x in _paths(p) if _hidden(x))
+        if hidden and self.first is None:
+            self.first = (f"{sorted(x for x in _paths(hidden[0]) if _hidden(x))[0]!r} "
+                          f"in patch {imp.info.name!r}")
+        root_after = self.prune(shadow_after)
+        kept = [p for p in imp.prims if not any(map(_hidden, _paths(p)))]
+        try:
+            if apply_to_tree(self.store, root, kept) == root_after:
+                return kept, root_after, shadow_after
+        except PatchApplyError:
+            pass
+        return tree_prims(self.store, root, root_after), root_after, shadow_after
+
+    def replay(self, shadow: str, start: int) -> str:
+        """The source's own tree after its first ``start`` patches, from ``shadow``
+        (the empty tree): what an earlier run left out is needed again when later
+        patches change it."""
+        if start == 0:
+            return shadow
+        for i, imp in enumerate(self.source.patches(0, self.store)):
+            shadow = self._apply(shadow, imp.prims, imp.info.name)
+            if i + 1 == start:
+                break
+        return shadow
+
+    def _apply(self, tree: str, prims: list[Prim], name: str) -> str:
+        try:
+            return apply_to_tree(self.store, tree, prims)
+        except PatchApplyError as exc:
+            raise ImportFailed(f"{self.source.description}: patch {name!r} "
+                               f"does not apply ({exc})") from None
+
+    def prune(self, oid: str) -> str:
+        """The tree without any ``.verfs`` entry at any level (memoised by tree id:
+        only what changed is walked again)."""
+        out = self._pruned.get(oid)
+        if out is not None:
+            return out
+        entries, changed = [], False
+        for e in self.store.get_tree(oid).entries:
+            if e.name == DOTDIR:
+                changed = True
+                continue
+            if e.kind == DIR:
+                sub = self.prune(e.oid)
+                if sub != e.oid:
+                    changed = True
+                    e = TreeEntry(e.name, DIR, sub, len(self.store.get_tree(sub)))
+            entries.append(e)
+        out = self.store.put_tree(Tree.build(entries)) if changed else oid
+        self._pruned[oid] = out
+        return out
+
+    def warning(self) -> list[str]:
+        if not self.paths:
+            return []
+        return [f"left out {len(self.paths)} path(s) inside a {DOTDIR} directory, where a "
+                f"repository keeps its own data (first: {self.first})"]
 
 
 def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
-                 new: bool) -> ImportResult:
+                 new: bool, in_place: bool = False) -> ImportResult:
+    """``in_place``: write the working tree's journal only (staging.build)."""
     history, store = repo.history, repo.history.states     # states: trees and blobs
     with repo.locked():
         head = repo.head()
-        done = _imported_keys(repo, source.meta_key)
+        chain = list(history.chain(head))[::-1]          # oldest first
+        done = [s.patch.info.get_meta(source.meta_key) for s in chain]
         if done != keys[:len(done)]:
             raise ImportFailed(
                 f"{repo.root} has patches that are not in {source.description} "
                 f"(recorded locally, or another history); import into a new directory")
         start = len(done)
+        left_out = _LeftOut(store, source)
+        replay = any(s.patch.info.get_meta(LEFT_OUT) for s in chain)
         if start == len(keys):
-            return ImportResult(repo, 0, len(keys), head,
-                                source.check_final(store, history.root_tree(head)))
+            final = left_out.replay(EMPTY_TREE_ID, start) if replay else history.root_tree(head)
+            return ImportResult(repo, 0, len(keys), head, source.check_final(store, final))
         old_tree = history.root_tree(head)
         if not new and snapshot(OverlayStore(store), repo.root) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
         with repo.store.batch(), store.batch(), progress(len(keys) - start, label) as bar:
+            # the source's own tree (see _LeftOut)
+            shadow = left_out.replay(EMPTY_TREE_ID, start) if replay else root
             for imp in source.patches(start, store):
-                patch = Patch(imp.info, tuple(imp.prims))
-                try:
-                    root_after = apply_to_tree(store, root, patch.prims)
-                except PatchApplyError as exc:
-                    raise ImportFailed(f"{source.description}: patch {imp.info.name!r} "
-                                       f"does not apply ({exc})") from None
-                if imp.root is not None and root_after != imp.root:
+                patch, root_after, shadow = left_out.patch(imp, root, shadow)
+                if imp.root is not None and shadow != imp.root:
                     raise ImportFailed(f"internal error: the prims of {imp.info.name!r} "
                                        f"do not reproduce the source's tree")
                 vid, root = history.add_version(vid, patch, root=root_after), root_after
                 if patch.is_tag:
                     history.closed_inventory(vid)
                 bar.update(1)
-        warnings = source.check_final(store, root)
-        checkout(store, EMPTY_TREE_ID if new else old_tree, root, repo.root)
-        repo.set_head(vid, f"import {len(keys) - start} patch(es) from {source.description}")
+        warnings = left_out.warning() + source.check_final(store, shadow)
+        (begin if in_place else change_tree)(
+            repo, EMPTY_TREE_ID if new else old_tree, root, vid,
+            f"import {len(keys) - start} patch(es) from {source.description}")
         return ImportResult(repo, len(keys) - start, len(keys), vid, warnings)
-

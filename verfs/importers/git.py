@@ -19,8 +19,9 @@ How git maps onto verfs (docs/FORMAT.md repeats this):
   = the commit id.  A merge is its change against its first parent.
 - mode 100644 is a file, 100755 a file with the exec bit, 120000 a symbolic link
   (its blob is the target); a gitlink (160000, a submodule) has nothing to map to
-  and is left out, with a warning.  A top-level ``.verfs`` would collide with the
-  repository's own directory and is left out too, with a warning.
+  and is left out, with a warning.  A ``.verfs`` at any level is left out too, with
+  a warning: at the top it would be the repository's own directory, deeper a
+  repository planted in the working tree.
 - git keeps no empty directories, so a directory that loses its last file goes.
 - a tag pointing (directly or through annotated tags) at a first-parent commit
   becomes a ``TAG <name>`` patch right after that commit's (several: by name),
@@ -357,8 +358,8 @@ class GitSource:
         when it has not and ``commit`` is given."""
         if mode == GITLINK:
             why = "a git submodule (gitlink), which verfs does not represent"
-        elif path.split("/", 1)[0] == DOTDIR:
-            why = f"inside {DOTDIR}, where the repository keeps its own data"
+        elif DOTDIR in path.split("/"):
+            why = f"inside a {DOTDIR} directory, where a repository keeps its own data"
         elif mode & 0o170000 not in (0o100000, SYMLINK):
             why = f"of unknown git mode {mode:o}"
         else:
