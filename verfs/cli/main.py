@@ -120,6 +120,8 @@ class VerfsGroup(click.Group):
 
     def invoke(self, ctx):
         outermost = ctx.parent is None
+        if outermost:
+            _warnings.take()        # what was logged before this command is not its own
         try:
             result = super().invoke(ctx)
         except Exception as exc:
