@@ -340,11 +340,19 @@ def test_writes_during_repeated_repacks_are_never_lost(tmp_path):
     fan-out directories it empties): every object written is there at the end."""
     root = str(tmp_path / "s")
     writer = DiskStore(root, create=True, durable=False)
-    written = []
-    with meanwhile(lambda i: written.append(writer.put_blob(b"w %d" % i))) as errors:
+    written, wrote = [], threading.Event()
+
+    def write(i):
+        written.append(writer.put_blob(b"w %d" % i))
+        wrote.set()
+    with meanwhile(write) as errors:
         packer = DiskStore(root, durable=False)
         rounds = 0
-        while (len(written) < 500 or rounds <= 10) and rounds < 2000:
+        while len(written) < 500 or rounds <= 10:
+            # A gate, not a count race: each round waits for a write since the last
+            # one, so a loaded machine cannot starve the writer into too few writes.
+            assert wrote.wait(120), "the writer made no progress"
+            wrote.clear()
             packer.repack()
             rounds += 1
     assert errors == [] and len(written) >= 500 and rounds > 10
