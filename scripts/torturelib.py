@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from benchlib import _alive, is_mounted  # scripts/ is on the path of scripts/torture
+
 AUTHOR = "Torture Tester <torture@example.com>"
 DATE = "20240102030405"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -331,20 +333,6 @@ def table(rows: list[Row]) -> str:
 
 
 # --- mounts ----------------------------------------------------------------------------
-
-def is_mounted(path: str) -> bool:
-    path = os.path.abspath(path)
-    with open("/proc/mounts") as f:
-        return any(line.split()[1].replace("\\040", " ") == path for line in f)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[-1][:1] != "Z"
-    except OSError:
-        return False
-
 
 class Mount:
     """``verfs mount`` as a context: unmounted (``verfs umount``, then ``fusermount -u
