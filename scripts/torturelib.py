@@ -164,15 +164,16 @@ def state_diff(want: dict, got: dict, limit: int = 3) -> str:
     return f"{len(wrong)} paths differ ({shown}{', ...' if len(wrong) > limit else ''})"
 
 
-LEFTOVER = (".verfs-import-", ".staging-", ".tmp-")
+LEFTOVER = (".verfs-import-", ".staging-", ".tmp-pack-")     # issue 9: must not stay
+STRAY = ".tmp-"     # a loose object's temporary file: docs/FORMAT.md lets readers ignore it
 
 
-def leftovers(top: str) -> list[str]:
+def leftovers(top: str, prefixes: tuple[str, ...] = LEFTOVER) -> list[str]:
     """Temporary names that a finished command should have removed (or a later one)."""
     found = []
     for cur, dirs, files in os.walk(top):
         for n in dirs + files:
-            if n.startswith(LEFTOVER):
+            if n.startswith(prefixes):
                 found.append(os.path.relpath(os.path.join(cur, n), top))
     return sorted(found)
 
