@@ -296,7 +296,8 @@ class Row:
     def add(self, label: str, problems: list[str]) -> bool:
         self.trials += 1
         if problems:
-            self.failures.append(f"{label}: " + "; ".join(problems))
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            self.failures.append(f"{label}: " + "; ".join(problems[:3]) + more)
         return not problems
 
 
