@@ -262,9 +262,9 @@ def darcs_hashes_oldest_first(tool: Tool, darcs_dir: str) -> list[str]:
     return [p.get("hash") for p in ET.fromstring(text).iter("patch")]
 
 
-def big_change(top: str, seed: int, big_mb: int) -> None:
-    """Change a working tree a lot: edit half the files, remove a tenth, add a hundred
-    and one large binary file."""
+def big_change(top: str, seed: int, big_mb: int, new_files: int = 100) -> None:
+    """Change a working tree a lot: edit half the files, remove a tenth, add
+    ``new_files`` and one large binary file."""
     rng = random.Random(seed)
     files = sorted(p for p, s in tree_state(top).items() if s[0] == "f")
     for rel in files:
@@ -276,8 +276,8 @@ def big_change(top: str, seed: int, big_mb: int) -> None:
             with open(p, "ab") as f:
                 f.write(b"".join(b"appended %d %f\n" % (i, rng.random()) for i in range(20)))
     os.makedirs(os.path.join(top, "bulk"), exist_ok=True)
-    for i in range(100):
-        with open(os.path.join(top, "bulk", f"new{i:03d}.txt"), "w") as f:
+    for i in range(new_files):
+        with open(os.path.join(top, "bulk", f"new{i:04d}.txt"), "w") as f:
             f.write("".join(f"new {i} line {j} {rng.random()}\n" for j in range(50)))
     with open(os.path.join(top, "bulk", "big.bin"), "wb") as f:
         f.write(rng.randbytes(big_mb << 20))
