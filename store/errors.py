@@ -84,6 +84,16 @@ class CorruptObject(StoreError):
         self.why = why
 
 
+class CannotTell(StoreError):
+    """A look-up missed while part of the store is unreadable (a damaged pack): the
+    object may well exist, so its absence is damage, not an answer."""
+
+    exit_code = EXIT_DAMAGED
+
+    def __init__(self, what: str, problem: str):
+        super().__init__(f"{what}: cannot tell, the store is damaged ({problem})")
+
+
 class FormatError(StoreError, ValueError):
     """Bytes that claim to be an object of some kind do not follow its format."""
 

@@ -185,6 +185,9 @@ class LayeredStore(ObjectStore):
     def where(self, kind: str, oid: str) -> str | None:
         return self._holder(kind, oid).where(kind, oid)
 
+    def storage_problems(self) -> list[str]:
+        return self.top.storage_problems() + self.base.storage_problems()
+
     def batch(self):
         return self.top.batch()
 

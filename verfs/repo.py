@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from store import DiskStore, is_id
-from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound, StoreError
+from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound, StoreError
 from store.files import FILE_MODE, write_atomic
 
 from . import headlog
@@ -281,5 +281,8 @@ class Repository:
             return tags[spec]
         if ambiguous is not None:
             raise UnknownVersion(str(ambiguous)) from None
+        problems = self.store.storage_problems()
+        if problems:        # it may be in the pack that cannot be read
+            raise CannotTell(f"version {spec}", problems[0])
         what = "version" if is_id(spec) else "version, tag or hash prefix"
         raise UnknownVersion(f"unknown {what}: {spec}") from None

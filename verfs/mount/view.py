@@ -27,7 +27,7 @@ import time
 from store import ObjectStore, is_id
 from store.cache import LRU
 from store.disk import RAW_ABOVE
-from store.errors import AmbiguousPrefix, InvalidId, ObjectNotFound
+from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound
 
 from ..history import History
 from .blobs import BlobReader
@@ -189,13 +189,23 @@ class View:
             return text
         if is_id(text):
             if not self.store.contains("version", text):
+                self._cannot_tell(text)
                 raise NoSuchPath(f"no version {text}")
             self._known.add(text)
             return text
         try:
             return self.store.resolve("version", text)
-        except (ObjectNotFound, AmbiguousPrefix, InvalidId) as exc:
+        except (ObjectNotFound, InvalidId) as exc:
+            self._cannot_tell(text)
             raise NoSuchPath(str(exc)) from None
+        except AmbiguousPrefix as exc:
+            raise NoSuchPath(str(exc)) from None
+
+    def _cannot_tell(self, text: str) -> None:
+        """A version missed while a pack is unreadable may be in it: EIO, not ENOENT."""
+        problems = self.store.storage_problems()
+        if problems:
+            raise CannotTell(f"version {text}", problems[0])
 
     def _version(self, text: str) -> Node:
         vid = self.resolve_version(text)
