@@ -52,8 +52,6 @@ def test_quick_run_prints_its_table(quick_run):
         assert "replay: scripts/torture --quick --seed 1" in out, out
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: the trials fail until the fixes of the "
-                   "other branches are merged; then remove this mark")
 @pytest.mark.timeout(600)
 def test_quick_run_passes(quick_run):
     rc, out, err = quick_run
