@@ -9,9 +9,10 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from store.errors import CannotTell
+from store.errors import CannotTell, ObjectNotFound
 from tests.mount.conftest import fresh_view
 from verfs.cli.main import cli
+from verfs.mount.nodes import NoSuchPath
 from verfs.repo import Repository
 
 
@@ -45,3 +46,20 @@ def test_a_version_in_an_unreadable_pack_is_exit_3_at_the_command_line(sample,
         assert result.exit_code == 3, result.output
         assert "unreadable" in result.stderr or "cannot tell" in result.stderr
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_lost_version_the_reflog_names_is_eio_in_the_view(sample):
+    """Every object packed, then the pack deleted: nothing is unreadable, but head's
+    version, which the reflog names, is gone — damage, not "no such version"."""
+    repo = Repository(str(sample.root))
+    head = repo.head()
+    repo.store.repack()
+    packs = os.path.join(repo.store.root, "packs")
+    for name in os.listdir(packs):
+        os.unlink(os.path.join(packs, name))
+    view = fresh_view(sample)
+    with pytest.raises(ObjectNotFound) as caught:
+        view.lookup(f"/versions/{head}")
+    assert caught.value.fuse_errno == errno.EIO
+    with pytest.raises(NoSuchPath):                 # a version nothing names: ENOENT
+        view.lookup("/versions/" + "0" * 64)

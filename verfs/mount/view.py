@@ -29,7 +29,7 @@ from store.cache import LRU
 from store.disk import RAW_ABOVE
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound
 
-from ..history import History
+from ..history import ROOTS, History
 from .blobs import BlobReader
 from .info import info_text
 from .nodes import (
@@ -202,10 +202,28 @@ class View:
             raise NoSuchPath(str(exc)) from None
 
     def _cannot_tell(self, text: str) -> None:
-        """A version missed while a pack is unreadable may be in it: EIO, not ENOENT."""
+        """A version missed while a pack is unreadable may be in it, and one that the
+        repository still names was lost: EIO (damage), not ENOENT."""
         problems = self.store.storage_problems()
         if problems:
             raise CannotTell(f"version {text}", problems[0])
+        if is_id(text) and self._named(text):
+            raise ObjectNotFound("version", text, " (the history names it: the store "
+                                 "has lost it; see 'verfs fsck')")
+
+    def _named(self, vid: str) -> bool:
+        """Whether what outlives a version object names it: its root in the derived
+        cache (entries check themselves), or the reflog beside head.  Asked only on a
+        miss, so its cost is no read's."""
+        if self.store.cache.get(ROOTS, vid) is not None:
+            return True
+        if self.refs is None:
+            return False
+        try:
+            with open(os.path.join(os.path.dirname(self.refs.head_file), "reflog"), "rb") as f:
+                return vid.encode() in f.read()
+        except OSError:
+            return False
 
     def _version(self, text: str) -> Node:
         vid = self.resolve_version(text)
