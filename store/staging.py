@@ -9,11 +9,29 @@ left alone.  No clock is involved: a slow writer is never mistaken for a dead on
 """
 
 import fcntl
+import logging
 import os
 import shutil
 import tempfile
 
+from .swallow import Swallowed
+
 PREFIX = ".staging-"
+log = logging.getLogger("verfs.store")
+swallowed = Swallowed(log)      # leftovers that could not be removed (``count``)
+
+
+def remove_tree(path: str) -> bool:
+    """``rm -r path`` as far as it goes; a failure is said and counted (the next
+    cleaner tries again), never raised.  Whether it is all gone."""
+    try:
+        shutil.rmtree(path)
+        return True
+    except OSError as exc:
+        if not isinstance(exc, FileNotFoundError):      # gone meanwhile: no failure
+            swallowed("cannot remove a leftover directory (the next gc tries again)", exc)
+        shutil.rmtree(path, ignore_errors=True)
+        return not os.path.lexists(path)
 
 
 class Staging:
@@ -40,7 +58,7 @@ class Staging:
 
     def remove(self) -> None:
         """Remove the directory and what is left in it, then let go of the lock."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        remove_tree(self.path)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -65,8 +83,7 @@ def clean_abandoned(root: str) -> int:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:     # its owner is alive
                 continue
-            shutil.rmtree(path, ignore_errors=True)
-            removed += 1
+            removed += remove_tree(path)
         finally:
             os.close(fd)
     return removed
