@@ -42,8 +42,9 @@ from store.layered import LayeredStore
 from .errors import DamagedRepository, VerfsError
 from .history import ROOTS, History
 from .patch.apply import apply_prims
-from .patch.prims import Binary
+from .patch.prims import Binary, paths
 from .patch.text import read_patch
+from .repo import DOTDIR
 from .trees import TreeEditor
 
 DERIVED_KINDS = (TREE, BLOB)
@@ -61,6 +62,7 @@ class _Check:
     refs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # kind id who must
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     sized: list[tuple[str, str, int, str]] = field(default_factory=list)
+    dotdirs: dict[str, str] = field(default_factory=dict)   # patch → a .verfs path in it
 
     def ref(self, kind: str, oid: str, who: str, required: bool = True) -> None:
         self.refs.append((kind, oid, who, required))
@@ -119,6 +121,7 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
             absent.append(f"absent derived {kind} {oid} (named by {who}): derived, "
                           f"will be rebuilt")
     if notes is not None:
+        notes += _dotdir_notes(c)
         notes += absent[:NOTES_SHOWN]
         if len(absent) > NOTES_SHOWN:
             notes.append(f"... and {len(absent) - NOTES_SHOWN} more absent derived objects, "
@@ -128,6 +131,27 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
         if real is not None and real != size:
             c.problems.append(f"wrong size for {kind} {oid} in {who}: says {size}, is {real}")
     return c.problems
+
+
+def _dotdir_notes(c: _Check) -> list[str]:
+    """Patches recorded before ``.verfs`` was refused may hold paths inside one.  No
+    damage — the history is as it was made — but a hazard, so said: checkout and the
+    mount leave such paths out (a repository's own data is never a tree's)."""
+    if not c.dotdirs:
+        return []
+    by_patch = defaultdict(list)
+    for kind, oid, who, _ in c.refs:
+        if kind == PATCH and oid in c.dotdirs and who.startswith("version "):
+            by_patch[oid].append(who)
+    found = sorted(c.dotdirs.items())
+    out = [f"{len(found)} patch(es) touch paths inside a {DOTDIR} directory, which "
+           f"checkout and the mount leave out"]
+    for rep, path in found[:NOTES_SHOWN]:
+        who = ", ".join(sorted(by_patch[rep])) or "no version"
+        out.append(f"patch {rep} ({who}) touches {path!r}")
+    if len(found) > NOTES_SHOWN:
+        out.append(f"... and {len(found) - NOTES_SHOWN} more such patches")
+    return out
 
 
 def _entries(cache: DiskCache, c: _Check) -> None:
@@ -170,6 +194,10 @@ def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
             if isinstance(p, Binary):
                 c.ref(BLOB, p.old, f"patch {oid}")
                 c.ref(BLOB, p.new, f"patch {oid}")
+            if oid not in c.dotdirs:
+                inside = [path for path in paths(p) if DOTDIR in path.split("/")]
+                if inside:
+                    c.dotdirs[oid] = inside[0]
 
 
 def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:

@@ -283,7 +283,8 @@ def fsck_cmd(repo, verify_data):
     its own line; the exit status is 0 only if there are none (3 otherwise).
     Everything the history names must be in the store proper itself, not only in the
     derived cache/.  Derived objects that are absent are noted, not errors: they are
-    rebuilt when next needed.
+    rebuilt when next needed.  So are patches (made before verfs refused them) that
+    touch paths inside a .verfs directory: checkout and the mount leave those out.
 
     \b
     Examples:
