@@ -35,12 +35,13 @@ def remove_tree(path: str) -> bool:
 
 
 class Staging:
-    """A staging directory this process owns (``path``) until ``remove``."""
+    """A staging directory this process owns (``path``) until ``remove``; ``what``
+    goes into its name (``.staging-verify-*``), for a reader of the directory."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, what: str = ""):
         os.makedirs(root, exist_ok=True)
         while True:
-            path = tempfile.mkdtemp(dir=root, prefix=PREFIX)
+            path = tempfile.mkdtemp(dir=root, prefix=PREFIX + (what and what + "-"))
             # A cleaner may take the lock between mkdtemp and flock (the directory
             # looks abandoned) and remove it: then start again.
             try:
@@ -64,11 +65,11 @@ class Staging:
             self._fd = None
 
 
-def clean_abandoned(root: str) -> int:
-    """Remove the staging directories under ``root`` that no live process holds;
-    how many."""
+def clean_abandoned(root: str, prefix: str = PREFIX) -> int:
+    """Remove the staging directories under ``root`` (named ``prefix*``) that no live
+    process holds; how many."""
     try:
-        names = [n for n in os.listdir(root) if n.startswith(PREFIX)]
+        names = [n for n in os.listdir(root) if n.startswith(prefix)]
     except (FileNotFoundError, NotADirectoryError):
         return 0
     removed = 0

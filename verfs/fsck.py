@@ -13,7 +13,6 @@ rebuilt when next needed), never an error.
 """
 
 import os
-import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from store.disk import DiskStore
 from store.diskcache import DiskCache
 from store.errors import FormatError, ObjectNotFound, StoreError
 from store.layered import LayeredStore
+from store.staging import Staging, clean_abandoned
 
 from .errors import DamagedRepository, VerfsError
 from .history import ROOTS, History
@@ -45,6 +45,7 @@ from .patch.apply import apply_prims
 from .patch.prims import Binary, paths
 from .patch.text import read_patch
 from .repo import DOTDIR
+from .testhook import pause
 from .trees import TreeEditor
 
 DERIVED_KINDS = (TREE, BLOB)
@@ -230,10 +231,11 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
     recorded tree, that differs from what the patches give.
 
     The replay writes into a scratch store of its own (in the cache area, removed at
-    the end), over the store proper alone, so a damaged derived object can neither
-    mislead nor stop it.  Memory stays bounded whatever the history's length: the
-    parsed objects are in bounded caches, and what is held per version is its id,
-    its parent's and, until its children are replayed, its root's."""
+    the end, or by a later run if this one is killed: ``_scratch_area``), over the
+    store proper alone, so a damaged derived object can neither mislead nor stop it.
+    Memory stays bounded whatever the history's length: the parsed objects are in
+    bounded caches, and what is held per version is its id, its parent's and, until
+    its children are replayed, its root's."""
     store = history.store
     problems: list[str] = []
     parents: dict[str, str | None] = {}
@@ -247,18 +249,16 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
         children[parent].append(vid)
     cached = {key: value for area, key, value, _ in store.cache.entries()
               if area == ROOTS and value}
-    base_dir = getattr(store.cache, "base", None)
-    if base_dir:
-        os.makedirs(base_dir, exist_ok=True)
-    scratch_dir = tempfile.mkdtemp(dir=base_dir, prefix=".verify-")
+    scratch_dir = Staging(_scratch_area(store), "verify")
     try:
-        scratch = DiskStore(scratch_dir, lazy=True, durable=False)
+        scratch = DiskStore(scratch_dir.path, lazy=True, durable=False)
         states = LayeredStore(scratch, store)
         with scratch.batch():
             stack = [(vid, EMPTY_TREE_ID) for vid in sorted(children[None])]
             while stack:
                 vid, before = stack.pop()
                 root = _replay_one(history, states, vid, before, problems)
+                pause("verify")
                 if progress:
                     progress(1)
                 if root is None:
@@ -269,8 +269,21 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
                                     f"says tree {known}, its patches give {root}{HINT}")
                 stack.extend((child, root) for child in sorted(children[vid]))
     finally:
-        shutil.rmtree(scratch_dir, ignore_errors=True)
+        scratch_dir.remove()
     return problems
+
+
+def _scratch_area(store: ObjectStore) -> str:
+    """Where ``verify_roots`` keeps its scratch store: a staging directory of the
+    derived store (``cache/v2/objects/.staging-verify-*``), owned by flock as a
+    batch's is, so that one a killed run left is removed by the next batch, gc or
+    run that finds it unowned.  Scratch directories of the old kind (``cache/v2/
+    .verify-*``, no owner) are removed here."""
+    derived = getattr(store, "derived", None)
+    if not isinstance(derived, DiskStore):
+        return tempfile.gettempdir()
+    clean_abandoned(os.path.dirname(derived.root), ".verify-")
+    return derived.root
 
 
 def _replay_one(history: History, states: ObjectStore, vid: str, before: str,
