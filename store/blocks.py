@@ -21,12 +21,16 @@ does not check is dropped and made again from a full verification, never trusted
 """
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 
 from .cache import LRU
 from .errors import CorruptObject
 from .files import write_atomic
+from .swallow import Swallowed
+
+log = logging.getLogger("verfs.store")
 
 BLOCK = 128 << 10       # the kernel's largest read: an aligned read hashes one block
 HEADER = b"verfs-blocks 1\n"
@@ -80,6 +84,7 @@ class BlockLists:
         self.directory = directory
         self._known = LRU(16 << 20, lambda b: 100 + len(b.digests))
         self.full_checks = 0        # whole-file verifications (tests count them)
+        self.swallowed = Swallowed(log)     # lists that could not be read or kept
 
     def _path(self, oid: str) -> str:
         return os.path.join(self.directory, oid[:2], oid[2:])
@@ -104,8 +109,8 @@ class BlockLists:
         try:
             os.makedirs(os.path.dirname(self._path(oid)), exist_ok=True)
             write_atomic(self._path(oid), blocks.serialize(), durable=False)
-        except OSError:         # read-only media: kept in memory only
-            pass
+        except OSError as exc:      # read-only media: kept in memory only
+            self.swallowed("block lists: cannot keep one on disk (kept in memory)", exc)
         return blocks
 
     def get(self, fd: int, oid: str, skip: int, where: str) -> BlockList:
@@ -116,8 +121,15 @@ class BlockLists:
         try:
             with open(self._path(oid), "rb") as f:
                 blocks = BlockList.parse(f.read(), oid)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             blocks = None
+        except OSError as exc:
+            self.swallowed("block lists: cannot read one (the blob is verified whole)", exc)
+            blocks = None
+        else:
+            if blocks is None:
+                self.swallowed("block lists: a damaged one was dropped (the blob is "
+                               "verified whole and its list made again)", self._path(oid))
         if blocks is None:
             return self.verify_whole(fd, oid, skip, where)
         self._known.put(oid, blocks)

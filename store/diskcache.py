@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from .base import DerivedCache
 from .files import FILE_MODE
 from .ids import check_id, hash_bytes
+from .swallow import Swallowed
 
 log = logging.getLogger("verfs.store")
 
@@ -71,12 +72,16 @@ class DiskCache(DerivedCache):
         self._pid = os.getpid()
         self._lock = threading.Lock()       # one connection, shared by FUSE's threads
         self.dropped = 0                    # damaged entries found and dropped
+        self.swallowed = Swallowed(log)     # failures gone on from (``count``)
 
     # --- the connection -----------------------------------------------------------------
     def _inode(self) -> int | None:
         try:
             return os.stat(self.path).st_ino
-        except OSError:
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self.swallowed(f"derived cache: cannot look at {self.path}", exc)
             return None
 
     def _open(self, create: bool) -> sqlite3.Connection | None:
@@ -125,16 +130,23 @@ class DiskCache(DerivedCache):
                 except sqlite3.OperationalError as exc:
                     # Busy for too long, or no table yet (a reader): this entry is just
                     # not cached.  Read-only media: nothing will be.
-                    if _errname(exc) in ("SQLITE_READONLY", "SQLITE_CANTOPEN"):
+                    name = _errname(exc) or "SQLite error"
+                    if name in ("SQLITE_READONLY", "SQLITE_CANTOPEN"):
                         self.writable = False
+                    self.swallowed(f"derived cache {self.path}: not used ({name})", exc)
                     return None
-                except sqlite3.DatabaseError:       # "file is not a database", ...
+                except sqlite3.DatabaseError as exc:    # "file is not a database", ...
                     self._close()
                     if attempt:
+                        self.swallowed(f"derived cache {self.path}: not used (damaged "
+                                       f"again once started afresh)", exc)
                         return None
+                    self.swallowed(f"derived cache {self.path}: damaged, set aside as "
+                                   f"index.sqlite.damaged and started afresh", exc)
                     self._set_aside()
-                except OSError:
+                except OSError as exc:
                     self.writable = False
+                    self.swallowed(f"derived cache {self.path}: not used", exc)
                     return None
             return None
 
@@ -142,8 +154,10 @@ class DiskCache(DerivedCache):
         for suffix in ("", "-journal"):
             try:
                 os.replace(self.path + suffix, f"{self.path}{suffix}.damaged")
-            except OSError:
-                pass
+            except FileNotFoundError:
+                pass            # no rollback journal: the usual case
+            except OSError as exc:
+                self.swallowed(f"derived cache: cannot set {self.path}{suffix} aside", exc)
 
     # --- entries ------------------------------------------------------------------------
     def get(self, area: str, key: str) -> str | None:

@@ -9,20 +9,39 @@ left alone.  No clock is involved: a slow writer is never mistaken for a dead on
 """
 
 import fcntl
+import logging
 import os
 import shutil
 import tempfile
 
+from .swallow import Swallowed
+
 PREFIX = ".staging-"
+log = logging.getLogger("verfs.store")
+swallowed = Swallowed(log)      # leftovers that could not be removed (``count``)
+
+
+def remove_tree(path: str) -> bool:
+    """``rm -r path`` as far as it goes; a failure is said and counted (the next
+    cleaner tries again), never raised.  Whether it is all gone."""
+    try:
+        shutil.rmtree(path)
+        return True
+    except OSError as exc:
+        if not isinstance(exc, FileNotFoundError):      # gone meanwhile: no failure
+            swallowed("cannot remove a leftover directory (the next gc tries again)", exc)
+        shutil.rmtree(path, ignore_errors=True)
+        return not os.path.lexists(path)
 
 
 class Staging:
-    """A staging directory this process owns (``path``) until ``remove``."""
+    """A staging directory this process owns (``path``) until ``remove``; ``what``
+    goes into its name (``.staging-verify-*``), for a reader of the directory."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, what: str = ""):
         os.makedirs(root, exist_ok=True)
         while True:
-            path = tempfile.mkdtemp(dir=root, prefix=PREFIX)
+            path = tempfile.mkdtemp(dir=root, prefix=PREFIX + (what and what + "-"))
             # A cleaner may take the lock between mkdtemp and flock (the directory
             # looks abandoned) and remove it: then start again.
             try:
@@ -40,17 +59,17 @@ class Staging:
 
     def remove(self) -> None:
         """Remove the directory and what is left in it, then let go of the lock."""
-        shutil.rmtree(self.path, ignore_errors=True)
+        remove_tree(self.path)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
 
-def clean_abandoned(root: str) -> int:
-    """Remove the staging directories under ``root`` that no live process holds;
-    how many."""
+def clean_abandoned(root: str, prefix: str = PREFIX) -> int:
+    """Remove the staging directories under ``root`` (named ``prefix*``) that no live
+    process holds; how many."""
     try:
-        names = [n for n in os.listdir(root) if n.startswith(PREFIX)]
+        names = [n for n in os.listdir(root) if n.startswith(prefix)]
     except (FileNotFoundError, NotADirectoryError):
         return 0
     removed = 0
@@ -65,8 +84,7 @@ def clean_abandoned(root: str) -> int:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:     # its owner is alive
                 continue
-            shutil.rmtree(path, ignore_errors=True)
-            removed += 1
+            removed += remove_tree(path)
         finally:
             os.close(fd)
     return removed

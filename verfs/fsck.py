@@ -13,7 +13,6 @@ rebuilt when next needed), never an error.
 """
 
 import os
-import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -38,12 +37,15 @@ from store.disk import DiskStore
 from store.diskcache import DiskCache
 from store.errors import FormatError, ObjectNotFound, StoreError
 from store.layered import LayeredStore
+from store.staging import Staging, clean_abandoned
 
 from .errors import DamagedRepository, VerfsError
 from .history import ROOTS, History
 from .patch.apply import apply_prims
-from .patch.prims import Binary
+from .patch.prims import Binary, paths
 from .patch.text import read_patch
+from .repo import DOTDIR
+from .testhook import pause
 from .trees import TreeEditor
 
 DERIVED_KINDS = (TREE, BLOB)
@@ -61,6 +63,7 @@ class _Check:
     refs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # kind id who must
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     sized: list[tuple[str, str, int, str]] = field(default_factory=list)
+    dotdirs: dict[str, str] = field(default_factory=dict)   # patch → a .verfs path in it
 
     def ref(self, kind: str, oid: str, who: str, required: bool = True) -> None:
         self.refs.append((kind, oid, who, required))
@@ -119,6 +122,7 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
             absent.append(f"absent derived {kind} {oid} (named by {who}): derived, "
                           f"will be rebuilt")
     if notes is not None:
+        notes += _dotdir_notes(c)
         notes += absent[:NOTES_SHOWN]
         if len(absent) > NOTES_SHOWN:
             notes.append(f"... and {len(absent) - NOTES_SHOWN} more absent derived objects, "
@@ -128,6 +132,27 @@ def fsck(store: ObjectStore, roots: list[tuple[str, str]] = (),
         if real is not None and real != size:
             c.problems.append(f"wrong size for {kind} {oid} in {who}: says {size}, is {real}")
     return c.problems
+
+
+def _dotdir_notes(c: _Check) -> list[str]:
+    """Patches recorded before ``.verfs`` was refused may hold paths inside one.  No
+    damage — the history is as it was made — but a hazard, so said: checkout and the
+    mount leave such paths out (a repository's own data is never a tree's)."""
+    if not c.dotdirs:
+        return []
+    by_patch = defaultdict(list)
+    for kind, oid, who, _ in c.refs:
+        if kind == PATCH and oid in c.dotdirs and who.startswith("version "):
+            by_patch[oid].append(who)
+    found = sorted(c.dotdirs.items())
+    out = [f"{len(found)} patch(es) touch paths inside a {DOTDIR} directory, which "
+           f"checkout and the mount leave out"]
+    for rep, path in found[:NOTES_SHOWN]:
+        who = ", ".join(sorted(by_patch[rep])) or "no version"
+        out.append(f"patch {rep} ({who}) touches {path!r}")
+    if len(found) > NOTES_SHOWN:
+        out.append(f"... and {len(found) - NOTES_SHOWN} more such patches")
+    return out
 
 
 def _entries(cache: DiskCache, c: _Check) -> None:
@@ -170,6 +195,10 @@ def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
             if isinstance(p, Binary):
                 c.ref(BLOB, p.old, f"patch {oid}")
                 c.ref(BLOB, p.new, f"patch {oid}")
+            if oid not in c.dotdirs:
+                inside = [path for path in paths(p) if DOTDIR in path.split("/")]
+                if inside:
+                    c.dotdirs[oid] = inside[0]
 
 
 def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:
@@ -202,10 +231,11 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
     recorded tree, that differs from what the patches give.
 
     The replay writes into a scratch store of its own (in the cache area, removed at
-    the end), over the store proper alone, so a damaged derived object can neither
-    mislead nor stop it.  Memory stays bounded whatever the history's length: the
-    parsed objects are in bounded caches, and what is held per version is its id,
-    its parent's and, until its children are replayed, its root's."""
+    the end, or by a later run if this one is killed: ``_scratch_area``), over the
+    store proper alone, so a damaged derived object can neither mislead nor stop it.
+    Memory stays bounded whatever the history's length: the parsed objects are in
+    bounded caches, and what is held per version is its id, its parent's and, until
+    its children are replayed, its root's."""
     store = history.store
     problems: list[str] = []
     parents: dict[str, str | None] = {}
@@ -219,18 +249,16 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
         children[parent].append(vid)
     cached = {key: value for area, key, value, _ in store.cache.entries()
               if area == ROOTS and value}
-    base_dir = getattr(store.cache, "base", None)
-    if base_dir:
-        os.makedirs(base_dir, exist_ok=True)
-    scratch_dir = tempfile.mkdtemp(dir=base_dir, prefix=".verify-")
+    scratch_dir = Staging(_scratch_area(store), "verify")
     try:
-        scratch = DiskStore(scratch_dir, lazy=True, durable=False)
+        scratch = DiskStore(scratch_dir.path, lazy=True, durable=False)
         states = LayeredStore(scratch, store)
         with scratch.batch():
             stack = [(vid, EMPTY_TREE_ID) for vid in sorted(children[None])]
             while stack:
                 vid, before = stack.pop()
                 root = _replay_one(history, states, vid, before, problems)
+                pause("verify")
                 if progress:
                     progress(1)
                 if root is None:
@@ -241,8 +269,21 @@ def verify_roots(history: History, progress: Callable[[int], None] | None = None
                                     f"says tree {known}, its patches give {root}{HINT}")
                 stack.extend((child, root) for child in sorted(children[vid]))
     finally:
-        shutil.rmtree(scratch_dir, ignore_errors=True)
+        scratch_dir.remove()
     return problems
+
+
+def _scratch_area(store: ObjectStore) -> str:
+    """Where ``verify_roots`` keeps its scratch store: a staging directory of the
+    derived store (``cache/v2/objects/.staging-verify-*``), owned by flock as a
+    batch's is, so that one a killed run left is removed by the next batch, gc or
+    run that finds it unowned.  Scratch directories of the old kind (``cache/v2/
+    .verify-*``, no owner) are removed here."""
+    derived = getattr(store, "derived", None)
+    if not isinstance(derived, DiskStore):
+        return tempfile.gettempdir()
+    clean_abandoned(os.path.dirname(derived.root), ".verify-")
+    return derived.root
 
 
 def _replay_one(history: History, states: ObjectStore, vid: str, before: str,

@@ -30,7 +30,7 @@ from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageErro
 from .headlog import RefEntry
 from .history import History
 
-__all__ = ["DOTDIR", "RefEntry", "Repository"]
+__all__ = ["DOTDIR", "RefEntry", "Repository", "read_head"]
 
 DOTDIR = ".verfs"
 _ANCESTOR = re.compile(r"(.*?)~(\d+)")
@@ -59,6 +59,51 @@ def _read_small_file(path: str, limit: int | None) -> bytes:
             return f.read() if limit is None else f.read(limit + 1)
     finally:
         os.close(fd)
+
+
+def read_head(dotdir: str) -> str | None:
+    """What ``Repository.head`` reads, from a ``.verfs`` directory alone (the mount
+    follows head with it, with no store opened)."""
+    path = os.path.join(dotdir, "head")
+    try:
+        data = _read_small_file(path, headlog.HEAD_SIZE)
+    except FileNotFoundError:
+        raise _damaged_head(dotdir, "missing") from None
+    except _NotAFile as exc:
+        raise _damaged_head(dotdir, str(exc)) from None
+    last = _read_reflog(dotdir).last if data == b"" else None
+    why = headlog.head_problem(data, last, os.path.exists(os.path.join(dotdir, "reflog")))
+    if why is not None:
+        raise _damaged_head(dotdir, why)
+    return headlog.parse_head(data)
+
+
+def _damaged_head(dotdir: str, why: str) -> DamagedRepository:
+    """The error for a damaged head: ``why`` never quotes the file (it may be anything,
+    ``/etc/passwd`` through a symbolic link), and the way back is offered."""
+    path = os.path.join(dotdir, "head")
+    try:
+        last = _read_reflog(dotdir).last
+    except (DamagedRepository, OSError):
+        last = None
+    if last is None:
+        back = ("and the reflog names no version to go back to: write one (a version "
+                "id and a newline) into it")
+    else:
+        back = (f"the reflog's last entry is {last.vid or '- (empty)'}; "
+                f"'verfs head --repair' writes it back")
+    return DamagedRepository(f"{path} is damaged ({why}); {back}")
+
+
+def _read_reflog(dotdir: str) -> headlog.Reflog:
+    path = os.path.join(dotdir, "reflog")
+    try:
+        data = _read_small_file(path, None)
+    except FileNotFoundError:
+        return headlog.Reflog([], [])
+    except _NotAFile as exc:
+        raise DamagedRepository(f"{path} is damaged ({exc})") from None
+    return headlog.parse_reflog(data)
 
 
 class Repository:
@@ -106,32 +151,7 @@ class Repository:
         """The version head names (None: the repository is empty), read strictly
         (``verfs.headlog``): damage raises ``DamagedRepository`` naming the file and
         the way back, never reads as a version or as an empty repository."""
-        path = os.path.join(self.dotdir, "head")
-        try:
-            data = _read_small_file(path, headlog.HEAD_SIZE)
-        except FileNotFoundError:
-            raise self._damaged_head("missing") from None
-        except _NotAFile as exc:
-            raise self._damaged_head(str(exc)) from None
-        last = self._read_reflog().last if data == b"" else None
-        why = headlog.head_problem(data, last, os.path.exists(self._reflog_path))
-        if why is not None:
-            raise self._damaged_head(why)
-        return headlog.parse_head(data)
-
-    def _damaged_head(self, why: str) -> DamagedRepository:
-        path = os.path.join(self.dotdir, "head")
-        try:
-            last = self._read_reflog().last
-        except (DamagedRepository, OSError):
-            last = None
-        if last is None:
-            back = ("and the reflog names no version to go back to: write one (a version "
-                    "id and a newline) into it")
-        else:
-            back = (f"the reflog's last entry is {last.vid or '- (empty)'}; "
-                    f"'verfs head --repair' writes it back")
-        return DamagedRepository(f"{path} is damaged ({why}); {back}")
+        return read_head(self.dotdir)
 
     def repair_head(self) -> str | None:
         """Write the reflog's last entry back into a damaged head (the version head was
@@ -190,13 +210,7 @@ class Repository:
         return os.path.join(self.dotdir, "reflog")
 
     def _read_reflog(self) -> headlog.Reflog:
-        try:
-            data = _read_small_file(self._reflog_path, None)
-        except FileNotFoundError:
-            return headlog.Reflog([], [])
-        except _NotAFile as exc:
-            raise DamagedRepository(f"{self._reflog_path} is damaged ({exc})") from None
-        return headlog.parse_reflog(data)
+        return _read_reflog(self.dotdir)
 
     def reflog(self) -> list[RefEntry]:
         """Every version head has been at, newest first (lines that are no entry are

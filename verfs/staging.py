@@ -16,17 +16,21 @@ target the second is told that another one is running.
 import errno
 import fcntl
 import hashlib
+import logging
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from store.staging import remove_tree
+from store.swallow import Swallowed
 
 from .errors import UsageError
 from .repo import DOTDIR
 from .testhook import pause
 
 PREFIXES = (".verfs-import-", ".verfs-clone-")
+swallowed = Swallowed(logging.getLogger("verfs.repo"))     # said and counted
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
@@ -44,7 +48,9 @@ def _parent_locked(parent: str):
     directory and making one are a single step (and cleaners take turns)."""
     try:
         fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:         # unreadable: go on unguarded rather than not at all
+    except OSError as exc:  # unreadable: go on unguarded rather than not at all
+        swallowed("staging: cannot lock the target's parent directory (two runs for "
+                  "one target are not told apart)", exc)
         yield
         return
     try:
@@ -72,7 +78,7 @@ def _survey(parent: str) -> list[str]:
             continue
         try:
             if _try_lock(fd):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
             else:
                 live.append(name)
         finally:
@@ -153,7 +159,7 @@ def build(target: str, what: str):
             raise UsageError(f"{target} was made by another command meanwhile; "
                              f"nothing of this {what} was kept") from None
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_tree(path)
         raise
     finally:
         os.close(fd)

@@ -12,7 +12,8 @@ on by closing its own read end and opening and closing the FIFO for writing.
 Points: ``checkout`` (the working tree has just had its first entry changed, with
 the journal written), ``head`` (a journalled change has written the whole tree, head
 not yet moved), ``staged`` (a new import's or clone's staging directory is made and
-owned, before anything is written to it).
+owned, before anything is written to it), ``verify`` (``fsck --verify-data`` has
+replayed its first version into its scratch store).
 """
 
 _armed: tuple[str, str] | None = None

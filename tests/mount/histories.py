@@ -127,3 +127,19 @@ def copy_sample(template: Sample, dest) -> Sample:
     shutil.copytree(template.root, dest, symlinks=True)
     return replace(template, repo=Repository(str(dest)), chain=list(template.chain),
                    named=dict(template.named), dates=dict(template.dates))
+
+
+def add_dotverfs_version(repo: Repository) -> str:
+    """A version as an import before the ``.verfs`` refusal could make one: its patch
+    adds ``.verfs/head`` and ``src/.verfs/x`` beside an ordinary file; head moves to
+    it.  (Made through the history directly: every importer refuses it now.)"""
+    from verfs.patch.named import Patch, PatchInfo
+    from verfs.patch.prims import AddDir, AddFile, Hunk
+    prims = (AddDir(".verfs"), AddFile(".verfs/head"), Hunk(".verfs/head", 1, (), (b"x",)),
+             AddDir("src/.verfs"), AddFile("src/.verfs/x"), AddFile("kept.txt"),
+             Hunk("kept.txt", 1, (), (b"kept",)))
+    head = repo.head()
+    info = PatchInfo("old import with .verfs", AUTHOR, "20240301120000")
+    vid = repo.history.add_version(head, Patch(info, prims))
+    repo.set_head(vid, "test: a version holding .verfs")
+    return vid

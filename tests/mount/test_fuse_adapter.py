@@ -151,3 +151,21 @@ def test_a_bug_is_eio_and_logged_with_its_traceback(fs, monkeypatch, caplog):
 def test_statfs(fs):
     st = fs.statfs("/")
     assert st["f_bavail"] == 0 and st["f_bsize"] > 0
+
+
+def test_a_backing_file_not_unregistered_is_said_and_counted(caplog):
+    """At unmount the connection may already be gone: each failed unregistration is
+    counted and said (once), never silent."""
+    from verfs.mount.passthrough import Passthrough
+    p = Passthrough()
+    read_end, write_end = os.pipe()         # no FUSE connection: the ioctl fails
+    try:
+        p.devfd, p.enabled, p._ids = read_end, True, {"a" * 64: 1, "b" * 64: 2}
+        with caplog.at_level(logging.WARNING, "verfs.mount"):
+            p.close()
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert p.swallowed.count == 2 and not p.enabled
+    said = [r.getMessage() for r in caplog.records if "unregistered" in r.getMessage()]
+    assert len(said) == 1

@@ -17,12 +17,31 @@ def with_repo(f):
                   help="The repository (default: the one containing the current directory).")
     @functools.wraps(f)
     def wrapper(repo_dir, *args, **kwargs):
-        return f(Repository.find(repo_dir), *args, **kwargs)
+        return f(find_repo(repo_dir, "--repo "), *args, **kwargs)
     return wrapper
+
+
+def find_repo(given: str, what: str = "") -> Repository:
+    """The repository containing directory ``given``, which must exist: a mistyped
+    ``--repo DIR`` is an error, never the repository of one of its parents."""
+    if not os.path.isdir(given):
+        why = "not a directory" if os.path.exists(given) else "no such directory"
+        raise UsageError(f"{what}{given}: {why}")
+    return Repository.find(given)
 
 
 def short(vid: str | None) -> str:
     return vid[:12] if vid else "(empty)"
+
+
+def spec_path(root: str, path: str) -> str:
+    """The PATH of ``VERSION:PATH`` as git reads it: from the top of the tree, unless
+    it starts with ``./`` or ``../`` (then from the current directory, as
+    ``tree_path``).  Either way normalised: ``a/``, ``/a`` and ``d/../a`` are ``a``,
+    and a path leading out of the tree is refused."""
+    if path in (".", "..") or path.startswith(("./", "../")):
+        return tree_path(root, path)
+    return _inside(root, path, posixpath.normpath(path.strip("/") or "."))
 
 
 def tree_path(root: str, path: str) -> str:
@@ -38,6 +57,11 @@ def tree_path(root: str, path: str) -> str:
     full = posixpath.normpath(posixpath.join(base, path.replace(os.sep, "/")))
     if posixpath.isabs(path):
         full = os.path.relpath(path, root).replace(os.sep, "/")
+    return _inside(root, path, full)
+
+
+def _inside(root: str, path: str, full: str) -> str:
+    """``full`` (normalised), as a path of the tree; refused when it leads out."""
     if full == ".":
         return ""
     if full == ".." or full.startswith("../"):

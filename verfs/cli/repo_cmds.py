@@ -16,7 +16,7 @@ from ..repo import Repository
 from ..trees import entry_at
 from ..udiff import stamp, tree_diff
 from .main import cli, one_line
-from .options import short, tree_path, with_repo
+from .options import short, spec_path, tree_path, with_repo
 
 
 def _out(data: bytes) -> None:
@@ -195,9 +195,9 @@ def head(repo, repair):
     click.echo(vid)
 
 
-def _split_spec(spec: str) -> tuple[str, str]:
+def _split_spec(repo, spec: str) -> tuple[str, str]:
     version, _, path = spec.partition(":")
-    return version, path.strip("/")
+    return version, spec_path(repo.root, path)
 
 
 @cli.command()
@@ -207,14 +207,16 @@ def show(repo, spec):
     """Print a file of any version, or list a directory of it.
 
     Directories are listed one entry a line, with '/' after subdirectories and
-    '-> target' after symbolic links.
+    '-> target' after symbolic links.  PATH is from the top of the tree, or from the
+    current directory when it starts with ./ or ../ (as git takes it).
 
     \b
     Examples:
       verfs show head~2:src/main.c
       verfs show v1.0:
+      verfs show head~1:./util.c       # in src/: src/util.c
     """
-    version, path = _split_spec(spec)
+    version, path = _split_spec(repo, spec)
     vid = repo.resolve(version)
     store = repo.history.states
     found = entry_at(store, repo.history.root_tree(vid), path)
@@ -281,7 +283,8 @@ def fsck_cmd(repo, verify_data):
     its own line; the exit status is 0 only if there are none (3 otherwise).
     Everything the history names must be in the store proper itself, not only in the
     derived cache/.  Derived objects that are absent are noted, not errors: they are
-    rebuilt when next needed.
+    rebuilt when next needed.  So are patches (made before verfs refused them) that
+    touch paths inside a .verfs directory: checkout and the mount leave those out.
 
     \b
     Examples:

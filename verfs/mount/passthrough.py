@@ -23,6 +23,8 @@ import resource
 import struct
 import threading
 
+from store.swallow import Swallowed
+
 log = logging.getLogger("verfs.mount")
 
 FUSE_CAP_PASSTHROUGH = 1 << 29          # fuse_common.h
@@ -47,6 +49,7 @@ class Passthrough:
         self._ids: dict[str, int] = {}  # blob → backing id
         self._fds: list[int] = []
         self._lock = threading.Lock()
+        self.swallowed = Swallowed(log)     # unregistrations that failed (``count``)
 
     def start(self, devfd: int) -> None:
         """The kernel agreed to passthrough on the connection ``devfd``.  Every large
@@ -97,8 +100,9 @@ class Passthrough:
             for backing in self._ids.values():
                 try:
                     fcntl.ioctl(self.devfd, BACKING_CLOSE, bytearray(struct.pack("I", backing)))
-                except OSError:
-                    pass
+                except OSError as exc:      # the connection may be gone: no harm
+                    self.swallowed("passthrough: a backing file could not be "
+                                   "unregistered at unmount", exc.strerror)
             for fd in self._fds:
                 os.close(fd)
             self._ids.clear()

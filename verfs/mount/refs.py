@@ -5,12 +5,17 @@ them (cheap), and the chain and the tags are walked again only when that file ch
 (it is replaced by rename on every move of head, so its inode changes).
 """
 
+import logging
 import os
 import re
 import threading
 from functools import cached_property
 
+from ..errors import DamagedRepository
 from ..history import History
+from ..repo import read_head
+
+log = logging.getLogger("verfs.mount")
 
 _SLUG = re.compile(r"[^a-z0-9._]+")
 
@@ -74,33 +79,43 @@ class Refs:
 
 
 class RefsWatcher:
-    """The current ``Refs`` of a repository; ``None`` for a bare store."""
+    """The current ``Refs`` of a repository, head read strictly (``verfs.repo.
+    read_head``).  A damaged head — cut short, not ASCII, a symbolic link, missing —
+    is no empty repository: the last good head this daemon read stays shown (none, if
+    it never read one), the damage is logged once per state of the file (never its
+    contents) and counted in ``damaged``; ``versions/`` does not depend on head."""
 
     def __init__(self, history: History, head_file: str):
         self.history = history
         self.head_file = head_file
+        self.damaged = 0            # states of the head file read as damage (logged)
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._refs = Refs(history, None)
 
     def current(self) -> Refs:
         try:
-            st = os.stat(self.head_file)
-            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            st = os.lstat(self.head_file)       # a symbolic link is itself the state
+            key: tuple = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode)
         except FileNotFoundError:
-            key = None
+            key = ("missing",)
+        except OSError as exc:
+            key = ("unreadable", exc.errno)
         with self._lock:
             if key != self._key:
-                prev = self._refs       # whose chain the next one may build on
-                if "chain" not in prev.__dict__:
-                    prev = prev._previous
-                self._refs = Refs(self.history, self._read_head() if key else None, prev)
                 self._key = key
+                try:
+                    head = read_head(os.path.dirname(self.head_file))
+                except (DamagedRepository, OSError) as exc:
+                    self.damaged += 1
+                    why = exc if isinstance(exc, DamagedRepository) else \
+                        f"{self.head_file} cannot be read ({exc.strerror})"
+                    log.warning("%s; the mount keeps showing %s as head", why,
+                                self._refs.head or "no version")
+                    return self._refs
+                if head != self._refs.head:
+                    prev = self._refs       # whose chain the next one may build on
+                    if "chain" not in prev.__dict__:
+                        prev = prev._previous
+                    self._refs = Refs(self.history, head, prev)
             return self._refs
-
-    def _read_head(self) -> str | None:
-        try:
-            with open(self.head_file, encoding="ascii") as f:
-                return f.read().strip() or None
-        except (OSError, UnicodeDecodeError):
-            return None

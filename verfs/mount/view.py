@@ -1,7 +1,8 @@
 """Every path of the mounted history, lazily: the filesystem as plain Python.
 
 ```
-/versions/<hash>/...   every version in the store, its tree
+/versions/<hash>/...   every version in the store, its tree (without any .verfs:
+                       a repository's own data, never a tree's, as checkout)
 /versions/<prefix>     a unique prefix of >= 4 hex digits (looked up, never listed)
 /head                  -> versions/<hash>           (repository mounts only)
 /history/NNNN-<slug>   -> ../versions/<hash>        along head's chain, oldest first
@@ -30,6 +31,7 @@ from store.disk import RAW_ABOVE
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound
 
 from ..history import ROOTS, History
+from ..repo import DOTDIR
 from .blobs import BlobReader
 from .info import info_text
 from .nodes import (
@@ -119,7 +121,8 @@ class View:
         role = node.role
         if role in ("tree", "version"):
             tree = self.states.get_tree(self._tree_of(node))
-            return [(e.name, e.kind, child_ino(node.ino, e.name)) for e in tree.entries]
+            return [(e.name, e.kind, child_ino(node.ino, e.name)) for e in tree.entries
+                    if e.name != DOTDIR]
         if role in (VERSIONS, INFO):
             kind = DIR if role == VERSIONS else FILE
             return [(vid, kind, child_ino(node.ino, vid))
@@ -240,7 +243,7 @@ class View:
     def _child(self, node: Node, name: str) -> Node:
         if node.kind != DIR:
             raise NotADirectory(name)
-        e = self.states.get_tree(self._tree_of(node)).get(name)
+        e = self.states.get_tree(self._tree_of(node)).get(name) if name != DOTDIR else None
         if e is None:
             raise NoSuchPath(name)
         return Node(child_ino(node.ino, name), e.kind, e.size, node.mtime_ns, e.exec, e.oid)
