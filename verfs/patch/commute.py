@@ -2,10 +2,11 @@
 
 ``commute(p, q)`` takes ``p`` then ``q`` and returns ``(q', p')`` — ``q'`` then ``p'``
 with the same effect — or None when ``q`` depends on ``p``.  The rules are darcs's
-(``Prim/V1/Commute.hs``; ``shared/darcs-format.md`` §10): dispatch on the pair of
+(``Prim/V1/Commute.hs``; ``docs/FORMAT.md``, Commutation): dispatch on the pair of
 kinds, mirrored cases derived through inversion, hunk arithmetic a separate pure
-function.  Commuting is exactly self-inverse: commuting the result gives back the
-very same prims, so re-serialized patches are byte-identical.
+function — except that two nested moves do not commute (see ``_move_move``).
+Commuting is exactly self-inverse: commuting the result gives back the very same
+prims, so re-serialized patches are byte-identical.
 """
 
 from .named import Patch
