@@ -2,10 +2,11 @@
 
 ``commute(p, q)`` takes ``p`` then ``q`` and returns ``(q', p')`` — ``q'`` then ``p'``
 with the same effect — or None when ``q`` depends on ``p``.  The rules are darcs's
-(``Prim/V1/Commute.hs``; ``shared/darcs-format.md`` §10): dispatch on the pair of
+(``Prim/V1/Commute.hs``; ``docs/FORMAT.md``, Commutation): dispatch on the pair of
 kinds, mirrored cases derived through inversion, hunk arithmetic a separate pure
-function.  Commuting is exactly self-inverse: commuting the result gives back the
-very same prims, so re-serialized patches are byte-identical.
+function — except that two nested moves do not commute (see ``_move_move``).
+Commuting is exactly self-inverse: commuting the result gives back the very same
+prims, so re-serialized patches are byte-identical.
 """
 
 from .named import Patch
@@ -22,6 +23,7 @@ from .prims import (
     Replace,
     RmDir,
     invert,
+    paths,
     with_path,
 )
 from .tokens import replace_tokens
@@ -147,14 +149,22 @@ def _then_move(p: Prim, m: Move) -> Pair | None:
 
 
 def _move_move(p: Move, q: Move) -> Pair | None:
-    d, d2, f, f2 = p.src, p.dst, q.src, q.dst
-    if f in (d, d2) or f2 in (d, d2):
-        return None
-    if (_within(d, f) and _within(f2, d2)) or (_within(f, d2) and _within(d, f2)):
-        return None
-    q1 = Move(_rename(f, d2, d), _rename(f2, d2, d))
-    p1 = Move(_rename(d, f, f2), _rename(d2, f, f2))
-    return q1, p1
+    """Two moves commute, unchanged, only when no path of one is, or lies inside or
+    around, a path of the other.
+
+    darcs renames nested moves through each other and fails only one nesting (the
+    second moves an ancestor of the first's source into the first's target).  That
+    breaks permutivity: whether two moves nest can depend on where a third move put a
+    directory, so ``p; q; r`` reordered by one route succeeds and by the other fails
+    (``tests/patch/test_commute.py`` has such a triple).  Commuting is exactly
+    self-inverse and commutes with inversion, which ties the four nestings together —
+    out of the other's target, into it, carrying it, leaving its source — so a
+    consistent rule fails all four or none; failing is the safe choice."""
+    for a in paths(p):
+        for b in paths(q):
+            if a == b or _within(a, b) or _within(b, a):
+                return None
+    return q, p
 
 
 # --- sequences and named patches ---------------------------------------------------
