@@ -160,8 +160,8 @@ def _entries(cache: DiskCache, c: _Check) -> None:
     rebuild what it held); a root naming an absent tree is derived data to rebuild."""
     for area, key, value, why in cache.entries():
         if why is not None:
-            c.problems.append(f"damaged derived cache entry {area}/{key}: {why} (it is "
-                              f"dropped and rebuilt when next read){HINT}")
+            c.problems.append(f"damaged derived cache entry {area}/{key} in {cache.path}: "
+                              f"{why} (it is dropped and rebuilt when next read){HINT}")
         elif area == ROOTS:
             c.ref(TREE, value, f"the cached root of version {key}", required=False)
 
