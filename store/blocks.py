@@ -141,7 +141,8 @@ class BlockLists:
             return
         self._check_size(fd, blocks, skip, where)
         for at in range(0, blocks.size, _CHUNK):
-            self._check(blocks, at // BLOCK, os.pread(fd, _CHUNK, skip + at), where)
+            self._check(blocks, at // BLOCK, os.pread(fd, _CHUNK, skip + at),
+                        min(_CHUNK, blocks.size - at), where)
 
     @staticmethod
     def _check_size(fd: int, blocks: BlockList, skip: int, where: str) -> None:
@@ -151,8 +152,12 @@ class BlockLists:
                                 f"{size} bytes where the blob has {blocks.size}")
 
     @staticmethod
-    def _check(blocks: BlockList, first: int, data: bytes, where: str) -> None:
-        """``data``, read from block ``first`` on, matches the list block by block."""
+    def _check(blocks: BlockList, first: int, data: bytes, expect: int, where: str) -> None:
+        """``data``, read from block ``first`` on, is ``expect`` bytes (a file cut short
+        since its size was checked is not) and matches the list block by block."""
+        if len(data) != expect:
+            raise CorruptObject("blob", blocks.oid, where, f"{len(data)} bytes read at block "
+                                f"{first} where the blob has {expect}")
         view = memoryview(data)
         for at in range(0, len(data), BLOCK):
             i = first + at // BLOCK
@@ -170,6 +175,7 @@ class BlockLists:
             return b""
         first, last = offset // BLOCK, (end - 1) // BLOCK
         data = os.pread(fd, (last + 1 - first) * BLOCK, skip + first * BLOCK)
-        self._check(blocks, first, data, where)
+        self._check(blocks, first, data, min((last + 1 - first) * BLOCK,
+                                             blocks.size - first * BLOCK), where)
         start = offset - first * BLOCK
         return data[start:start + end - offset]
