@@ -99,8 +99,9 @@ class BlockLists:
             if not chunk:
                 break
             whole.update(chunk)
+            view = memoryview(chunk)            # blocks hashed without a copy each
             for at in range(0, len(chunk), BLOCK):
-                digests.append(_sha(chunk[at:at + BLOCK]))
+                digests.append(_sha(view[at:at + BLOCK]))
             size += len(chunk)
         if whole.hexdigest() != oid:
             raise CorruptObject("blob", oid, where, "content does not match its hash")
@@ -113,8 +114,8 @@ class BlockLists:
             self.swallowed("block lists: cannot keep one on disk (kept in memory)", exc)
         return blocks
 
-    def get(self, fd: int, oid: str, skip: int, where: str) -> BlockList:
-        """The blob's block list: known, or read and checked, or made afresh."""
+    def _listed(self, oid: str) -> BlockList | None:
+        """The blob's block list if it is known or read and checks; else None."""
         known = self._known.get(oid)
         if known is not None:
             return known
@@ -122,35 +123,70 @@ class BlockLists:
             with open(self._path(oid), "rb") as f:
                 blocks = BlockList.parse(f.read(), oid)
         except (FileNotFoundError, NotADirectoryError):
-            blocks = None
+            return None
         except OSError as exc:
             self.swallowed("block lists: cannot read one (the blob is verified whole)", exc)
-            blocks = None
-        else:
-            if blocks is None:
-                self.swallowed("block lists: a damaged one was dropped (the blob is "
-                               "verified whole and its list made again)", self._path(oid))
+            return None
         if blocks is None:
-            return self.verify_whole(fd, oid, skip, where)
+            self.swallowed("block lists: a damaged one was dropped (the blob is "
+                           "verified whole and its list made again)", self._path(oid))
+            return None
         self._known.put(oid, blocks)
         return blocks
+
+    def get(self, fd: int, oid: str, skip: int, where: str) -> BlockList:
+        """The blob's block list: known, or read and checked, or made afresh."""
+        blocks = self._listed(oid)
+        if blocks is None:
+            return self.verify_whole(fd, oid, skip, where)
+        return blocks
+
+    def verify_every_block(self, fd: int, oid: str, skip: int, where: str) -> None:
+        """Every byte of the file checked before someone reads it without us (the
+        kernel, in passthrough).  With a block list that checks, that is one hash per
+        block, as a read of the whole file by range would cost; verifying it whole
+        also makes the list, and so hashes everything twice."""
+        blocks = self._listed(oid)
+        if blocks is None:
+            self.verify_whole(fd, oid, skip, where)
+            return
+        self._check_size(fd, blocks, skip, where)
+        for at in range(0, blocks.size, _CHUNK):
+            self._check(blocks, at // BLOCK, os.pread(fd, _CHUNK, skip + at),
+                        min(_CHUNK, blocks.size - at), where)
+
+    @staticmethod
+    def _check_size(fd: int, blocks: BlockList, skip: int, where: str) -> None:
+        size = os.fstat(fd).st_size - skip
+        if size != blocks.size:
+            raise CorruptObject("blob", blocks.oid, where,
+                                f"{size} bytes where the blob has {blocks.size}")
+
+    @staticmethod
+    def _check(blocks: BlockList, first: int, data: bytes, expect: int, where: str) -> None:
+        """``data``, read from block ``first`` on, is ``expect`` bytes (a file cut short
+        since its size was checked is not) and matches the list block by block."""
+        if len(data) != expect:
+            raise CorruptObject("blob", blocks.oid, where, f"{len(data)} bytes read at block "
+                                f"{first} where the blob has {expect}")
+        view = memoryview(data)
+        for at in range(0, len(data), BLOCK):
+            i = first + at // BLOCK
+            if _sha(view[at:at + BLOCK]) != blocks.digest(i):
+                raise CorruptObject("blob", blocks.oid, where, f"block {i} (bytes "
+                                    f"{i * BLOCK}–{(i + 1) * BLOCK - 1}) does not match its hash")
 
     def read(self, fd: int, oid: str, skip: int, offset: int, size: int, where: str) -> bytes:
         """``size`` bytes of the blob from ``offset``, every block they touch checked
         against its list (CorruptObject if one differs or the file's size does)."""
         blocks = self.get(fd, oid, skip, where)
-        if os.fstat(fd).st_size - skip != blocks.size:
-            raise CorruptObject("blob", oid, where, f"{os.fstat(fd).st_size - skip} bytes "
-                                f"where the blob has {blocks.size}")
+        self._check_size(fd, blocks, skip, where)
         end = min(offset + size, blocks.size)
         if offset >= end:
             return b""
         first, last = offset // BLOCK, (end - 1) // BLOCK
         data = os.pread(fd, (last + 1 - first) * BLOCK, skip + first * BLOCK)
-        for i in range(first, last + 1):
-            at = (i - first) * BLOCK
-            if _sha(data[at:at + BLOCK]) != blocks.digest(i):
-                raise CorruptObject("blob", oid, where, f"block {i} (bytes {i * BLOCK}–"
-                                    f"{(i + 1) * BLOCK - 1}) does not match its hash")
+        self._check(blocks, first, data, min((last + 1 - first) * BLOCK,
+                                             blocks.size - first * BLOCK), where)
         start = offset - first * BLOCK
         return data[start:start + end - offset]

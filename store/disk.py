@@ -223,8 +223,9 @@ class DiskStore(ObjectStore):
             return place.read_range(offset, size)
 
     def plain_blob(self, oid: str) -> str | None:
-        """The path of the file holding exactly the blob's bytes, hashed whole just
-        now — or None when the blob is not stored plain (small, or not here)."""
+        """The path of the file holding exactly the blob's bytes, every block of it
+        checked just now — or None when the blob is not stored plain (small, or not
+        here)."""
         batch = self.batches.current()
         path = batch.staged_path("blob", oid) if batch is not None else None
         place = self.loose.open_plain("blob", oid, path)

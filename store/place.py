@@ -156,6 +156,6 @@ class Plain(_File):
         return os.fstat(self._f.fileno()).st_size
 
     def verify(self) -> None:
-        """Hash the whole file: it must be the blob (before anyone else reads it
+        """Check every byte: the file must be the blob (before anyone else reads it
         without the daemon — a hard link, the kernel in passthrough)."""
-        self._blocks.verify_whole(self._f.fileno(), self.oid, 0, self.where)
+        self._blocks.verify_every_block(self._f.fileno(), self.oid, 0, self.where)

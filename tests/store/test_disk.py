@@ -443,6 +443,28 @@ def test_bit_rot_in_a_large_blob_is_corrupt_whatever_its_file_says(store, big_da
         assert s.read_blob_range(oid, 0, 10) == big_data[:10]     # an intact block
 
 
+def test_handing_a_plain_blob_over_checks_it_against_its_block_list(store, big_data):
+    """Before the kernel reads a plain blob itself (passthrough), every block is checked
+    against the list the first whole verification left, not hashed twice over again."""
+    oid = store.put_blob(big_data)
+    assert store.plain_blob(oid) is not None
+    assert store.blocks.full_checks == 1
+    again = DiskStore(store.root)
+    assert again.plain_blob(oid) == stored_path(store, BLOB, oid)
+    assert again.blocks.full_checks == 0
+
+
+def test_handing_over_a_rotten_plain_blob_is_corrupt(store, big_data):
+    oid = store.put_blob(big_data)
+    store.plain_blob(oid)
+    path = stored_path(store, BLOB, oid)
+    flip_in_place(path, len(big_data) - 1)
+    for s in (store, DiskStore(store.root)):
+        with pytest.raises(CorruptObject) as info:
+            s.plain_blob(oid)
+        assert info.value.path == path and "block 24 " in info.value.why
+
+
 def block_list_path(store, oid) -> str:
     return os.path.join(store.cache.base, "blocks", oid[:2], oid[2:])
 
