@@ -32,6 +32,16 @@ def need(program: str | None = None, fuse: bool = False) -> None:
         pytest.skip(msg)
 
 
+def one_line_error(proc, code: int | None = None) -> str:
+    """A failed command's stderr, asserted to be one line ``verfs: ...`` (and, if
+    given, its exit status ``code``)."""
+    err = proc.stderr.decode()
+    assert proc.returncode != 0 if code is None else proc.returncode == code, \
+        (proc.returncode, err)
+    assert err.count("\n") == 1 and err.startswith("verfs: "), err
+    return err
+
+
 def verfs_env(**extra) -> dict:
     env = dict(os.environ)
     env.update({"VERFS_AUTHOR": "Tester <tester@example.com>", "LC_ALL": "C.UTF-8"})

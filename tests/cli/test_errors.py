@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _one_line(proc) -> str:
-    err = proc.stderr.decode()
-    assert proc.returncode != 0
-    assert err.count("\n") == 1 and err.startswith("verfs: "), err
-    return err
+from tests.conftest import one_line_error
 
 
 @pytest.fixture
@@ -29,16 +24,16 @@ def two_patches(verfs, repo_dir):
     ["commute"], ["unrecord"], ["tag", "t"], ["show", "head:"], ["diff", "head", "head"],
 ])
 def test_any_command_outside_a_repository(verfs, tmp_path, args):
-    err = _one_line(verfs(*args, cwd=tmp_path, check=False))
+    err = one_line_error(verfs(*args, cwd=tmp_path, check=False))
     assert "not in a verfs repository" in err
 
 
 def test_unknown_hash_and_unknown_name(verfs, two_patches):
-    err = _one_line(verfs("show", "ffff0000:", cwd=two_patches, check=False))
+    err = one_line_error(verfs("show", "ffff0000:", cwd=two_patches, check=False))
     assert "unknown" in err and "ffff0000" in err
-    err = _one_line(verfs("log", "no-such-tag", cwd=two_patches, check=False))
+    err = one_line_error(verfs("log", "no-such-tag", cwd=two_patches, check=False))
     assert "unknown" in err
-    err = _one_line(verfs("log", "head~5", cwd=two_patches, check=False))
+    err = one_line_error(verfs("log", "head~5", cwd=two_patches, check=False))
     assert "not that long" in err
 
 
@@ -57,7 +52,7 @@ def test_ambiguous_prefix(verfs, repo_dir):
         seen[vid[:4]] = vid
     else:
         pytest.fail("no shared prefix in 5000 versions")
-    err = _one_line(verfs("log", vid[:4], cwd=repo_dir, check=False))
+    err = one_line_error(verfs("log", vid[:4], cwd=repo_dir, check=False))
     assert "ambiguous" in err
     out = verfs("log", "--json", vid[:20], cwd=repo_dir).stdout
     assert json.loads(out)[0]["version"] == vid
@@ -66,14 +61,14 @@ def test_ambiguous_prefix(verfs, repo_dir):
 def test_nothing_to_record(verfs, two_patches):
     proc = verfs("record", "-m", "nothing", cwd=two_patches, check=False)
     assert proc.returncode == 1
-    assert "no changes" in _one_line(proc)
+    assert "no changes" in one_line_error(proc)
 
 
 def test_commute_that_cannot_be_done_names_the_dependency(verfs, two_patches):
     before = verfs("head", cwd=two_patches).stdout
-    err = _one_line(verfs("commute", cwd=two_patches, check=False))
+    err = one_line_error(verfs("commute", cwd=two_patches, check=False))
     assert "'edit a' depends on 'add a'" in err
-    err = _one_line(verfs("commute", "add a", cwd=two_patches, check=False))
+    err = one_line_error(verfs("commute", "add a", cwd=two_patches, check=False))
     assert "'add a'" in err and "'edit a' depends on it" in err
     assert verfs("head", cwd=two_patches).stdout == before
 
@@ -112,7 +107,7 @@ def test_corrupt_patch_is_named_and_never_replayed(verfs, two_patches):
     _flip(path)
     proc = verfs("fsck", cwd=two_patches, check=False)
     assert proc.returncode == 3 and rep in proc.stdout.decode()
-    err = _one_line(verfs("show", "head:a.txt", cwd=two_patches, check=False))
+    err = one_line_error(verfs("show", "head:a.txt", cwd=two_patches, check=False))
     assert "corrupt patch" in err and rep in err
     assert verfs("show", "head~1:a.txt", cwd=two_patches).stdout == b"a\n"
 
@@ -122,7 +117,7 @@ def test_corrupt_version_file(verfs, two_patches):
     head = verfs("head", cwd=two_patches).stdout.decode().strip()
     path = store / "versions" / head[:2] / head[2:]
     _flip(path)
-    err = _one_line(verfs("log", cwd=two_patches, check=False))
+    err = one_line_error(verfs("log", cwd=two_patches, check=False))
     assert "corrupt version" in err and head in err
     proc = verfs("fsck", cwd=two_patches, check=False)
     assert proc.returncode != 0 and head in proc.stdout.decode()
@@ -141,12 +136,12 @@ def test_missing_object_is_named_with_its_referrer(verfs, two_patches):
 
 def test_bad_options(verfs, two_patches):
     assert verfs("unrecord", "-n", "9", cwd=two_patches, check=False).returncode != 0
-    _one_line(verfs("unrecord", "-n", "9", cwd=two_patches, check=False))
-    _one_line(verfs("record", "-m", "x", "--date", "yesterday-ish", cwd=two_patches,
+    one_line_error(verfs("unrecord", "-n", "9", cwd=two_patches, check=False))
+    one_line_error(verfs("record", "-m", "x", "--date", "yesterday-ish", cwd=two_patches,
                     check=False))
-    _one_line(verfs("tag", "has space", cwd=two_patches, check=False))
-    _one_line(verfs("init", two_patches, check=False))
-    _one_line(verfs("clone", two_patches, two_patches, check=False))
+    one_line_error(verfs("tag", "has space", cwd=two_patches, check=False))
+    one_line_error(verfs("init", two_patches, check=False))
+    one_line_error(verfs("clone", two_patches, two_patches, check=False))
     proc = verfs("restore", "head~1", cwd=two_patches, check=False)
     assert proc.returncode == 2 and b"--yes-i-know" in proc.stderr
 
@@ -167,7 +162,7 @@ def test_a_corrupt_packed_object_is_named_and_never_read(verfs, two_patches):
     head = store.get_version(verfs("head", cwd=two_patches).stdout.decode().strip())
     offset = int(store.where("patch", head.patch).rsplit(" ", 1)[1])
     _flip(pack, offset + 5)
-    err = _one_line(verfs("show", "head:a.txt", cwd=two_patches, check=False))
+    err = one_line_error(verfs("show", "head:a.txt", cwd=two_patches, check=False))
     assert "corrupt patch" in err and head.patch in err and pack.name in err
     proc = verfs("fsck", cwd=two_patches, check=False)
     out = proc.stdout.decode()
@@ -179,7 +174,7 @@ def test_an_unreadable_pack_is_named(verfs, two_patches):
     pack = _packed(verfs, two_patches)
     with open(pack, "r+b") as f:
         f.truncate(100)
-    err = _one_line(verfs("log", cwd=two_patches, check=False))
+    err = one_line_error(verfs("log", cwd=two_patches, check=False))
     assert "is unreadable" in err
     proc = verfs("fsck", cwd=two_patches, check=False)
     assert proc.returncode == 3

@@ -8,16 +8,10 @@ import os
 
 import pytest
 
+from tests.conftest import one_line_error
 from verfs.repo import Repository
 
 COMMANDS = [["head"], ["log"], ["fsck"], ["show", "head:"], ["versions"]]
-
-
-def _one_line(proc, code: int = 3) -> str:
-    err = proc.stderr.decode()
-    assert proc.returncode == code, (proc.returncode, err)
-    assert err.count("\n") == 1 and err.startswith("verfs: "), err
-    return err
 
 
 @pytest.fixture
@@ -38,7 +32,7 @@ def _damaged(verfs, repo_dir, head, why: str) -> None:
     """head, log and show refuse in one line naming head and the way back; fsck
     reports it (and exits 3); versions still lists the reflog."""
     for args in (["head"], ["log"], ["show", "head:"]):
-        err = _one_line(verfs(*args, cwd=repo_dir, check=False))
+        err = one_line_error(verfs(*args, cwd=repo_dir, check=False), 3)
         assert f"{_head_file(repo_dir)} is damaged ({why}" in err, err
         assert head in err and "verfs head --repair" in err, err
     proc = verfs("fsck", cwd=repo_dir, check=False)
@@ -106,32 +100,32 @@ def test_a_head_holds_exactly_one_id_and_a_newline(verfs, recorded, data):
     repo_dir, head = recorded
     _head_file(repo_dir).write_bytes(data.replace(b"%s", head.encode()))
     for args in (["head"], ["log"]):
-        assert "is damaged" in _one_line(verfs(*args, cwd=repo_dir, check=False))
+        assert "is damaged" in one_line_error(verfs(*args, cwd=repo_dir, check=False), 3)
 
 
 def test_a_head_that_is_a_directory_or_a_fifo(verfs, recorded):
     repo_dir, head = recorded
     os.unlink(_head_file(repo_dir))
     os.mkfifo(_head_file(repo_dir))      # reading must not block
-    assert "not a regular file" in _one_line(verfs("head", cwd=repo_dir, check=False))
+    assert "not a regular file" in one_line_error(verfs("head", cwd=repo_dir, check=False), 3)
     os.unlink(_head_file(repo_dir))
     os.mkdir(_head_file(repo_dir))
-    assert "not a regular file" in _one_line(verfs("log", cwd=repo_dir, check=False))
+    assert "not a regular file" in one_line_error(verfs("log", cwd=repo_dir, check=False), 3)
     os.rmdir(_head_file(repo_dir))
     _repaired(verfs, repo_dir, head)
 
 
 def test_an_empty_repository_is_a_newline_and_stays_empty(verfs, repo_dir):
     assert _head_file(repo_dir).read_bytes() == b"\n"
-    assert "empty" in _one_line(verfs("head", cwd=repo_dir, check=False), code=2)
+    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=2)
     assert verfs("log", cwd=repo_dir).stdout == b""
     verfs("fsck", cwd=repo_dir)
     # the 0 bytes an older init wrote are empty too, where the reflog says so
     _head_file(repo_dir).write_bytes(b"")
-    assert "empty" in _one_line(verfs("head", cwd=repo_dir, check=False), code=2)
+    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=2)
     verfs("fsck", cwd=repo_dir)
-    assert "not damaged" in _one_line(verfs("head", "--repair", cwd=repo_dir, check=False),
-                                      code=2)
+    assert "not damaged" in one_line_error(
+        verfs("head", "--repair", cwd=repo_dir, check=False), code=2)
 
 
 def test_unrecording_everything_leaves_an_empty_head_not_a_damaged_one(verfs, recorded):
@@ -146,9 +140,9 @@ def test_a_head_damaged_with_a_damaged_reflog_says_so(verfs, recorded):
     repo_dir, _ = recorded
     _head_file(repo_dir).write_bytes(b"")
     (repo_dir / ".verfs" / "reflog").write_bytes(b"")
-    err = _one_line(verfs("head", cwd=repo_dir, check=False))
+    err = one_line_error(verfs("head", cwd=repo_dir, check=False), 3)
     assert "is damaged (empty)" in err and "names no version" in err
-    _one_line(verfs("head", "--repair", cwd=repo_dir, check=False))
+    one_line_error(verfs("head", "--repair", cwd=repo_dir, check=False), 3)
 
 
 def test_repair_refuses_a_version_the_store_does_not_hold(verfs, recorded):
@@ -156,7 +150,7 @@ def test_repair_refuses_a_version_the_store_does_not_hold(verfs, recorded):
     _head_file(repo_dir).write_bytes(b"")
     with open(repo_dir / ".verfs" / "reflog", "a") as f:
         f.write(f"2026-01-01T00:00:00Z {'ab' * 32} record: gone\n")
-    _one_line(verfs("head", "--repair", cwd=repo_dir, check=False))
+    one_line_error(verfs("head", "--repair", cwd=repo_dir, check=False), 3)
     assert _head_file(repo_dir).read_bytes() == b""
 
 
