@@ -160,6 +160,12 @@ class ObjectStore:
         does not match its name), beyond any one object; one line each."""
         return []
 
+    def unreadable_parts(self) -> list[str]:
+        """The containers that cannot be read at all (a pack whose index is damaged),
+        one line each: what a look-up that missed cannot have searched.  Cheap, unlike
+        ``storage_problems``, which verifies every container."""
+        return []
+
     def batch(self):
         """A context in which writes may be grouped for speed (see DiskStore)."""
         return contextlib.nullcontext(self)

@@ -107,15 +107,24 @@ class DiskStore(ObjectStore):
             place = batch.locate(kind, oid)
             if place is not None:
                 return place
+
+        def probe(listing):
+            hit = listing.find(kind, oid)
+            if hit is None:
+                return self.loose.open(kind, oid)
+            pack, offset, length = hit
+            return Packed(kind, oid, pack, offset, length, f"{pack.path} at {offset}")
+        return self._settled(probe)
+
+    def _settled(self, probe: Callable) -> object | None:
+        """``probe(listing)`` (packs of one listing, then loose files) until it finds
+        something (not None) or misses with ``packs/`` listing the same packs at the
+        end of its pass: then None."""
         listing = self.packs.current()
         while True:
-            hit = listing.find(kind, oid)
+            hit = probe(listing)
             if hit is not None:
-                pack, offset, length = hit
-                return Packed(kind, oid, pack, offset, length, f"{pack.path} at {offset}")
-            place = self.loose.open(kind, oid)
-            if place is not None:
-                return place
+                return hit
             fresh = self.packs.refresh()
             if fresh is listing:
                 return None
@@ -141,14 +150,8 @@ class DiskStore(ObjectStore):
         batch = self.batches.current()
         if batch is not None and batch.contains(kind, oid):
             return True
-        listing = self.packs.current()
-        while True:
-            if listing.find(kind, oid) is not None or self.loose.exists(kind, oid):
-                return True
-            fresh = self.packs.refresh()
-            if fresh is listing:
-                return False
-            listing = fresh
+        return self._settled(lambda listing: listing.find(kind, oid)
+                             or self.loose.exists(kind, oid)) is not None
 
     def _read(self, kind: str, oid: str) -> bytes:
         with self._located(kind, oid) as place:
@@ -264,6 +267,9 @@ class DiskStore(ObjectStore):
 
     def storage_problems(self) -> list[str]:
         return self.packs.problems()
+
+    def unreadable_parts(self) -> list[str]:
+        return self.packs.unreadable()
 
     def repack(self, everything: bool = True, drop_corrupt: bool = False,
                progress: Callable[[int], None] | None = None) -> Repacked:

@@ -31,12 +31,19 @@ log = logging.getLogger("verfs.store")
 Healer = Callable[[str, str], bool]     # (kind, id) → whether it is there now
 
 
+def _verified(store: ObjectStore, kind: str, oid: str) -> bytes:
+    """``store``'s bytes of the object, checked against its id (CorruptObject if not)."""
+    data = store._read(kind, oid)
+    if hash_bytes(data) != oid:
+        raise CorruptObject(kind, oid, store.where(kind, oid), "content does not match its hash")
+    return data
+
+
 class LayeredStore(ObjectStore):
     def __init__(self, top: ObjectStore, base: ObjectStore, **kw):
-        self._own_cache = None
         self.top, self.base = top, base
         super().__init__(**kw)
-        self._own_cache = None
+        self._own_cache = None      # not the MemoryCache ObjectStore's __init__ set
         self.healers: list[Healer] = []
         self.repaired = MemoryStore()       # rebuilt copies of objects corrupt in top
         self._bad: dict[tuple[str, str], CorruptObject] = {}    # shunned, and why
@@ -76,11 +83,7 @@ class LayeredStore(ObjectStore):
         shunned = self._bad.get((kind, oid))
         if shunned is None:
             try:
-                data = self.top._read(kind, oid)
-                if hash_bytes(data) == oid:
-                    return data
-                raise CorruptObject(kind, oid, self.top.where(kind, oid),
-                                    "content does not match its hash")
+                return _verified(self.top, kind, oid)
             except ObjectNotFound:
                 pass
             except CorruptObject as exc:
@@ -91,15 +94,11 @@ class LayeredStore(ObjectStore):
         except ObjectNotFound:
             pass
         try:
-            data = self.base._read(kind, oid)
+            return _verified(self.base, kind, oid)
         except ObjectNotFound:
             if shunned is not None:
                 raise shunned from None
             raise
-        if hash_bytes(data) != oid:
-            raise CorruptObject(kind, oid, self.base.where(kind, oid),
-                                "content does not match its hash")
-        return data
 
     def _healing(self, kind: str, oid: str, read):
         """``read()``, and once more after the healers rebuilt the object if it was
@@ -187,6 +186,9 @@ class LayeredStore(ObjectStore):
 
     def storage_problems(self) -> list[str]:
         return self.top.storage_problems() + self.base.storage_problems()
+
+    def unreadable_parts(self) -> list[str]:
+        return self.top.unreadable_parts() + self.base.unreadable_parts()
 
     def batch(self):
         return self.top.batch()

@@ -370,11 +370,18 @@ class PackSet:
     def ids(self, kind: str, prefix: str = "") -> set[str]:
         return self.current().ids(kind, prefix)
 
+    def unreadable(self, listing: "Listing | None" = None) -> list[str]:
+        """One line per pack of the listing (the current one) that cannot be read:
+        cheap (no pack is read), so a look-up that missed may ask it."""
+        listing = listing or self.current()
+        return [f"unreadable pack {os.path.join(self.directory, n)}: {why}"
+                for n, why in sorted(listing.broken.items())]
+
     def problems(self) -> list[str]:
-        """One line per pack that cannot be read or does not match its name."""
+        """One line per pack that cannot be read or does not match its name (every
+        pack read and hashed: for fsck)."""
         listing = self.refresh()
-        out = [f"unreadable pack {os.path.join(self.directory, n)}: {why}"
-               for n, why in sorted(listing.broken.items())]
+        out = self.unreadable(listing)
         for pack in listing.packs:
             why = pack.check()
             if why:

@@ -222,11 +222,14 @@ class Repository:
         return [f"{self._reflog_path} is damaged: line {n} is not '<time> <version or -> "
                 f"<operation>': {line[:80]!r}" for n, line in self._read_reflog().bad]
 
+    def _open_lock(self) -> int:
+        return os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+
     @contextmanager
     def locked(self, recover: bool = True):
         """Hold the repository's lock: one changing command at a time.  First, with
         ``recover``, finish any command that was killed half-way (journal.py)."""
-        fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = self._open_lock()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if recover:
@@ -243,7 +246,7 @@ class Repository:
         if not os.path.exists(os.path.join(self.dotdir, "journal")):
             return
         try:
-            fd = os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open_lock()
         except OSError:
             return
         try:
@@ -295,7 +298,7 @@ class Repository:
             return tags[spec]
         if ambiguous is not None:
             raise UnknownVersion(str(ambiguous)) from None
-        problems = self.store.storage_problems()
+        problems = self.store.unreadable_parts()
         if problems:        # it may be in the pack that cannot be read
             raise CannotTell(f"version {spec}", problems[0])
         what = "version" if is_id(spec) else "version, tag or hash prefix"

@@ -198,16 +198,16 @@ class View:
             return text
         try:
             return self.store.resolve("version", text)
-        except (ObjectNotFound, InvalidId) as exc:
+        except ObjectNotFound as exc:
             self._cannot_tell(text)
             raise NoSuchPath(str(exc)) from None
-        except AmbiguousPrefix as exc:
+        except (AmbiguousPrefix, InvalidId) as exc:     # no hash: no version to lose
             raise NoSuchPath(str(exc)) from None
 
     def _cannot_tell(self, text: str) -> None:
         """A version missed while a pack is unreadable may be in it, and one that the
         repository still names was lost: EIO (damage), not ENOENT."""
-        problems = self.store.storage_problems()
+        problems = self.store.unreadable_parts()    # cheap: no pack is read
         if problems:
             raise CannotTell(f"version {text}", problems[0])
         if is_id(text) and self._named(text):
