@@ -431,24 +431,6 @@ def sqlite_set(path: str, area: str, key: str, value: str) -> None:
         db.close()
 
 
-def restamp(sqlite_path: str, oid: str, blob_path: str) -> bool:
-    """Make the derived cache's ``verified`` stamp of a plain blob match its file as it
-    is now.  A byte rotting on disk changes neither inode, size, mtime nor ctime, but
-    writing one from user space changes ctime; re-stamping puts the repository where real
-    bit rot would leave it: a stamp saying "checked" over bytes that are not."""
-    try:
-        rows = dict(sqlite_rows(sqlite_path, "verified"))
-    except Exception:       # noqa: BLE001 - no cache, no stamp to fake
-        return False
-    old = rows.get(oid)
-    if old is None or len(old.split()) != 4:
-        return False
-    st = os.stat(blob_path)
-    sqlite_set(sqlite_path, "verified", oid,
-               f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
-    return True
-
-
 # --- small things ----------------------------------------------------------------------
 
 def retry_rm(path: str) -> None:

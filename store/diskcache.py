@@ -1,6 +1,6 @@
 """The derived cache's small entries on disk: one SQLite file for all of them.
 
-Entries are tiny (a version's root tree id, a blob's verified stamp) and many — one per
+Entries are tiny (a version's root tree id, say) and many — one per
 version — so a file each would take a 4 KiB block each: 40 MiB for a 10,000-version
 history, and 10,000 file creations at the end of its import.  They live in
 ``ROOT/cache/v<N>/index.sqlite`` instead, one table of (area, key, value), which a

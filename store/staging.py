@@ -65,26 +65,33 @@ class Staging:
             self._fd = None
 
 
-def clean_abandoned(root: str, prefix: str = PREFIX) -> int:
+def clean_abandoned(root: str, prefix: str | tuple[str, ...] = PREFIX) -> int:
     """Remove the staging directories under ``root`` (named ``prefix*``) that no live
     process holds; how many."""
+    return sweep(root, prefix)[0]
+
+
+def sweep(root: str, prefix: str | tuple[str, ...] = PREFIX) -> tuple[int, list[str]]:
+    """``clean_abandoned``, and the names of the staging directories a live process
+    holds (left alone)."""
     try:
         names = [n for n in os.listdir(root) if n.startswith(prefix)]
     except (FileNotFoundError, NotADirectoryError):
-        return 0
-    removed = 0
+        return 0, []
+    removed, live = 0, []
     for name in names:
         path = os.path.join(root, name)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:             # gone meanwhile, or not a directory
             continue
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:     # its owner is alive
+                live.append(name)
                 continue
             removed += remove_tree(path)
         finally:
             os.close(fd)
-    return removed
+    return removed, live

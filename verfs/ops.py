@@ -346,8 +346,6 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
     killed clone leaves ``dest`` as it was and the next run starts afresh."""
     vid = src.resolve(spec)
     dest = os.path.abspath(dest)
-    if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
-        raise UsageError(f"{dest}: exists and is not an empty directory")
     operation = f"clone of {src.root} at {vid or 'the empty state'}"
     with staging.build(dest, "clone") as st:
         dst = Repository.init(st.path)

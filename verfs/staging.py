@@ -22,7 +22,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from store.staging import remove_tree
+from store.staging import remove_tree, sweep
 from store.swallow import Swallowed
 
 from .errors import UsageError
@@ -32,14 +32,6 @@ from .testhook import pause
 PREFIXES = (".verfs-import-", ".verfs-clone-")
 swallowed = Swallowed(logging.getLogger("verfs.repo"))     # said and counted
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
 
 
 @contextmanager
@@ -63,27 +55,10 @@ def _parent_locked(parent: str):
 def _survey(parent: str) -> list[str]:
     """Remove the staging directories in ``parent`` that no live process owns; the
     names of those that one does."""
-    live = []
     try:
-        names = os.listdir(parent)
-    except OSError:
-        return live
-    for name in names:
-        if not name.startswith(PREFIXES):
-            continue
-        path = os.path.join(parent, name)
-        try:
-            fd = os.open(path, _DIR)
-        except OSError:
-            continue
-        try:
-            if _try_lock(fd):
-                remove_tree(path)
-            else:
-                live.append(name)
-        finally:
-            os.close(fd)
-    return live
+        return sweep(parent, PREFIXES)[1]
+    except OSError:         # an unreadable parent: nothing to survey
+        return []
 
 
 def remove_stale(parent: str) -> None:

@@ -164,6 +164,16 @@ def checkout(store: ObjectStore, old: str, new: str, top: str) -> None:
         os.close(dfd)
 
 
+def _checkout_sub(store: ObjectStore, old: str, new: str, bname: bytes, dfd: int,
+                  here: str) -> None:
+    """``_checkout`` in the subdirectory ``bname`` of ``dfd`` (named ``here``)."""
+    sub = _open_dir(bname, dfd)
+    try:
+        _checkout(store, old, new, sub, here + "/")
+    finally:
+        os.close(sub)
+
+
 def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> None:
     if old == new:
         return
@@ -177,11 +187,7 @@ def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> N
         here = f"{where}{name}"
         bname = _enc(name)
         if ea is not None and eb is not None and ea.kind == eb.kind == DIR:
-            sub = _open_dir(bname, dfd)
-            try:
-                _checkout(store, ea.oid, eb.oid, sub, here + "/")
-            finally:
-                os.close(sub)
+            _checkout_sub(store, ea.oid, eb.oid, bname, dfd, here)
             continue
         if ea is not None and eb is not None and ea.kind == eb.kind == FILE \
                 and ea.oid == eb.oid:
@@ -193,11 +199,7 @@ def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> N
         if eb is not None:
             if eb.kind == DIR:
                 os.mkdir(bname, dir_fd=dfd)
-                sub = _open_dir(bname, dfd)
-                try:
-                    _checkout(store, EMPTY_TREE_ID, eb.oid, sub, here + "/")
-                finally:
-                    os.close(sub)
+                _checkout_sub(store, EMPTY_TREE_ID, eb.oid, bname, dfd, here)
             else:
                 _write_file(store, eb, bname, dfd)
         pause("checkout")

@@ -8,7 +8,6 @@ import random
 import pytest
 
 from store.disk import PLAIN, RAW_ABOVE
-from store.diskcache import DiskCache
 from tests.conftest import run_verfs
 from tests.fuse.test_passthrough import need_passthrough
 
@@ -35,12 +34,6 @@ def rotten(repo_dir):
             f.seek(DAMAGE)
             f.write(bytes([data[DAMAGE] ^ 0x40]))
         os.utime(first, ns=(st.st_atime_ns, st.st_mtime_ns))
-        # Real bit rot leaves the ctime as it was too, which user space cannot: an entry
-        # of the old ``verified`` area naming the file as it is now models that.
-        st = os.stat(first)
-        oid = os.path.basename(os.path.dirname(first)) + os.path.basename(first)[:-len(PLAIN)]
-        DiskCache(str(repo_dir / ".verfs" / "store")).put(
-            "verified", oid, f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
     return repo_dir, data
 
 

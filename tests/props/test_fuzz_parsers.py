@@ -212,25 +212,15 @@ def test_verfs_prims(data):
     only(FormatError, read_prims, data)
 
 
+@pytest.mark.parametrize("kind, seeds", [(Tree, TREES), (Version, VERSIONS),
+                                         (Inventory, INVENTORIES)],
+                         ids=["tree", "version", "inventory"])
 @FUZZ
-@given(inputs(TREES))
-def test_trees(data):
-    tree = only(FormatError, Tree.parse, data)
-    assert tree is None or tree.serialize() == data
-
-
-@FUZZ
-@given(inputs(VERSIONS))
-def test_versions(data):
-    version = only(FormatError, Version.parse, data)
-    assert version is None or version.serialize() == data
-
-
-@FUZZ
-@given(inputs(INVENTORIES))
-def test_inventories(data):
-    inventory = only(FormatError, Inventory.parse, data)
-    assert inventory is None or inventory.serialize() == data
+@given(draw=st.data())
+def test_store_objects(kind, seeds, draw):
+    data = draw.draw(inputs(seeds), label="data")
+    obj = only(FormatError, kind.parse, data)
+    assert obj is None or obj.serialize() == data
 
 
 # --- git's output ---------------------------------------------------------------------

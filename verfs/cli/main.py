@@ -122,31 +122,23 @@ class VerfsGroup(click.Group):
         outermost = ctx.parent is None
         if outermost:
             _warnings.take()        # what was logged before this command is not its own
+        done = False                # finished, or exited with its own status (diff, fsck)
         try:
             result = super().invoke(ctx)
+            done = True
+            return result
+        except SystemExit:
+            done = True
+            raise
         except Exception as exc:
-            if outermost:
-                _warnings.take()
             failure = _failure(exc)
             if failure is None:
                 raise
             raise failure from None
-        except SystemExit:      # a command's own exit status (diff, fsck): done
-            if outermost:
-                _say_warnings()
-            raise
-        except BaseException:
-            if outermost:
-                _warnings.take()
-            raise
-        if outermost:
-            _say_warnings()
-        return result
-
-
-def _say_warnings() -> None:
-    for line in _warnings.take():
-        click.echo(f"verfs: warning: {line}", err=True)
+        finally:
+            held = _warnings.take() if outermost else []
+            for line in held if done else ():   # a failure says its one line, no more
+                click.echo(f"verfs: warning: {line}", err=True)
 
 
 @click.group(cls=VerfsGroup, context_settings=CONTEXT)

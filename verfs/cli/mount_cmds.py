@@ -57,7 +57,7 @@ def mount(mountpoint, repo_dir, store_dir, foreground, debug, log_file, passthro
     if store_dir:
         source = daemon.open_source(store_dir=store_dir, log_file=log_file)
     else:
-        repo = find_repo(repo_dir, "--repo ") if repo_dir else Repository.find(".")
+        repo = find_repo(repo_dir) if repo_dir else Repository.find(".")
         source = daemon.open_source(repo_root=repo.root, log_file=log_file)
     if foreground:
         click.echo(f"serving {source.label} at {mountpoint}; Ctrl-C or 'verfs umount "

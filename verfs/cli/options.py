@@ -17,16 +17,16 @@ def with_repo(f):
                   help="The repository (default: the one containing the current directory).")
     @functools.wraps(f)
     def wrapper(repo_dir, *args, **kwargs):
-        return f(find_repo(repo_dir, "--repo "), *args, **kwargs)
+        return f(find_repo(repo_dir), *args, **kwargs)
     return wrapper
 
 
-def find_repo(given: str, what: str = "") -> Repository:
+def find_repo(given: str) -> Repository:
     """The repository containing directory ``given``, which must exist: a mistyped
     ``--repo DIR`` is an error, never the repository of one of its parents."""
     if not os.path.isdir(given):
         why = "not a directory" if os.path.exists(given) else "no such directory"
-        raise UsageError(f"{what}{given}: {why}")
+        raise UsageError(f"--repo {given}: {why}")
     return Repository.find(given)
 
 
