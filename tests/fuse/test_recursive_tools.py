@@ -166,13 +166,16 @@ def test_find(tools):
     layout, mnt, disk = tools
     commands = []
     for root in layout.roots:
-        commands += [("find", root, "-printf", "%y %n %p -> %l\n"),
+        commands += [("find", root, "-printf", "%y %p -> %l\n"),
+                     ("find", root, "-mindepth", "1", "-printf", "%n %p\n"),
                      ("find", root, "!", "-type", "d", "-printf", "%y %s %p\n"),
                      ("find", root, "-type", "f", "-perm", "-u+x"),
                      ("find", root, "-empty"), ("find", root, "-name", "*.c"),
-                     ("find", root, "-type", "l"), ("find", root, "-links", "+2")]
+                     ("find", root, "-type", "l"),
+                     ("find", root, "-mindepth", "1", "-links", "+2")]
     for top in ("history", "tags"):
-        commands += [("find", top, "-mindepth", "1", "-printf", "%y %n %p -> %l\n"),
+        commands += [("find", top, "-mindepth", "1", "-printf", "%y %p -> %l\n"),
+                     ("find", top, "-mindepth", "2", "-printf", "%n %p\n"),
                      ("find", top, "-name", "*.h")]
     assert compare(commands, mnt, disk) == []
 
@@ -202,15 +205,41 @@ def test_du_apparent_sizes_of_each_version(tools):
     assert bad == []
 
 
-def test_du_of_several_versions_at_once(tools):
-    """du given several arguments counts a (device, inode) once: on disk each
-    checkout is counted whole."""
+def entries(store, root: str, rel: bytes = b"") -> dict[bytes, tuple]:
+    """Every entry of tree ``root`` by path: what it is (kind, exec bit, object id)."""
+    out = {}
+    for e in store.get_tree(root).entries:
+        path = os.path.join(rel, os.fsencode(e.name)) if rel else os.fsencode(e.name)
+        out[path] = (e.kind, e.exec, e.oid)
+        if e.kind == "dir":
+            out |= entries(store, e.oid, path)
+    return out
+
+
+def test_du_of_several_versions_counts_what_they_share_once(tools):
+    """du given several arguments counts each (device, inode) once, as it does hard
+    links: an entry equal to one counted before — in an earlier argument or in this
+    one — adds nothing; each version's root is its own.  (One argument at a time, du
+    counts as on a checkout: above.)"""
     layout, mnt, disk = tools
     if not ext4_like(disk):
         pytest.skip("the disk here does not size directories as ext4 does")
-    history = layout.history
-    assert compare([("du", "-sb", *history), ("du", "-ab", "head", *history[:3])],
-                   mnt, disk) == []
+    history, repo = layout.history, layout.sample.repo
+    args = ["head", *history[:3], "tags/v1.0"]
+    seen, expected = set(), []
+    for arg in args:
+        total = os.lstat(disk / arg).st_size
+        for path, what in entries(repo.history.states, repo.history.root_tree(
+                layout.names[arg])).items():
+            if what not in seen:
+                seen.add(what)
+                total += os.lstat(os.path.join(os.fsencode(disk / arg), path)).st_size
+        expected.append(f"{total}\t{arg}".encode())
+    r = sh("du", "-sb", *args, cwd=mnt)
+    assert (r.returncode, r.stdout.splitlines(), r.stderr) == (0, expected, b"")
+    whole = [int(sh("du", "-sb", arg, cwd=disk).stdout.split(b"\t")[0]) for arg in args]
+    counted = [int(line.split(b"\t")[0]) for line in r.stdout.splitlines()]
+    assert all(c < w for c, w in zip(counted, whole, strict=True))  # head has twins too
 
 
 def test_cp_a(tools, tmp_path):
@@ -246,7 +275,7 @@ def test_cp_a_of_several_versions_at_once(tools, tmp_path):
 def test_tar(tools, tmp_path):
     layout, mnt, disk = tools
     bad = []
-    for i, args in enumerate([[root] for root in layout.roots] + [["head", "history", "tags"]]):
+    for i, args in enumerate([root] for root in layout.roots):
         made = {}
         for where, cwd in (("mount", mnt), ("disk", disk)):
             archive = tmp_path / f"{where}{i}.tar"
@@ -301,3 +330,19 @@ def test_git_diff_no_index(tools, tmp_path):
     env = {**ENV, "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_CONFIG_GLOBAL": os.devnull}
     assert compare(commands, mnt, disk, norm=lambda out: out, env=env) == []
+
+
+def test_tar_of_several_versions_at_once(tools, tmp_path):
+    """GNU tar given several arguments looks for hard links among files of one link
+    too: files equal in content (one inode number in the mount) must still not come
+    out as hard links, as they do not from checkouts."""
+    layout, mnt, disk = tools
+    bad = []
+    for i, (sub, args) in enumerate([("", ["head", "history", "tags"]),
+                                     ("head", ["empty.txt", "pkg"])]):
+        archive = tmp_path / f"several{i}.tar"
+        r = sh("tar", "--sort=name", "-cf", archive, *args, cwd=mnt / sub)
+        assert (r.returncode, r.stderr) == (0, b""), args
+        verbose = sh("tar", "-tvf", archive).stdout.splitlines()
+        bad += [v for v in verbose if v.startswith(b"h") or b" link to " in v]
+    assert bad == []
