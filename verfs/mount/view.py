@@ -27,6 +27,7 @@ equal subtree in two versions looks the same to every tool.  Nodes are cached by
 only choose the version.
 """
 
+import dataclasses
 import logging
 import os
 import threading
@@ -98,7 +99,7 @@ class View:
         self.moving_seen: set[str] = set()
         self.moving_overflow = False
         now = time.time_ns()
-        self.root = Node(ROOT_INO, DIR, 4096, now, role="top", nlink=2 + 4)
+        self.root = Node(ROOT_INO, DIR, 4096, now, role="top")
         names = (VERSIONS, INFO) + ((HISTORY, TAGS) if self.refs else ())
         self._top = {n: Node(child_ino(ROOT_INO, n), DIR, 4096, now, role=n)
                      for n in names}
@@ -108,7 +109,7 @@ class View:
         """The node at ``path`` ("/a/b" or "a/b"); NoSuchPath, NotADirectory."""
         rel = path.strip("/")
         if not rel:
-            return self.root
+            return self._counted(self.root)
         parts = rel.split("/")
         first = parts[0]
         if first == VERSIONS and len(parts) > 1:
@@ -116,7 +117,7 @@ class View:
         if first == INFO and len(parts) == 2:
             return self._info(parts[1])
         if len(parts) == 1 and first in self._top:
-            return self._top[first]
+            return self._counted(self._top[first])
         if self.refs is not None:
             named = self._named_version(parts)
             if named is not None:
@@ -155,7 +156,7 @@ class View:
                 out.append((HEAD, FILE, child_ino(top, HEAD), None))
             return out
         if role == "top":
-            out = [(n, DIR, d.ino, d) for n, d in self._top.items()]
+            out = [(n, DIR, d.ino, self._counted(d)) for n, d in self._top.items()]
             head = self.refs.current().head if self.refs is not None else None
             if head is not None:
                 out.append((HEAD, DIR, self._version_ino(head), self._version_root(head)))
@@ -211,6 +212,22 @@ class View:
             if self._stats is None or time.monotonic() - self._stats[0] > 10:
                 self._stats = (time.monotonic(), self._compute_stats())
             return self._stats[1]
+
+    def _counted(self, node: Node) -> Node:
+        """A top directory with its link count: 2 and its subdirectories, counted where
+        that is cheap (``/``, ``history/``, ``tags/``; ``info/`` has none); 1, "not
+        counted", for ``versions/``, which would mean listing the store on every stat."""
+        role = node.role
+        if role == VERSIONS:
+            return node
+        if role == INFO:
+            return dataclasses.replace(node, nlink=2)
+        refs = self.refs.current() if self.refs is not None else None
+        if role == "top":
+            subdirs = len(self._top) + (1 if refs is not None and refs.head else 0)
+        else:
+            subdirs = len(refs.history_links if role == HISTORY else refs.tags)
+        return dataclasses.replace(node, nlink=2 + subdirs)
 
     # --- inside a version -------------------------------------------------------------
     def _in_version(self, vid: str, names: list[str]) -> Node:
