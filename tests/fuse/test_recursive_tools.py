@@ -272,6 +272,21 @@ def test_cp_a_of_several_versions_at_once(tools, tmp_path):
     assert bad == []
 
 
+def test_cp_a_of_two_equal_directories_at_once(tools, tmp_path):
+    """``cp -a pkg/one pkg/two DEST`` where the two are equal: cp remembers the inode
+    of every directory given and refuses a second one with the same ("will not create
+    hard link ... to directory"); from checkouts both are copied."""
+    layout, mnt, disk = tools
+    made = {}
+    for where, top in (("mount", mnt), ("disk", disk)):
+        dest = tmp_path / where
+        dest.mkdir()
+        r = sh("cp", "-a", top / "head/pkg/one", top / "head/pkg/two", dest)
+        made[where] = (r.returncode, r.stderr.replace(os.fsencode(dest), b"DEST"),
+                       sorted(os.listdir(dest)))
+    assert made["mount"] == made["disk"] == (0, b"", ["one", "two"])
+
+
 def test_tar(tools, tmp_path):
     layout, mnt, disk = tools
     bad = []
@@ -344,5 +359,7 @@ def test_tar_of_several_versions_at_once(tools, tmp_path):
         r = sh("tar", "--sort=name", "-cf", archive, *args, cwd=mnt / sub)
         assert (r.returncode, r.stderr) == (0, b""), args
         verbose = sh("tar", "-tvf", archive).stdout.splitlines()
-        bad += [v for v in verbose if v.startswith(b"h") or b" link to " in v]
+        links = [v for v in verbose if v.startswith(b"h") or b" link to " in v]
+        if links:
+            bad.append((sub, args, len(links), links[:2]))
     assert bad == []
