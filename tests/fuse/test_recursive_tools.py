@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_verfs
+from tests.fuse.test_shared_inodes import entries
 from tests.mount.histories import AUTHOR, Sample, copy_sample, put
 from tests.treestate import disk_state
 from verfs import ops
@@ -203,17 +204,6 @@ def test_du_apparent_sizes_of_each_version(tools):
     for top in ("history", "tags"):
         bad += compare([("du", "-ab", top)], mnt, disk, norm=without(top))
     assert bad == []
-
-
-def entries(store, root: str, rel: bytes = b"") -> dict[bytes, tuple]:
-    """Every entry of tree ``root`` by path: what it is (kind, exec bit, object id)."""
-    out = {}
-    for e in store.get_tree(root).entries:
-        path = os.path.join(rel, os.fsencode(e.name)) if rel else os.fsencode(e.name)
-        out[path] = (e.kind, e.exec, e.oid)
-        if e.kind == "dir":
-            out |= entries(store, e.oid, path)
-    return out
 
 
 def test_du_of_several_versions_counts_what_they_share_once(tools):
