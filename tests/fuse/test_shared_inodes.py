@@ -73,15 +73,15 @@ def test_two_versions_share_what_did_not_change(sample, mounted):
 
 
 def test_equal_content_is_one_inode_everywhere(sample, mounted):
-    """Over every entry of every version: the same (kind, exec, object) ⇔ the same
-    st_ino, and then the same attributes."""
+    """Over every entry of every version: the same (kind, exec, object) at the same
+    path ⇔ the same st_ino, and then the same attributes."""
     history = sample.repo.history
     by_what, by_ino = {}, {}
     for vid in sorted(sample.repo.store.iter_ids("version")):
         for path, what in entries(history.states, history.root_tree(vid)).items():
             got = attrs(in_mount(mounted, vid, path))
-            assert by_what.setdefault(what, got) == got, (vid, path)
-            assert by_ino.setdefault(got[1], what) == what, (vid, path)
+            assert by_what.setdefault((what, path), got) == got, (vid, path)
+            assert by_ino.setdefault(got[1], (what, path)) == (what, path), (vid, path)
     assert len(by_what) == len(by_ino) > 20
     dev = {got[0] for got in by_what.values()}
     assert dev == {os.lstat(mounted.path).st_dev}
