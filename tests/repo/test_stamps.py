@@ -13,8 +13,9 @@ from tests.mount.histories import AUTHOR, put
 from tests.repo.workgen import WorkGen
 from verfs import ops
 from verfs.history import History
+from verfs.patch.named import Patch, PatchInfo
 from verfs.repo import Repository
-from verfs.stamps import STAMPS
+from verfs.stamps import STAMPS, patch_stamp
 
 
 def day(n: int) -> str:
@@ -223,3 +224,13 @@ def test_recording_and_replaying_agree_on_random_histories(tmp_path, seed):
         for path, stamp in recorded[vid].items():
             if path:
                 assert stamp <= recorded[vid][path.rpartition("/")[0]], (vid, path)
+
+
+@pytest.mark.parametrize("date", ["20240101120000", "20240229235959", "19691231235959",
+                                  "20241301120000", "20240100120000", "2024010112000",
+                                  "not a date", "２０２４０１０１１２００００"])
+def test_a_stamp_is_the_patchs_moment_in_whole_seconds(date):
+    info = PatchInfo("p", AUTHOR, date)
+    moment = info.moment
+    want = 0 if moment is None else int(moment.timestamp()) * 1_000_000_000
+    assert patch_stamp(Patch(info)) == want
