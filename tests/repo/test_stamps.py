@@ -4,6 +4,7 @@ replay, a rebuild after the derived cache was deleted)."""
 
 import os
 import shutil
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -234,3 +235,47 @@ def test_a_stamp_is_the_patchs_moment_in_whole_seconds(date):
     moment = info.moment
     want = 0 if moment is None else int(moment.timestamp()) * 1_000_000_000
     assert patch_stamp(Patch(info)) == want
+
+
+class _Gated(History):
+    """Holds a restamp until the thread named "second" has missed too: so the two
+    ask at once, deterministically."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.first_restamping = threading.Event()
+        self.second_missed = threading.Event()
+
+    def restamp(self, vid):
+        if threading.current_thread().name == "first":
+            self.first_restamping.set()
+            assert self.second_missed.wait(60)
+        super().restamp(vid)
+
+    def _stamps_known(self, oids):
+        found = super()._stamps_known(oids)
+        if threading.current_thread().name == "second" and len(found) < len(oids):
+            self.second_missed.set()
+        return found
+
+
+def test_threads_that_miss_at_once_restamp_once(small):
+    repo, vids = small
+    history = _Gated(type(repo.store)(repo.store.root))
+    head = vids[-1]
+    root = history.root_tree(head)
+    oids = [e.oid for e in history.states.get_tree(root).entries]
+    history.store.cache.clear(STAMPS)
+    got = {}
+
+    def ask(name):
+        got[name] = history.stamps(head, oids)
+
+    threads = [threading.Thread(target=ask, args=(n,), name=n) for n in ("first", "second")]
+    threads[0].start()
+    assert history.first_restamping.wait(60)
+    threads[1].start()
+    for t in threads:
+        t.join()
+    assert history.restamped == 1
+    assert got["first"] == got["second"] and len(got["first"]) == len(oids)
