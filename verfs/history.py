@@ -75,10 +75,11 @@ class History:
         self.replayed = 0       # patches applied by reconstruction (tests count them)
         self.healed = 0         # derived objects brought back by a rebuild
         self.restamped = 0      # chains replayed because stamps were missing
-        self._stamped = LRU(1 << 20, lambda v: 100)     # roots known to be stamped
         self._stamp_lock = threading.Lock()
         self._futile: set[str] = set()  # versions a restamp did not complete
-        self._last: tuple[str, str] | None = None       # the last version made, its root
+        # the last version made, its root, and whether that is stamped (importing
+        # puts each commit on the last one: no question to the cache for its base)
+        self._last: tuple[str, str, bool] | None = None
         self._asked: OrderedDict[str, None] = OrderedDict()
         self._asked_lock = threading.Lock()
         self._heal_lock = threading.RLock()
@@ -190,8 +191,6 @@ class History:
                     stamps.add(ed.produced(), patch)
             root = ed.commit()
             self.store.cache.put_many([*kept, (ROOTS, vid, root)], stamps.entries())
-        if stamp:
-            self._stamped.put(root, True)
         return root
 
     # --- healing ----------------------------------------------------------------------
@@ -250,10 +249,9 @@ class History:
 
     def restamp(self, vid: str) -> None:
         """Record the stamps of ``vid``'s chain: replay it from the empty tree, or
-        from the newest root on it that is stamped (everything in that root is, and
-        the later states hold nothing else from before it) — so going through the
-        versions of a store made before stamps, oldest first, replays each patch
-        once, not each chain."""
+        from the newest root on it that is stamped (everything in that root is) —
+        so going through the versions of a store made before stamps, oldest first,
+        replays each patch once, not each chain."""
         self.restamped += 1
         todo = []
         base = EMPTY_TREE_ID
@@ -273,12 +271,7 @@ class History:
 
     def _is_stamped(self, root: str) -> bool:
         """Whether tree ``root`` is stamped — and so everything beneath it."""
-        if root == EMPTY_TREE_ID or self._stamped.get(root):
-            return True
-        if self.store.cache.get(STAMPS, root) is None:
-            return False
-        self._stamped.put(root, True)
-        return True
+        return root == EMPTY_TREE_ID or self.store.cache.get(STAMPS, root) is not None
 
     def _heal(self, kind: str, oid: str) -> bool:
         """A derived object is absent (or corrupt): rebuild the states of the
@@ -368,8 +361,11 @@ class History:
             inventory = self.closed_inventory(parent)
         vid = self.store.put_version(Version(rep, parent, inventory))
         last = self._last
-        base = last[1] if last and parent == last[0] else self.root_tree(parent)
-        stamp = self._is_stamped(base)
+        if last is not None and parent == last[0]:
+            base, stamp = last[1], last[2]
+        else:
+            base = self.root_tree(parent)
+            stamp = self._is_stamped(base)
         if root is None:
             ed = TreeEditor(self.states, base, track=stamp)
             apply_prims(ed, patch.prims)
@@ -380,9 +376,7 @@ class History:
         stamps = Stamps()
         stamps.add(made, patch)
         self.store.cache.put_many([(ROOTS, vid, root)], stamps.entries())
-        if stamp:
-            self._stamped.put(root, True)
-        self._last = (vid, root)
+        self._last = (vid, root, stamp)
         return vid
 
     def _stamped_among(self, oids: list[str]) -> set[str]:
