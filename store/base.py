@@ -8,7 +8,7 @@ dulwich's ``BaseObjectStore``.
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .cache import LRU
 from .errors import AmbiguousPrefix, CorruptObject, FormatError, ObjectNotFound, UnknownPrefix
@@ -184,18 +184,31 @@ class ObjectStore:
 class DerivedCache:
     """Derived data (version → root tree, and such): small text values under keys,
     in an area that may be deleted at any time.  A missing or unreadable entry is
-    simply absent; callers validate what they read."""
+    simply absent; callers validate what they read.
+
+    ``put_many``'s ``if_absent`` entries are written only where their key has no
+    entry yet — the first writer wins — for data that must never change once given
+    (the mount's stamps: the kernel caches what it was told)."""
 
     def get(self, area: str, key: str) -> str | None:
         raise NotImplementedError
 
-    def put(self, area: str, key: str, value: str) -> None:
-        raise NotImplementedError
+    def get_many(self, area: str, keys: Iterable[str]) -> dict[str, str]:
+        """The entries present among ``keys``, by key; backends make it one query."""
+        found = {}
+        for key in keys:
+            value = self.get(area, key)
+            if value is not None:
+                found[key] = value
+        return found
 
-    def put_many(self, entries) -> None:
-        """Many ``(area, key, value)`` at once; backends may make it one write."""
-        for area, key, value in entries:
-            self.put(area, key, value)
+    def put(self, area: str, key: str, value: str) -> None:
+        self.put_many([(area, key, value)])
+
+    def put_many(self, entries, if_absent=()) -> None:
+        """Many ``(area, key, value)`` at once, and the ``if_absent`` ones where no
+        entry is yet (in order: the first of a key wins); backends make it one write."""
+        raise NotImplementedError
 
 
 class MemoryCache(DerivedCache):
@@ -205,35 +218,48 @@ class MemoryCache(DerivedCache):
     def get(self, area: str, key: str) -> str | None:
         return self.data.get((area, key))
 
-    def put(self, area: str, key: str, value: str) -> None:
-        self.data[(area, key)] = value
+    def put_many(self, entries, if_absent=()) -> None:
+        for area, key, value in entries:
+            self.data[(area, key)] = value
+        for area, key, value in if_absent:
+            self.data.setdefault((area, key), value)
 
 
 class HeldCache(DerivedCache):
     """Entries held in memory until ``flush``: a store batch holds its derived data
     back until its objects are in view, so a failed batch leaves no entry naming
     objects that never appeared.  Once the batch is ending (``seal``), entries go
-    straight to the base: the objects they name are written outside the batch then."""
+    straight to the base: the objects they name are written outside the batch then.
+    A held ``if_absent`` entry gives way to the base's, which was there first."""
 
     def __init__(self, base: DerivedCache):
         self.base = base
         self.held: dict[tuple[str, str], str] = {}
+        self.held_absent: dict[tuple[str, str], str] = {}
         self._sealed = False
         self._lock = threading.Lock()
 
     def get(self, area: str, key: str) -> str | None:
-        return self.held.get((area, key)) or self.base.get(area, key)
+        return (self.held.get((area, key)) or self.base.get(area, key)
+                or self.held_absent.get((area, key)))
 
-    def put(self, area: str, key: str, value: str) -> None:
-        self.put_many([(area, key, value)])
+    def get_many(self, area: str, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(keys)
+        found = {k: self.held[(area, k)] for k in keys if (area, k) in self.held}
+        found.update(self.base.get_many(area, [k for k in keys if k not in found]))
+        found.update((k, self.held_absent[(area, k)]) for k in keys
+                     if k not in found and (area, k) in self.held_absent)
+        return found
 
-    def put_many(self, entries) -> None:
-        entries = list(entries)
+    def put_many(self, entries, if_absent=()) -> None:
+        entries, if_absent = list(entries), list(if_absent)
         with self._lock:
             if not self._sealed:
                 self.held.update(((area, key), value) for area, key, value in entries)
+                for area, key, value in if_absent:
+                    self.held_absent.setdefault((area, key), value)
                 return
-        self.base.put_many(entries)
+        self.base.put_many(entries, if_absent)
 
     def seal(self) -> None:
         with self._lock:
@@ -241,4 +267,5 @@ class HeldCache(DerivedCache):
 
     def flush(self) -> None:
         """Write the held entries to the base (the batch's objects are in view)."""
-        self.base.put_many((area, key, value) for (area, key), value in self.held.items())
+        self.base.put_many(((area, key, value) for (area, key), value in self.held.items()),
+                           [(area, key, value) for (area, key), value in self.held_absent.items()])

@@ -33,6 +33,9 @@ from .swallow import Swallowed
 
 log = logging.getLogger("verfs.store")
 
+# Keys per query: under SQLite's bound on parameters (999; 32,766 since 3.32), so a
+# directory listing's stamps are one query.
+CHUNK = 30_000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 900
 SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (area TEXT NOT NULL, key TEXT NOT NULL, "
           "value TEXT NOT NULL, PRIMARY KEY (area, key)) WITHOUT ROWID")
 
@@ -172,6 +175,26 @@ class DiskCache(DerivedCache):
             self._drop(area, key, row[0], why)
         return value
 
+    def get_many(self, area: str, keys: Iterable[str]) -> dict[str, str]:
+        """The entries present among ``keys``, by key: one query per ``CHUNK`` keys
+        (a directory listing's stamps); damaged ones are dropped, as ``get`` does."""
+        keys = [check_id(k) for k in dict.fromkeys(keys)]
+        rows: list[tuple[str, str]] = []
+        for i in range(0, len(keys), CHUNK):
+            part = keys[i:i + CHUNK]
+            marks = ", ".join("?" * len(part))
+            rows += self._run(False, lambda db, part=part, marks=marks: db.execute(
+                f"SELECT key, value FROM entries WHERE area = ? AND key IN ({marks})",
+                (area, *part)).fetchall()) or []
+        found = {}
+        for key, stored in rows:
+            value, why = unseal(area, key, stored)
+            if why is not None:
+                self._drop(area, key, stored, why)
+            else:
+                found[key] = value
+        return found
+
     def _drop(self, area: str, key: str, stored, why: str) -> None:
         """Forget a damaged entry, if it is still the one found (a writer may have
         just replaced it with a good one)."""
@@ -195,16 +218,21 @@ class DiskCache(DerivedCache):
     def put(self, area: str, key: str, value: str) -> None:
         self.put_many([(area, key, value)])
 
-    def put_many(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Many entries in one transaction (a batch's, at its end)."""
+    def put_many(self, entries: Iterable[tuple[str, str, str]],
+                 if_absent: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Many entries in one transaction (a batch's, at its end); the ``if_absent``
+        ones only where their key has none (SQLite's INSERT OR IGNORE, in order)."""
         rows = [(area, check_id(key), seal(area, key, value)) for area, key, value in entries]
-        if not self.writable or not rows:
+        first = [(area, check_id(key), seal(area, key, value))
+                 for area, key, value in if_absent]
+        if not self.writable or not (rows or first):
             return
 
         def write(db):
             with db:        # one transaction
                 db.execute("BEGIN")
                 db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", first)
         self._run(True, write)
 
     def clear(self, area: str) -> None:

@@ -21,6 +21,30 @@ class OverlayCache(MemoryCache):
     def get(self, area: str, key: str) -> str | None:
         return super().get(area, key) or self.base.get(area, key)
 
+    def get_many(self, area: str, keys) -> dict[str, str]:
+        keys = list(keys)
+        found = {k: self.data[(area, k)] for k in keys if (area, k) in self.data}
+        found.update(self.base.get_many(area, [k for k in keys if k not in found]))
+        return found
+
+    def put_many(self, entries, if_absent=()) -> None:
+        super().put_many(entries, _absent(self.base, if_absent))
+
+
+def _absent(cache: DerivedCache, entries) -> list[tuple[str, str, str]]:
+    """The ``(area, key, value)`` of ``entries`` whose key has no entry in ``cache``,
+    the first of each key."""
+    entries = list(entries)
+    present: dict[str, dict[str, str]] = {}
+    for area in {area for area, _, _ in entries}:
+        present[area] = cache.get_many(area, [k for a, k, _ in entries if a == area])
+    out, seen = [], set()
+    for area, key, value in entries:
+        if key not in present[area] and (area, key) not in seen:
+            seen.add((area, key))
+            out.append((area, key, value))
+    return out
+
 
 class OverlayStore(LayeredStore):
     def __init__(self, base: ObjectStore, **kw):

@@ -225,6 +225,22 @@ class StoreContract:
         store.cache.put("roots", H, hash_bytes(b"x"))
         assert store.cache.get("roots", H) == hash_bytes(b"x")
 
+    def test_derived_cache_get_many_and_first_writer_wins(self, store):
+        """``if_absent`` entries never replace one, in a batch or out of it, and the
+        first of a key in one write wins; ``get_many`` answers only what is there."""
+        a, b, c = (hash_bytes(x) for x in (b"a", b"b", b"c"))
+        store.cache.put_many([("roots", a, "1")], if_absent=[("stamps", a, "10")])
+        store.cache.put_many([], if_absent=[("stamps", a, "11"), ("stamps", b, "20"),
+                                            ("stamps", b, "21")])
+        with store.batch():
+            store.cache.put_many([], if_absent=[("stamps", b, "22"), ("stamps", c, "30")])
+            assert store.cache.get_many("stamps", [a, b, c, H]) == {
+                a: "10", b: "20", c: "30"}
+            store.cache.put_many([], if_absent=[("stamps", c, "31")])
+        assert store.cache.get_many("stamps", [a, b, c, H, a]) == {a: "10", b: "20", c: "30"}
+        assert store.cache.get_many("roots", [a, b]) == {a: "1"}
+        assert store.cache.get_many("stamps", []) == {}
+
     # --- threads --------------------------------------------------------------------
     def test_concurrent_tree_reads_agree(self, store):
         """FUSE reads from many threads; the tree cache must hand out one answer."""

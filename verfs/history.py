@@ -22,7 +22,7 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
@@ -33,6 +33,7 @@ from .patch.apply import apply_prims
 from .patch.named import Patch
 from .patch.prims import Binary, Hunk
 from .patch.text import read_patch, write_patch
+from .stamps import STAMPS, Stamps, parse, patch_stamp, produced
 from .trees import TreeEditor
 
 log = logging.getLogger("verfs.history")
@@ -73,6 +74,12 @@ class History:
         self._versions = LRU(4 << 20, lambda v: 200)
         self.replayed = 0       # patches applied by reconstruction (tests count them)
         self.healed = 0         # derived objects brought back by a rebuild
+        self.restamped = 0      # chains replayed because stamps were missing
+        self._stamp_lock = threading.Lock()
+        self._futile: set[str] = set()  # versions a restamp did not complete
+        # the last version made, its root, and whether that is stamped (importing
+        # puts each commit on the last one: no question to the cache for its base)
+        self._last: tuple[str, str, bool] | None = None
         self._asked: OrderedDict[str, None] = OrderedDict()
         self._asked_lock = threading.Lock()
         self._heal_lock = threading.RLock()
@@ -165,19 +172,25 @@ class History:
                     break
                 long = True
             cur = v.parent
+        # Stamps only on a stamped base: what the patches produce is then all that
+        # the states they give lack.
+        stamp = self._is_stamped(base)
+        stamps = Stamps()
         # The long walk writes thousands of trees and blobs: as one batch, a pack.
         with self.states.batch() if long else contextlib.nullcontext():
-            ed = TreeEditor(self.states, base)
+            ed = TreeEditor(self.states, base, track=stamp)
             kept = []
             for step_vid, v in reversed(todo):
                 if long and v.inventory:
                     self._check_inventory(v.inventory, ed.commit())
-                apply_prims(ed, self.patch(v.patch).prims)
+                patch = self.patch(v.patch)
+                apply_prims(ed, patch.prims)
                 self.replayed += 1
-                if long:
+                if long or stamp:
                     kept.append((ROOTS, step_vid, ed.commit()))
+                    stamps.add(ed.produced(), patch)
             root = ed.commit()
-            self.store.cache.put_many([*kept, (ROOTS, vid, root)])
+            self.store.cache.put_many([*kept, (ROOTS, vid, root)], stamps.entries())
         return root
 
     # --- healing ----------------------------------------------------------------------
@@ -187,18 +200,78 @@ class History:
         is absent is written again, and every version's root is cached.  The
         versions replayed."""
         vids = list(self._vids(vid))
+        self._replay_recording(EMPTY_TREE_ID, vids[::-1])
+        return set(vids)
+
+    def _replay_recording(self, base: str, vids: list[str]) -> None:
+        """Replay ``vids`` (oldest first) on tree ``base``, stamped, as one batch,
+        checking each inventory's recorded tree; cache every version's root and the
+        stamps of what each patch produced."""
         kept = []
+        stamps = Stamps()
         with self.states.batch():
-            ed = TreeEditor(self.states, EMPTY_TREE_ID)
-            for v in reversed(vids):
+            ed = TreeEditor(self.states, base, track=True)
+            for v in vids:
                 version = self.version(v)
                 if version.inventory:
                     self._check_inventory(version.inventory, ed.commit())
-                apply_prims(ed, self.patch(version.patch).prims)
+                patch = self.patch(version.patch)
+                apply_prims(ed, patch.prims)
                 self.replayed += 1
                 kept.append((ROOTS, v, ed.commit()))
-            self.store.cache.put_many(kept)
-        return set(vids)
+                stamps.add(ed.produced(), patch)
+            self.store.cache.put_many(kept, stamps.entries())
+
+    # --- stamps (verfs/stamps.py) -----------------------------------------------------
+    def stamps(self, vid: str, oids: Iterable[str]) -> dict[str, int]:
+        """The stamp (ns since the epoch, whole seconds) of each tree or blob id in
+        version ``vid``'s tree: one cache query for the lot.  On a miss (the derived
+        cache was deleted, or the store was made before stamps) ``vid``'s chain is
+        restamped, once; an id still without one (not in ``vid``'s tree, or the cache
+        cannot be written) gets the date of ``vid``'s own patch, not recorded."""
+        oids = list(dict.fromkeys(oids))
+        found = self._stamps_known(oids)
+        if len(found) < len(oids):
+            with self._stamp_lock:     # one restamp, however many threads miss
+                found.update(self._stamps_known([o for o in oids if o not in found]))
+                if len(found) < len(oids) and vid not in self._futile:
+                    log.info("stamps of version %s are missing: replaying its chain", vid)
+                    self.restamp(vid)
+                    found.update(self._stamps_known([o for o in oids if o not in found]))
+                    if len(found) < len(oids):
+                        if len(self._futile) >= ASKED:
+                            self._futile.clear()
+                        self._futile.add(vid)
+            if len(found) < len(oids):
+                own = patch_stamp(self.step(vid).patch)
+                found.update((o, own) for o in oids if o not in found)
+        return found
+
+    def restamp(self, vid: str) -> None:
+        """Record the stamps of ``vid``'s chain: replay it from the empty tree, or
+        from the newest root on it that is stamped (everything in that root is) —
+        so going through the versions of a store made before stamps, oldest first,
+        replays each patch once, not each chain."""
+        self.restamped += 1
+        todo = []
+        base = EMPTY_TREE_ID
+        for v in self._vids(vid):
+            root = self.cached_root(v)
+            if root is not None and self._is_stamped(root):
+                base = root
+                break
+            todo.append(v)
+        self._replay_recording(base, todo[::-1])
+
+    def _stamps_known(self, oids: list[str]) -> dict[str, int]:
+        if not oids:
+            return {}
+        got = self.store.cache.get_many(STAMPS, oids)
+        return {k: n for k, n in ((k, parse(v)) for k, v in got.items()) if n is not None}
+
+    def _is_stamped(self, root: str) -> bool:
+        """Whether tree ``root`` is stamped — and so everything beneath it."""
+        return root == EMPTY_TREE_ID or self.store.cache.get(STAMPS, root) is not None
 
     def _heal(self, kind: str, oid: str) -> bool:
         """A derived object is absent (or corrupt): rebuild the states of the
@@ -287,12 +360,27 @@ class History:
         if parent and self.closes_inventory(parent):
             inventory = self.closed_inventory(parent)
         vid = self.store.put_version(Version(rep, parent, inventory))
+        last = self._last
+        if last is not None and parent == last[0]:
+            base, stamp = last[1], last[2]
+        else:
+            base = self.root_tree(parent)
+            stamp = self._is_stamped(base)
         if root is None:
-            ed = TreeEditor(self.states, self.root_tree(parent))
+            ed = TreeEditor(self.states, base, track=stamp)
             apply_prims(ed, patch.prims)
             root = ed.commit()
-        self.store.cache.put(ROOTS, vid, root)
+            made = ed.produced()
+        else:
+            made = produced(self.states, base, root, self._stamped_among) if stamp else []
+        stamps = Stamps()
+        stamps.add(made, patch)
+        self.store.cache.put_many([(ROOTS, vid, root)], stamps.entries())
+        self._last = (vid, root, stamp)
         return vid
+
+    def _stamped_among(self, oids: list[str]) -> set[str]:
+        return set(self.store.cache.get_many(STAMPS, oids))
 
     def _keep_blobs(self, patch: Patch) -> None:
         """The blobs a patch names are part of the history: the durable store adopts

@@ -18,13 +18,15 @@ from .errors import PatchApplyError
 
 class _File:
     """A file or link entry that has been touched: its content is the blob ``oid``
-    until ``lines`` (the content split on ``\\n``) replaces it."""
+    until ``lines`` (the content split on ``\\n``) replaces it.  ``fresh``: its blob
+    was set since the last commit (not read from the tree)."""
 
-    __slots__ = ("kind", "oid", "size", "exec", "lines")
+    __slots__ = ("kind", "oid", "size", "exec", "lines", "fresh")
 
     def __init__(self, kind: str, oid: str | None, size: int, exe: bool = False,
-                 lines: list[bytes] | None = None):
+                 lines: list[bytes] | None = None, fresh: bool = False):
         self.kind, self.oid, self.size, self.exec, self.lines = kind, oid, size, exe, lines
+        self.fresh = fresh
 
 
 class _Dir:
@@ -42,11 +44,15 @@ def _parent_and_name(path: str) -> tuple[list[str], str]:
 
 
 class TreeEditor:
-    """A mutable view of a root tree.  Errors are PatchApplyError, naming the path."""
+    """A mutable view of a root tree.  Errors are PatchApplyError, naming the path.
 
-    def __init__(self, store: ObjectStore, root: str):
+    ``track``: remember the ids each commit writes — every changed directory and
+    every file content set since the last commit — for ``produced``."""
+
+    def __init__(self, store: ObjectStore, root: str, track: bool = False):
         self.store = store
         self.root = self._load_dir(root)
+        self._made: list[str] | None = [] if track else None
 
     # --- loading --------------------------------------------------------------------
     def _load_dir(self, oid: str) -> _Dir:
@@ -132,7 +138,7 @@ class TreeEditor:
 
     def set_content_id(self, path: str, oid: str, size: int) -> None:
         chain, f = self._file(path)
-        f.oid, f.size, f.lines = oid, size, None
+        f.oid, f.size, f.lines, f.fresh = oid, size, None, True
         self._touch(chain)
 
     def is_exec(self, path: str) -> bool:
@@ -163,7 +169,7 @@ class TreeEditor:
     def create_link(self, path: str, target: bytes) -> None:
         chain, name = self._free_slot(path)
         oid = self.store.put_blob(target)
-        chain[-1].entries[name] = _File(LINK, oid, len(target))
+        chain[-1].entries[name] = _File(LINK, oid, len(target), fresh=True)
         self._touch(chain)
 
     def create_dir(self, path: str) -> None:
@@ -203,6 +209,15 @@ class TreeEditor:
         """Write what changed; return the root tree's id."""
         return self._commit_dir(self.root)
 
+    def produced(self) -> list[str]:
+        """The ids the commits since the last call wrote (with ``track``), children
+        before their directories: everything in the new root that the root before
+        did not hold where it is now (moved entries are not written again)."""
+        if self._made is None:
+            return []
+        made, self._made = self._made, []
+        return made
+
     def _commit_dir(self, d: _Dir) -> str:
         if not d.dirty:
             return d.oid
@@ -214,12 +229,18 @@ class TreeEditor:
             elif isinstance(e, _File):
                 if e.oid is None:
                     data = join_lines(e.lines)
-                    e.oid, e.size = self.store.put_blob(data), len(data)
+                    e.oid, e.size, e.fresh = self.store.put_blob(data), len(data), True
+                if e.fresh:
+                    e.fresh = False
+                    if self._made is not None:
+                        self._made.append(e.oid)
                 entries.append(TreeEntry(name, e.kind, e.oid, e.size, e.exec))
             else:       # untouched; a moved one still carries its old name
                 entries.append(e if e.name == name else dataclasses.replace(e, name=name))
         d.oid = self.store.put_tree(Tree.build(entries))
         d.dirty = False
+        if self._made is not None:
+            self._made.append(d.oid)
         return d.oid
 
 

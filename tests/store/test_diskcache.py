@@ -71,3 +71,13 @@ def test_entries_of_the_old_format_are_not_read(tmp_path):
     cache = DiskCache(str(tmp_path))
     assert cache.FORMAT >= 2 and "v1" not in cache.path
     assert cache.get("roots", A) is None
+
+
+def test_get_many_drops_the_damaged_and_answers_the_rest(tmp_path):
+    cache = DiskCache(str(tmp_path))
+    cache.put_many([("stamps", A, "5"), ("stamps", B, "6")])
+    _set(cache.path, A, "garbage")
+    assert cache.get_many("stamps", [A, B, TA]) == {B: "6"}
+    assert cache.dropped == 1
+    cache.put_many([], if_absent=[("stamps", A, "7"), ("stamps", B, "8")])
+    assert cache.get_many("stamps", [A, B]) == {A: "7", B: "6"}

@@ -48,3 +48,14 @@ def test_cache_reads_the_base_and_writes_to_memory(base):
     assert over.cache.get("roots", key) == value
     over.cache.put("roots", other, value)
     assert base.cache.get("roots", other) is None
+
+
+def test_first_writer_wins_over_the_base_cache(base):
+    """An entry the base has was written first: the overlay's own never hides it."""
+    key, other = hash_bytes(b"k"), hash_bytes(b"o")
+    base.cache.put_many([], if_absent=[("stamps", key, "1")])
+    over = OverlayStore(base)
+    over.cache.put_many([], if_absent=[("stamps", key, "2"), ("stamps", other, "3")])
+    assert over.cache.get_many("stamps", [key, other]) == {key: "1", other: "3"}
+    assert over.cache.get("stamps", key) == "1"
+    assert base.cache.get("stamps", other) is None
