@@ -284,8 +284,7 @@ class View:
             else:
                 out[oid] = known
         if missing:
-            ask = getattr(self.history, "stamps", None)     # until stamps land
-            found = ask(vid, missing) if ask else dict.fromkeys(missing, self._mtime(vid))
+            found = self.history.stamps(vid, missing)
             for oid in missing:
                 out[oid] = found[oid]
                 self._stamps.put(oid, found[oid])
