@@ -9,9 +9,11 @@ name that is not UTF-8 round-trips byte for byte, as it does in the store.  fuse
 has no ``errors`` argument, so the codec ``verfs-fsname`` (UTF-8 with
 surrogateescape both ways) is registered and passed to either binding as encoding.
 
-mfusepy speaks libfuse 2 and 3.  Mounts use the system's libfuse 2, except with
-``--passthrough`` (see ``passthrough.py``), which needs libfuse ≥ 3.16: the one
-``scripts/bootstrap`` builds into the environment (Debian 12 ships 3.14).
+mfusepy speaks libfuse 2 and 3.  Mounts use libfuse 3 when it can be had — the one
+``scripts/bootstrap`` builds into the environment (3.17, also what ``--passthrough``
+needs: ≥ 3.16, and Debian 12 ships 3.14), else the system's — and the system's
+libfuse 2 otherwise, which costs the kernel-cached listings and READDIRPLUS of
+``fuse_class``.  ``VERFS_LIBFUSE=2|3|PATH`` chooses instead.
 """
 
 import codecs
@@ -19,6 +21,8 @@ import ctypes
 import glob
 import importlib
 import os
+import shutil
+import stat
 import sys
 from ctypes.util import find_library
 
@@ -26,6 +30,9 @@ from ..errors import MountError
 
 DEFAULT = "mfusepy"
 PASSTHROUGH_SINCE = (3, 16)     # libfuse's first release with backing ids
+CACHE_READDIR_SINCE = (3, 5)    # libfuse's first release passing opendir's cache_readdir on
+FUSE_READDIR_PLUS = 1 << 0      # libfuse 3's readdir flag: the kernel asked for READDIRPLUS
+FUSE_FILL_DIR_PLUS = 1 << 1     # libfuse 3's filler flag: this entry's stat is whole
 MODULES = {"fusepy": "fuse", "mfusepy": "mfusepy"}
 ENCODING = "verfs-fsname"
 INSTALL = "install the Debian packages 'fuse' and 'libfuse2' (apt-get install fuse libfuse2)"
@@ -58,24 +65,50 @@ def bundled_libfuse3() -> str | None:
     return found[-1] if found else None
 
 
+def _may_mount_with(fusermount: str | None) -> bool:
+    """Whether libfuse 3 can mount through ``fusermount``, which it runs for
+    ``auto_unmount``: root can with any, anyone else only if it is setuid root."""
+    if fusermount is None or not os.access(fusermount, os.X_OK):
+        return False
+    if os.geteuid() == 0:
+        return True
+    st = os.stat(fusermount)
+    return st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
+
+
+def libfuse3() -> str | None:
+    """The libfuse 3 to mount with: the bundled one (it runs the fusermount3 built
+    beside it), else the system's (with the system's fusermount3); None when neither
+    can mount here."""
+    bundled = bundled_libfuse3()
+    if bundled and _may_mount_with(os.path.join(os.path.dirname(os.path.dirname(bundled)),
+                                                "bin", "fusermount3")):
+        return bundled
+    system = find_library("fuse3")
+    if system and _may_mount_with(shutil.which("fusermount3")):
+        return system
+    return None
+
+
 def libfuse_path(passthrough: bool = False) -> str | None:
-    """Which libfuse mfusepy is to load: ``VERFS_LIBFUSE`` (``2``, ``3`` — the bundled
-    libfuse 3 — or a path) when set; for passthrough the bundled libfuse 3, else the
-    system's libfuse 3; otherwise None, mfusepy's own choice (the system's libfuse 2)."""
+    """Which libfuse mfusepy is to load: ``VERFS_LIBFUSE`` (``2``, ``3`` or a path) when
+    set, otherwise ``libfuse3()``; None means mfusepy's own choice, the system's
+    libfuse 2 (which cannot pass files through)."""
     wanted = os.environ.get("VERFS_LIBFUSE", "")
     if wanted == "2":
-        return None
-    if wanted == "3" or (passthrough and not wanted):
-        path = bundled_libfuse3() or find_library("fuse3")
+        path = find_library("fuse")
         if path is None:
-            raise MountError("libfuse 3 is missing: run scripts/bootstrap as root (it builds "
-                             "libfuse 3.17 into the environment)")
+            raise MountError(f"VERFS_LIBFUSE=2: libfuse 2 is missing: {INSTALL}")
         return path
-    if wanted:
+    if wanted and wanted != "3":
         if not os.path.exists(wanted):
             raise MountError(f"VERFS_LIBFUSE={wanted}: no such file")
         return wanted
-    return None
+    path = libfuse3()
+    if path is None and (wanted == "3" or passthrough):
+        raise MountError("libfuse 3 is missing: run scripts/bootstrap as root (it builds "
+                         "libfuse 3.17 into the environment)")
+    return path
 
 
 def load(passthrough: bool = False):
@@ -112,8 +145,94 @@ def load(passthrough: bool = False):
     return module
 
 
+def major(module) -> int:
+    return _version(module)[0]
+
+
 def _version(module) -> tuple[int, int]:
     return (getattr(module, "fuse_version_major", 2), getattr(module, "fuse_version_minor", 0))
+
+
+def shortfall(module) -> str | None:
+    """What a mount over this libfuse lacks, for the log; None when nothing."""
+    if _version(module) >= CACHE_READDIR_SINCE:
+        return None
+    return ("libfuse 2: the kernel asks the daemon again for every directory listing and "
+            "looks up each entry of a listing one by one (scripts/bootstrap as root builds "
+            "libfuse 3.17; or install the Debian packages 'libfuse3-3' and 'fuse3')")
+
+
+def fuse_class(module):
+    """The class to mount with: over libfuse ≥ 3.5, mfusepy's FUSE with two
+    callbacks of its own (``_listing_fuse``); otherwise the binding's own FUSE."""
+    if getattr(module, "__name__", "") != "mfusepy" or _version(module) < CACHE_READDIR_SINCE:
+        return module.FUSE
+    return _listing_fuse(module)
+
+
+class _WithOpendir:
+    """The operations as given, plus an ``opendir``: mfusepy installs a callback only
+    for what the operations define.  Attributes are copied on first use, so later
+    look-ups are the proxy's own."""
+
+    def __init__(self, operations):
+        self._operations = operations
+
+    def __getattr__(self, name):
+        value = getattr(self._operations, name)
+        setattr(self, name, value)
+        return value
+
+    def opendir(self, path):
+        return 0
+
+
+def _listing_fuse(module):
+    class ListingFUSE(module.FUSE):
+        """mfusepy's FUSE, which lets the kernel keep listings and learn every entry of
+        one with the listing.
+
+        ``opendir`` marks each directory's listing cached (``cache_readdir``) and its
+        pages kept (``keep_cache``): the kernel then reads a listing once for as long as
+        it keeps the directory's pages, and OPENDIR/RELEASEDIR are all that reach the
+        daemon.  (Answering ENOSYS instead, as ``open`` does, would spare those too, but
+        libfuse's high-level API then crashes on the next READDIR: it takes the
+        file handle, 0, for its own directory handle.)
+
+        ``readdir`` answers the kernel's READDIRPLUS with each entry's whole stat
+        (``FUSE_FILL_DIR_PLUS``) when the operations give one — a dict with
+        ``st_nlink``, as ``getattr`` gives — so a cold ``find`` or ``ls -l`` costs no
+        LOOKUP per entry; mfusepy itself passes only the mode and inode."""
+
+        def __init__(self, operations, mountpoint, **kwargs):
+            super().__init__(_WithOpendir(operations), mountpoint, **kwargs)
+
+        def opendir(self, path, fip):
+            fi = fip.contents
+            fi.fh, fi.keep_cache, fi.cache_readdir = 0, 1, 1
+            return 0
+
+        def readdir_fuse_3(self, path, buf, filler, offset, fip, flags):
+            if not flags & FUSE_READDIR_PLUS or hasattr(self.operations, "readdir_with_offset"):
+                return super().readdir_fuse_3(path, buf, filler, offset, fip, flags)
+            decoded = None if path is None else path.decode(self.encoding, self.errors)
+            st = module.c_stat()
+            for item in self.operations.readdir(decoded, fip.contents.fh):
+                name, attrs = (item, None) if isinstance(item, str) else item[:2]
+                plus, stp = 0, None
+                if attrs is not None:
+                    ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                    if isinstance(attrs, int):
+                        st.st_mode = attrs
+                    else:
+                        module.set_st_attrs(st, attrs, use_ns=self.use_ns)
+                        plus = FUSE_FILL_DIR_PLUS if "st_nlink" in attrs else 0
+                    stp = st
+                if filler(buf, name.encode(self.encoding, self.errors), stp, 0, plus) != 0:
+                    break
+            return 0
+
+    return ListingFUSE
 
 
 def session_fd(module) -> int:

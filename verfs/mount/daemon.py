@@ -135,12 +135,13 @@ def _timeout() -> float:
 
 def _options(debug: bool, passthrough: bool = False) -> dict:
     """Content under versions/ never changes, so the kernel may keep pages, entries and
-    attributes for long.  head, history/ and tags/ still follow the repository: they
-    are symbolic links whose targets all have one length and are not cached by the
-    kernel (libfuse never asks for it), new names are found at once (no negative
-    caching), and their listings are never cached.  With passthrough, ``open`` says
-    per file whether its pages stay cached (``kernel_cache`` would also say it of
-    files handed to the kernel, which it refuses), with file infos to set it in."""
+    attributes for long, and over libfuse 3 listings too (``binding.fuse_class``); what
+    follows the repository (head, history/, tags/) is invalidated by the daemon when
+    head moves, and new names are found at once (no negative caching).  These options
+    mean the same to libfuse 2 and 3 (mfusepy moves ``use_ino`` into libfuse 3's
+    config).  With passthrough, ``open`` says per file whether its pages stay cached
+    (``kernel_cache`` would also say it of files handed to the kernel, which it
+    refuses), with file infos to set it in."""
     options = {
         "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
         "fsname": "verfs", "subtype": "verfs", "ro": True, "default_permissions": True,
@@ -175,13 +176,16 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
     history = History(source.store)
     view = View(source.store, history, source.head_file)
     log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
+    lacking = binding.shortfall(fuse)
+    if lacking:
+        log.info("%s", lacking)
     backing = Passthrough() if passthrough else None
     ops = Operations(view, on_init, backing, lambda: binding.session_fd(fuse))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # mfusepy on __call__
         try:
-            fuse.FUSE(ops, mountpoint, encoding=binding.ENCODING,
-                      **_options(debug, passthrough))
+            binding.fuse_class(fuse)(ops, mountpoint, encoding=binding.ENCODING,
+                                     **_options(debug, passthrough))
         except RuntimeError:        # libfuse said why on stderr (the log, for a daemon)
             raise MountError("libfuse could not mount") from None
     log.info("unmounted %s", mountpoint)
@@ -195,8 +199,8 @@ def mount(source: Source, mountpoint: str, foreground: bool = False,
     if source.work_tree and (mp + "/").startswith(os.path.realpath(source.work_tree) + "/"):
         raise MountError(f"mount point {mountpoint} is inside the repository's working tree "
                          f"(recording would read the whole mount): choose one outside it")
-    binding.load(passthrough)
-    if os.geteuid() != 0 and shutil.which("fusermount") is None:
+    fuse = binding.load(passthrough)         # (libfuse 3 checked its fusermount3)
+    if os.geteuid() != 0 and binding.major(fuse) == 2 and shutil.which("fusermount") is None:
         raise MountError(f"fusermount is missing: {binding.INSTALL}")
     if foreground:
         _setup_logging(source.log_file, debug, to_stderr=True)
