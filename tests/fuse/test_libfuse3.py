@@ -1,7 +1,8 @@
-"""Mounts over libfuse 3, the default where it can mount: the kernel keeps each
-directory's listing, so a second walk reaches the daemon only to open directories;
-READDIRPLUS hands the kernel whole attributes, so a first ``ls -l`` looks nothing
-up; libfuse 2 still mounts, and its log says what it lacks."""
+"""Mounts over libfuse 3, the default where it can mount: the kernel keeps the
+listing of each directory whose opendir answers ENOSYS, so a second walk reaches the
+daemon only to open directories; READDIRPLUS hands the kernel whole attributes, so a
+first ``ls -l`` looks nothing up; libfuse 2 still mounts (ENOSYS from opendir does
+not crash it either), and its log says what it lacks."""
 
 import collections
 import os
@@ -15,6 +16,7 @@ import pytest
 from tests.conftest import REQUIRE_REAL, need, verfs_env
 from tests.fuse.mounting import force_unmount, is_mounted, wait_for
 from verfs.mount import binding
+from verfs.mount.fuse_ops import Operations
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -77,7 +79,10 @@ def test_a_second_walk_only_opens_directories(sample, mount):
     walk_and_read(version)
     again = requests(m.log, start)
     assert again["OPENDIR"] > 0
-    assert set(again) <= {"OPENDIR", "RELEASEDIR"}, again
+    kept = {"OPENDIR", "RELEASEDIR"}
+    if not hasattr(Operations, "opendir"):       # listings are kept once opendir says so
+        kept |= {"READDIR", "READDIRPLUS"}
+    assert set(again) <= kept, again
 
 
 def test_libfuse_2_mounts_and_says_what_it_lacks(sample, mount):
@@ -118,6 +123,9 @@ class Ops:
             return attrs(path[1:])
         raise OSError(errno.ENOENT, "no such entry")
 
+    def opendir(self, path):
+        raise OSError(errno.ENOSYS, "keep the listing")
+
     def readdir(self, path, fh):
         names = NAMES if path == "/" else {}
         return [(".", None, 0), ("..", None, 0)] + [(n, attrs(n), 0) for n in names]
@@ -127,26 +135,66 @@ binding.fuse_class(fuse)(Ops(), sys.argv[1], encoding=binding.ENCODING,
 '''
 
 
-def test_readdirplus_gives_the_kernel_whole_attributes(tmp_path):
+@pytest.fixture
+def plus_fs(tmp_path):
+    """``plus_fs(env)`` mounts PLUS_FS and returns (mount point, its debug log)."""
     need(fuse=True)
-    need_libfuse3()
-    mp, log = tmp_path / "mp", tmp_path / "plus.log"
-    mp.mkdir()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", PLUS_FS, str(mp)], env=default_env(),
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
+    served = []
+
+    def do(env):
+        mp, log = tmp_path / f"mp{len(served)}", tmp_path / f"plus{len(served)}.log"
+        mp.mkdir()
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-c", PLUS_FS, str(mp)], env=env,
+                                    stdout=out, stderr=subprocess.STDOUT)
+        served.append((mp, proc))
         assert wait_for(lambda: is_mounted(mp), 30), log.read_text()
-        seen = {entry.name: entry.stat(follow_symlinks=False) for entry in os.scandir(mp)}
-        assert len(seen) == 25
-        for name, st in seen.items():
-            i = 99 if name == "sub" else int(name[1:])
-            assert (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == \
-                (1000 + i, 10 * i, (1_600_000_000 + i) * 10**9, (1_600_000_000 + i) * 10**9)
-            assert st.st_nlink == (2 if name == "sub" else 1)
-        asked = requests(log)
-        assert asked["READDIRPLUS"] > 0
-        assert asked["LOOKUP"] == 0 and asked["GETATTR"] <= 1, asked    # (the root's)
-    finally:
+        return mp, log
+
+    yield do
+    for mp, proc in served:
         force_unmount(mp, proc.pid)
         proc.wait(timeout=30)
+
+
+def listed(mp) -> dict:
+    """``ls -l``: each entry's stat, as the kernel gives it."""
+    seen = {entry.name: entry.stat(follow_symlinks=False) for entry in os.scandir(mp)}
+    assert len(seen) == 25
+    for name, st in seen.items():
+        i = 99 if name == "sub" else int(name[1:])
+        assert (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == \
+            (1000 + i, 10 * i, (1_600_000_000 + i) * 10**9, (1_600_000_000 + i) * 10**9)
+        assert st.st_nlink == (2 if name == "sub" else 1)
+    return seen
+
+
+def test_readdirplus_gives_the_kernel_whole_attributes(plus_fs):
+    need_libfuse3()
+    mp, log = plus_fs(default_env())
+    listed(mp)
+    asked = requests(log)
+    assert asked["READDIRPLUS"] > 0
+    assert asked["LOOKUP"] == 0 and asked["GETATTR"] <= 1, asked    # (the root's)
+
+
+def test_enosys_from_opendir_keeps_the_listing(plus_fs):
+    need_libfuse3()
+    mp, log = plus_fs(default_env())
+    listed(mp)
+    start = log.stat().st_size
+    listed(mp)
+    again = requests(log, start)
+    assert set(again) <= {"OPENDIR", "RELEASEDIR"}, again
+
+
+def test_enosys_from_opendir_is_safe_over_libfuse_2(plus_fs):
+    """libfuse 2 cannot ask the kernel to keep a listing; the ENOSYS must still not
+    reach the kernel, or libfuse would crash on the next READDIR."""
+    if find_library("fuse") is None:
+        pytest.skip("needs libfuse 2")
+    mp, log = plus_fs(verfs_env(VERFS_LIBFUSE="2"))
+    for _ in range(2):
+        assert sorted(os.listdir(mp)) == sorted([f"f{i:02d}" for i in range(24)] + ["sub"])
+    assert "FUSE library version: 2." in log.read_text()
+    assert requests(log)["OPENDIR"] == 2

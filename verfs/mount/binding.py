@@ -18,6 +18,7 @@ libfuse 2 otherwise, which costs the kernel-cached listings and READDIRPLUS of
 
 import codecs
 import ctypes
+import errno
 import glob
 import importlib
 import os
@@ -163,76 +164,64 @@ def shortfall(module) -> str | None:
 
 
 def fuse_class(module):
-    """The class to mount with: over libfuse ≥ 3.5, mfusepy's FUSE with two
-    callbacks of its own (``_listing_fuse``); otherwise the binding's own FUSE."""
-    if getattr(module, "__name__", "") != "mfusepy" or _version(module) < CACHE_READDIR_SINCE:
-        return module.FUSE
-    return _listing_fuse(module)
+    """The class to mount with: the binding's FUSE, with ``opendir`` answering ENOSYS
+    made safe (both bindings; see ``_opendir``) and, over libfuse 3 through mfusepy,
+    READDIRPLUS answered with whole stats (``_readdir_plus``)."""
+    listings = _version(module) >= CACHE_READDIR_SINCE
+    plus = getattr(module, "__name__", "") == "mfusepy" and _version(module) >= (3, 0)
+    methods = {"opendir": _opendir(module.FUSE, listings)}
+    if plus:
+        methods["readdir_fuse_3"] = _readdir_plus(module)
+    return type("FUSE", (module.FUSE,), methods)
 
 
-class _WithOpendir:
-    """The operations as given, plus an ``opendir``: mfusepy installs a callback only
-    for what the operations define.  Attributes are copied on first use, so later
-    look-ups are the proxy's own."""
-
-    def __init__(self, operations):
-        self._operations = operations
-
-    def __getattr__(self, name):
-        value = getattr(self._operations, name)
-        setattr(self, name, value)
-        return value
-
-    def opendir(self, path):
-        return 0
-
-
-def _listing_fuse(module):
-    class ListingFUSE(module.FUSE):
-        """mfusepy's FUSE, which lets the kernel keep listings and learn every entry of
-        one with the listing.
-
-        ``opendir`` marks each directory's listing cached (``cache_readdir``) and its
-        pages kept (``keep_cache``): the kernel then reads a listing once for as long as
-        it keeps the directory's pages, and OPENDIR/RELEASEDIR are all that reach the
-        daemon.  (Answering ENOSYS instead, as ``open`` does, would spare those too, but
-        libfuse's high-level API then crashes on the next READDIR: it takes the
-        file handle, 0, for its own directory handle.)
-
-        ``readdir`` answers the kernel's READDIRPLUS with each entry's whole stat
-        (``FUSE_FILL_DIR_PLUS``) when the operations give one — a dict with
-        ``st_nlink``, as ``getattr`` gives — so a cold ``find`` or ``ls -l`` costs no
-        LOOKUP per entry; mfusepy itself passes only the mode and inode."""
-
-        def __init__(self, operations, mountpoint, **kwargs):
-            super().__init__(_WithOpendir(operations), mountpoint, **kwargs)
-
-        def opendir(self, path, fip):
+def _opendir(base, listings: bool):
+    def opendir(self, path, fip):
+        """The operations' ``opendir``, except that ENOSYS, which would tell the kernel
+        to stop sending OPENDIR and keep every listing, is not passed on: libfuse's
+        high-level API would then crash on the next READDIR, taking its file handle, 0,
+        for its own directory handle.  Instead (libfuse ≥ 3.5) the reply asks the
+        kernel to keep this listing (``cache_readdir``) and its pages (``keep_cache``),
+        so it reads a listing once for as long as it keeps the directory's pages;
+        OPENDIR and RELEASEDIR still reach the daemon."""
+        try:
+            return base.opendir(self, path, fip)
+        except OSError as exc:
+            if exc.errno != errno.ENOSYS:
+                raise
+        if listings:
             fi = fip.contents
             fi.fh, fi.keep_cache, fi.cache_readdir = 0, 1, 1
-            return 0
+        return 0
+    return opendir
 
-        def readdir_fuse_3(self, path, buf, filler, offset, fip, flags):
-            if not flags & FUSE_READDIR_PLUS or hasattr(self.operations, "readdir_with_offset"):
-                return super().readdir_fuse_3(path, buf, filler, offset, fip, flags)
-            decoded = None if path is None else path.decode(self.encoding, self.errors)
-            st = module.c_stat()
-            for item in self.operations.readdir(decoded, fip.contents.fh):
-                name, attrs = (item, None) if isinstance(item, str) else item[:2]
-                plus, stp = 0, None
-                if attrs is not None:
-                    ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
-                    if isinstance(attrs, int):
-                        st.st_mode = attrs
-                    else:
-                        module.set_st_attrs(st, attrs, use_ns=self.use_ns)
-                        plus = FUSE_FILL_DIR_PLUS if "st_nlink" in attrs else 0
-                    stp = st
-                if filler(buf, name.encode(self.encoding, self.errors), stp, 0, plus) != 0:
-                    break
-            return 0
 
-    return ListingFUSE
+def _readdir_plus(module):
+    def readdir_fuse_3(self, path, buf, filler, offset, fip, flags):
+        """mfusepy's readdir passes each entry's mode and inode only, even when the
+        kernel asked for READDIRPLUS.  Given a whole stat (a dict with ``st_nlink``,
+        as ``getattr`` answers), pass all of it (``FUSE_FILL_DIR_PLUS``): the kernel
+        then knows every entry of the listing, and a cold ``find`` or ``ls -l`` costs
+        no LOOKUP per entry."""
+        if not flags & FUSE_READDIR_PLUS or hasattr(self.operations, "readdir_with_offset"):
+            return module.FUSE.readdir_fuse_3(self, path, buf, filler, offset, fip, flags)
+        decoded = None if path is None else path.decode(self.encoding, self.errors)
+        st = module.c_stat()
+        for item in self.operations.readdir(decoded, fip.contents.fh):
+            name, attrs = (item, None) if isinstance(item, str) else item[:2]
+            plus, stp = 0, None
+            if attrs is not None:
+                ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                if isinstance(attrs, int):
+                    st.st_mode = attrs
+                else:
+                    module.set_st_attrs(st, attrs, use_ns=self.use_ns)
+                    plus = FUSE_FILL_DIR_PLUS if "st_nlink" in attrs else 0
+                stp = st
+            if filler(buf, name.encode(self.encoding, self.errors), stp, 0, plus) != 0:
+                break
+        return 0
+    return readdir_fuse_3
 
 
 def session_fd(module) -> int:
