@@ -93,9 +93,11 @@ def libfuse3() -> str | None:
 
 def libfuse_path(passthrough: bool = False) -> str | None:
     """Which libfuse mfusepy is to load: ``VERFS_LIBFUSE`` (``2``, ``3`` or a path) when
-    set, otherwise ``libfuse3()``; None means mfusepy's own choice, the system's
-    libfuse 2 (which cannot pass files through)."""
+    set, else ``FUSE_LIBRARY_PATH`` when set, otherwise ``libfuse3()``; None means
+    mfusepy's own choice, the system's libfuse 2 (which cannot pass files through)."""
     wanted = os.environ.get("VERFS_LIBFUSE", "")
+    if not wanted and os.environ.get("FUSE_LIBRARY_PATH"):
+        return os.environ["FUSE_LIBRARY_PATH"]       # mfusepy's own variable, as set
     if wanted == "2":
         path = find_library("fuse")
         if path is None:
