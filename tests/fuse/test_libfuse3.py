@@ -17,7 +17,6 @@ import pytest
 from tests.conftest import REQUIRE_REAL, need, verfs_env
 from tests.fuse.mounting import alive, force_unmount, is_mounted, wait_for
 from verfs.mount import binding
-from verfs.mount.fuse_ops import Operations
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,10 +79,7 @@ def test_a_second_walk_only_opens_directories(sample, mount):
     walk_and_read(version)
     again = requests(m.log, start)
     assert again["OPENDIR"] > 0
-    kept = {"OPENDIR", "RELEASEDIR"}
-    if not hasattr(Operations, "opendir"):       # listings are kept once opendir says so
-        kept |= {"READDIR", "READDIRPLUS"}
-    assert set(again) <= kept, again
+    assert set(again) <= {"OPENDIR", "RELEASEDIR"}, again
 
 
 def test_sigkill_leaves_no_mount_behind_every_time(sample, mount):
@@ -146,8 +142,8 @@ class Ops:
         names = NAMES if path == "/" else {}
         return [(".", None, 0), ("..", None, 0)] + [(n, attrs(n), 0) for n in names]
 
-binding.fuse_class(fuse)(Ops(), sys.argv[1], encoding=binding.ENCODING,
-                         **daemon._options(debug=True))
+binding.fuse_class(fuse, binding.keeps_listings(fuse))(
+    Ops(), sys.argv[1], encoding=binding.ENCODING, **daemon._options(debug=True))
 '''
 
 

@@ -86,4 +86,5 @@ def test_a_libfuse_2_mount_says_what_it_lacks():
     assert "libfuse 2" in binding.shortfall(old) and "listing" in binding.shortfall(old)
     assert binding.shortfall(new) is None
     assert "readdir_fuse_3" not in vars(binding.fuse_class(old))    # mfusepy's, for 2
+    assert not binding.keeps_listings(old) and binding.keeps_listings(new)
     assert binding.major(old) == 2 and binding.major(new) == 3

@@ -158,42 +158,56 @@ def _version(module) -> tuple[int, int]:
 
 def shortfall(module) -> str | None:
     """What a mount over this libfuse lacks, for the log; None when nothing."""
-    if _version(module) >= CACHE_READDIR_SINCE:
+    if keeps_listings(module):
         return None
     return ("libfuse 2: the kernel asks the daemon again for every directory listing and "
             "looks up each entry of a listing one by one (scripts/bootstrap as root builds "
             "libfuse 3.17; or install the Debian packages 'libfuse3-3' and 'fuse3')")
 
 
-def fuse_class(module):
-    """The class to mount with: the binding's FUSE, with ``opendir`` answering ENOSYS
-    made safe (both bindings; see ``_opendir``) and, over libfuse 3 through mfusepy,
-    READDIRPLUS answered with whole stats (``_readdir_plus``)."""
-    listings = _version(module) >= CACHE_READDIR_SINCE
-    plus = getattr(module, "__name__", "") == "mfusepy" and _version(module) >= (3, 0)
-    methods = {"opendir": _opendir(module.FUSE, listings)}
-    if plus:
+def keeps_listings(module) -> bool:
+    """Whether an OPENDIR reply can ask the kernel to keep the listing (mfusepy over
+    libfuse ≥ 3.5: its file info has ``cache_readdir``)."""
+    return getattr(module, "__name__", "") == "mfusepy" and \
+        _version(module) >= CACHE_READDIR_SINCE
+
+
+def fuse_class(module, cache_listings: bool = False):
+    """The class to mount with: the binding's FUSE with ``opendir`` of its own
+    (``_opendir``: kept listings with ``cache_listings``, see ``keeps_listings``) and,
+    over libfuse 3 through mfusepy, READDIRPLUS answered with whole stats
+    (``_readdir_plus``)."""
+    methods = {"opendir": _opendir(cache_listings and keeps_listings(module))}
+    if getattr(module, "__name__", "") == "mfusepy" and _version(module) >= (3, 0):
         methods["readdir_fuse_3"] = _readdir_plus(module)
     return type("FUSE", (module.FUSE,), methods)
 
 
-def _opendir(base, listings: bool):
+def _opendir(cache_listings: bool):
     def opendir(self, path, fip):
-        """The operations' ``opendir``, except that ENOSYS, which would tell the kernel
-        to stop sending OPENDIR and keep every listing, is not passed on: libfuse's
-        high-level API would then crash on the next READDIR, taking its file handle, 0,
-        for its own directory handle.  Instead (libfuse ≥ 3.5) the reply asks the
-        kernel to keep this listing (``cache_readdir``) and its pages (``keep_cache``),
-        so it reads a listing once for as long as it keeps the directory's pages;
-        OPENDIR and RELEASEDIR still reach the daemon."""
+        """The operations' ``opendir`` gives the handle, and (``cache_listings``) their
+        ``listing_cached`` whether the reply asks the kernel to keep the listing
+        (``cache_readdir``) and its pages (``keep_cache``): it then reads a listing
+        once for as long as it keeps the directory's pages, and only OPENDIR and
+        RELEASEDIR reach the daemon.  (mfusepy's own opendir leaves the file info
+        alone.)
+
+        ENOSYS from the operations' ``opendir`` counts as "keep it" and is not passed
+        on: the kernel would stop sending OPENDIR and keep every listing, but libfuse's
+        high-level API then crashes on the next READDIR, taking its file handle, 0,
+        for its own directory handle."""
+        name = path.decode(self.encoding, self.errors)
+        fi = fip.contents
         try:
-            return base.opendir(self, path, fip)
+            fi.fh = self.operations.opendir(name) or 0
+            listing_cached = getattr(self.operations, "listing_cached", None)
+            keep = cache_listings and (listing_cached is None or listing_cached(name))
         except OSError as exc:
             if exc.errno != errno.ENOSYS:
                 raise
-        if listings:
-            fi = fip.contents
-            fi.fh, fi.keep_cache, fi.cache_readdir = 0, 1, 1
+            fi.fh, keep = 0, cache_listings
+        if keep:
+            fi.keep_cache, fi.cache_readdir = 1, 1
         return 0
     return opendir
 
@@ -243,3 +257,4 @@ def describe(module) -> str:
     major = getattr(module, "fuse_version_major", None)
     lib = f", libfuse {major}.{module.fuse_version_minor}" if major else ""
     return f"{name()} {version}".strip() + lib
+

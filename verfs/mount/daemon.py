@@ -32,6 +32,7 @@ from store.overlay import OverlayStore
 from ..errors import MountError
 from ..history import History
 from . import binding
+from .follow import Follower
 from .fuse_ops import Operations
 from .passthrough import Passthrough
 from .view import View
@@ -191,12 +192,17 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
         _auto_unmount_last(fuse)
         if on_init is not None:
             on_init()
-    ops = Operations(view, mounted, backing, lambda: binding.session_fd(fuse))
+    cache_listings = binding.keeps_listings(fuse)
+    ops = Operations(view, mounted, backing, lambda: binding.session_fd(fuse),
+                     cache_listings=cache_listings,
+                     follower=Follower(view) if view.refs is not None else None,
+                     module=fuse)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # mfusepy on __call__
         try:
-            binding.fuse_class(fuse)(ops, mountpoint, encoding=binding.ENCODING,
-                                     **_options(debug, passthrough))
+            binding.fuse_class(fuse, cache_listings)(ops, mountpoint,
+                                                     encoding=binding.ENCODING,
+                                                     **_options(debug, passthrough))
         except RuntimeError as exc:  # libfuse said why on stderr (the log, for a daemon)
             if not answered or exc.args != (LOOP_ENDED,):
                 raise MountError("libfuse could not mount") from None
