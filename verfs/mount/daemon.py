@@ -217,9 +217,9 @@ def _auto_unmount_last(fuse) -> None:
 
     fusermount3 wakes when that socket closes, and unmounts only if opening the mount
     point then fails with ENOTCONN.  A dying process's last references to its files
-    are dropped newest descriptor first, and libfuse opens the socket after the
-    device: fusermount3 could open the mount point while the device was still
-    there, the open then failed with ECONNABORTED, and a daemon killed with SIGKILL
+    are dropped newest descriptor first, and libfuse (mounting as root) opens the
+    socket after the device: fusermount3 could open the mount point while the device
+    was still there, the open then failed with ECONNABORTED, and a daemon killed with SIGKILL
     left its mount behind about one time in three.  A duplicate of the device above
     the socket, kept until exit, makes the device go first."""
     getenv = ctypes.CDLL(None).getenv
