@@ -9,16 +9,21 @@ name that is not UTF-8 round-trips byte for byte, as it does in the store.  fuse
 has no ``errors`` argument, so the codec ``verfs-fsname`` (UTF-8 with
 surrogateescape both ways) is registered and passed to either binding as encoding.
 
-mfusepy speaks libfuse 2 and 3.  Mounts use the system's libfuse 2, except with
-``--passthrough`` (see ``passthrough.py``), which needs libfuse ≥ 3.16: the one
-``scripts/bootstrap`` builds into the environment (Debian 12 ships 3.14).
+mfusepy speaks libfuse 2 and 3.  Mounts use libfuse 3 when it can be had — the one
+``scripts/bootstrap`` builds into the environment (3.17, also what ``--passthrough``
+needs: ≥ 3.16, and Debian 12 ships 3.14), else the system's — and the system's
+libfuse 2 otherwise, which costs the kernel-cached listings and READDIRPLUS of
+``fuse_class``.  ``VERFS_LIBFUSE=2|3|PATH`` chooses instead.
 """
 
 import codecs
 import ctypes
+import errno
 import glob
 import importlib
 import os
+import shutil
+import stat
 import sys
 from ctypes.util import find_library
 
@@ -26,6 +31,9 @@ from ..errors import MountError
 
 DEFAULT = "mfusepy"
 PASSTHROUGH_SINCE = (3, 16)     # libfuse's first release with backing ids
+CACHE_READDIR_SINCE = (3, 5)    # libfuse's first release passing opendir's cache_readdir on
+FUSE_READDIR_PLUS = 1 << 0      # libfuse 3's readdir flag: the kernel asked for READDIRPLUS
+FUSE_FILL_DIR_PLUS = 1 << 1     # libfuse 3's filler flag: this entry's stat is whole
 MODULES = {"fusepy": "fuse", "mfusepy": "mfusepy"}
 ENCODING = "verfs-fsname"
 INSTALL = "install the Debian packages 'fuse' and 'libfuse2' (apt-get install fuse libfuse2)"
@@ -58,24 +66,52 @@ def bundled_libfuse3() -> str | None:
     return found[-1] if found else None
 
 
+def _may_mount_with(fusermount: str | None) -> bool:
+    """Whether libfuse 3 can mount through ``fusermount``, which it runs for
+    ``auto_unmount``: root can with any, anyone else only if it is setuid root."""
+    if fusermount is None or not os.access(fusermount, os.X_OK):
+        return False
+    if os.geteuid() == 0:
+        return True
+    st = os.stat(fusermount)
+    return st.st_uid == 0 and bool(st.st_mode & stat.S_ISUID)
+
+
+def libfuse3() -> str | None:
+    """The libfuse 3 to mount with: the bundled one (it runs the fusermount3 built
+    beside it), else the system's (with the system's fusermount3); None when neither
+    can mount here."""
+    bundled = bundled_libfuse3()
+    if bundled and _may_mount_with(os.path.join(os.path.dirname(os.path.dirname(bundled)),
+                                                "bin", "fusermount3")):
+        return bundled
+    system = find_library("fuse3")
+    if system and _may_mount_with(shutil.which("fusermount3")):
+        return system
+    return None
+
+
 def libfuse_path(passthrough: bool = False) -> str | None:
-    """Which libfuse mfusepy is to load: ``VERFS_LIBFUSE`` (``2``, ``3`` — the bundled
-    libfuse 3 — or a path) when set; for passthrough the bundled libfuse 3, else the
-    system's libfuse 3; otherwise None, mfusepy's own choice (the system's libfuse 2)."""
+    """Which libfuse mfusepy is to load: ``VERFS_LIBFUSE`` (``2``, ``3`` or a path) when
+    set, else ``FUSE_LIBRARY_PATH`` when set, otherwise ``libfuse3()``; None means
+    mfusepy's own choice, the system's libfuse 2 (which cannot pass files through)."""
     wanted = os.environ.get("VERFS_LIBFUSE", "")
+    if not wanted and os.environ.get("FUSE_LIBRARY_PATH"):
+        return os.environ["FUSE_LIBRARY_PATH"]       # mfusepy's own variable, as set
     if wanted == "2":
-        return None
-    if wanted == "3" or (passthrough and not wanted):
-        path = bundled_libfuse3() or find_library("fuse3")
+        path = find_library("fuse")
         if path is None:
-            raise MountError("libfuse 3 is missing: run scripts/bootstrap as root (it builds "
-                             "libfuse 3.17 into the environment)")
+            raise MountError(f"VERFS_LIBFUSE=2: libfuse 2 is missing: {INSTALL}")
         return path
-    if wanted:
+    if wanted and wanted != "3":
         if not os.path.exists(wanted):
             raise MountError(f"VERFS_LIBFUSE={wanted}: no such file")
         return wanted
-    return None
+    path = libfuse3()
+    if path is None and (wanted == "3" or passthrough):
+        raise MountError("libfuse 3 is missing: run scripts/bootstrap as root (it builds "
+                         "libfuse 3.17 into the environment)")
+    return path
 
 
 def load(passthrough: bool = False):
@@ -112,8 +148,96 @@ def load(passthrough: bool = False):
     return module
 
 
+def major(module) -> int:
+    return _version(module)[0]
+
+
 def _version(module) -> tuple[int, int]:
     return (getattr(module, "fuse_version_major", 2), getattr(module, "fuse_version_minor", 0))
+
+
+def shortfall(module) -> str | None:
+    """What a mount over this libfuse lacks, for the log; None when nothing."""
+    if keeps_listings(module):
+        return None
+    return ("libfuse 2: the kernel asks the daemon again for every directory listing and "
+            "looks up each entry of a listing one by one (scripts/bootstrap as root builds "
+            "libfuse 3.17; or install the Debian packages 'libfuse3-3' and 'fuse3')")
+
+
+def keeps_listings(module) -> bool:
+    """Whether an OPENDIR reply can ask the kernel to keep the listing (mfusepy over
+    libfuse ≥ 3.5: its file info has ``cache_readdir``)."""
+    return getattr(module, "__name__", "") == "mfusepy" and \
+        _version(module) >= CACHE_READDIR_SINCE
+
+
+def fuse_class(module, cache_listings: bool = False):
+    """The class to mount with: the binding's FUSE with ``opendir`` of its own
+    (``_opendir``: kept listings with ``cache_listings``, see ``keeps_listings``) and,
+    over libfuse 3 through mfusepy, READDIRPLUS answered with whole stats
+    (``_readdir_plus``)."""
+    methods = {"opendir": _opendir(cache_listings and keeps_listings(module))}
+    if getattr(module, "__name__", "") == "mfusepy" and _version(module) >= (3, 0):
+        methods["readdir_fuse_3"] = _readdir_plus(module)
+    return type("FUSE", (module.FUSE,), methods)
+
+
+def _opendir(cache_listings: bool):
+    def opendir(self, path, fip):
+        """The operations' ``opendir`` gives the handle, and (``cache_listings``) their
+        ``listing_cached`` whether the reply asks the kernel to keep the listing
+        (``cache_readdir``) and its pages (``keep_cache``): it then reads a listing
+        once for as long as it keeps the directory's pages, and only OPENDIR and
+        RELEASEDIR reach the daemon.  (mfusepy's own opendir leaves the file info
+        alone.)
+
+        ENOSYS from the operations' ``opendir`` counts as "keep it" and is not passed
+        on: the kernel would stop sending OPENDIR and keep every listing, but libfuse's
+        high-level API then crashes on the next READDIR, taking its file handle, 0,
+        for its own directory handle."""
+        name = path.decode(self.encoding, self.errors)
+        fi = fip.contents
+        try:
+            fi.fh = self.operations.opendir(name) or 0
+            listing_cached = getattr(self.operations, "listing_cached", None)
+            keep = cache_listings and (listing_cached is None or listing_cached(name))
+        except OSError as exc:
+            if exc.errno != errno.ENOSYS:
+                raise
+            fi.fh, keep = 0, cache_listings
+        if keep:
+            fi.keep_cache, fi.cache_readdir = 1, 1
+        return 0
+    return opendir
+
+
+def _readdir_plus(module):
+    def readdir_fuse_3(self, path, buf, filler, offset, fip, flags):
+        """mfusepy's readdir passes each entry's mode and inode only, even when the
+        kernel asked for READDIRPLUS.  Given a whole stat (a dict with ``st_nlink``,
+        as ``getattr`` answers), pass all of it (``FUSE_FILL_DIR_PLUS``): the kernel
+        then knows every entry of the listing, and a cold ``find`` or ``ls -l`` costs
+        no LOOKUP per entry."""
+        if not flags & FUSE_READDIR_PLUS or hasattr(self.operations, "readdir_with_offset"):
+            return module.FUSE.readdir_fuse_3(self, path, buf, filler, offset, fip, flags)
+        decoded = None if path is None else path.decode(self.encoding, self.errors)
+        st = module.c_stat()
+        for item in self.operations.readdir(decoded, fip.contents.fh):
+            name, attrs = (item, None) if isinstance(item, str) else item[:2]
+            plus, stp = 0, None
+            if attrs is not None:
+                ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                if isinstance(attrs, int):
+                    st.st_mode = attrs
+                else:
+                    module.set_st_attrs(st, attrs, use_ns=self.use_ns)
+                    plus = FUSE_FILL_DIR_PLUS if "st_nlink" in attrs else 0
+                stp = st
+            if filler(buf, name.encode(self.encoding, self.errors), stp, 0, plus) != 0:
+                break
+        return 0
+    return readdir_fuse_3
 
 
 def session_fd(module) -> int:
@@ -134,20 +258,3 @@ def describe(module) -> str:
     lib = f", libfuse {major}.{module.fuse_version_minor}" if major else ""
     return f"{name()} {version}".strip() + lib
 
-
-def fuse_class(module, cache_listings: bool):
-    """The binding's FUSE class; with ``cache_listings`` (libfuse 3 through mfusepy),
-    one whose OPENDIR reply asks the kernel to cache the listing and keep it across
-    opens (mfusepy's own opendir leaves the file info alone)."""
-    if not cache_listings:
-        return module.FUSE
-
-    class CachingFUSE(module.FUSE):
-        def opendir(self, path, fip):
-            name = path.decode(self.encoding, self.errors)
-            fip.contents.fh = self.operations.opendir(name)
-            if self.operations.listing_cached(name):
-                fip.contents.cache_readdir = 1
-                fip.contents.keep_cache = 1
-            return 0
-    return CachingFUSE

@@ -13,6 +13,8 @@ also carries ``auto_unmount``, so even a daemon killed with SIGKILL leaves no
 unmounts when the daemon's end closes.
 """
 
+import ctypes
+import fcntl
 import logging
 import os
 import select
@@ -39,6 +41,8 @@ log = logging.getLogger("verfs.mount")
 
 TIMEOUT = 3600          # seconds the kernel keeps entries and attributes (see _options)
 READY_WAIT = 60         # seconds `verfs mount` waits for the daemon's mount to answer
+LOOP_ENDED = 8          # libfuse 3's fuse_main: the loop ended with an error — as a
+                        # signal ends it (libfuse 2 returns 0 then); it unmounted still
 
 
 @dataclass
@@ -136,12 +140,13 @@ def _timeout() -> float:
 
 def _options(debug: bool, passthrough: bool = False) -> dict:
     """Content under versions/ never changes, so the kernel may keep pages, entries and
-    attributes for long.  head, history/ and tags/ still follow the repository: they
-    are symbolic links whose targets all have one length and are not cached by the
-    kernel (libfuse never asks for it), new names are found at once (no negative
-    caching), and their listings are never cached.  With passthrough, ``open`` says
-    per file whether its pages stay cached (``kernel_cache`` would also say it of
-    files handed to the kernel, which it refuses), with file infos to set it in."""
+    attributes for long, and over libfuse 3 listings too (``binding.fuse_class``); what
+    follows the repository (head, history/, tags/) is invalidated by the daemon when
+    head moves, and new names are found at once (no negative caching).  These options
+    mean the same to libfuse 2 and 3 (mfusepy moves ``use_ino`` into libfuse 3's
+    config).  With passthrough, ``open`` says per file whether its pages stay cached
+    (``kernel_cache`` would also say it of files handed to the kernel, which it
+    refuses), with file infos to set it in."""
     options = {
         "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
         "fsname": "verfs", "subtype": "verfs", "ro": True, "default_permissions": True,
@@ -176,20 +181,52 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
     history = History(source.store)
     view = View(source.store, history, source.head_file)
     log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
+    lacking = binding.shortfall(fuse)
+    if lacking:
+        log.info("%s", lacking)
     backing = Passthrough() if passthrough else None
-    cache_listings = binding.name() == "mfusepy" and binding._version(fuse) >= (3, 5)
-    ops = Operations(view, on_init, backing, lambda: binding.session_fd(fuse),
+    answered = []
+
+    def mounted():
+        answered.append(True)
+        _auto_unmount_last(fuse)
+        if on_init is not None:
+            on_init()
+    cache_listings = binding.keeps_listings(fuse)
+    ops = Operations(view, mounted, backing, lambda: binding.session_fd(fuse),
                      cache_listings=cache_listings,
                      follower=Follower(view) if view.refs is not None else None,
                      module=fuse)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # mfusepy on __call__
         try:
-            binding.fuse_class(fuse, cache_listings)(ops, mountpoint, encoding=binding.ENCODING,
-                      **_options(debug, passthrough))
-        except RuntimeError:        # libfuse said why on stderr (the log, for a daemon)
-            raise MountError("libfuse could not mount") from None
+            binding.fuse_class(fuse, cache_listings)(ops, mountpoint,
+                                                     encoding=binding.ENCODING,
+                                                     **_options(debug, passthrough))
+        except RuntimeError as exc:  # libfuse said why on stderr (the log, for a daemon)
+            if not answered or exc.args != (LOOP_ENDED,):
+                raise MountError("libfuse could not mount") from None
+            log.info("libfuse's loop ended on a signal")
     log.info("unmounted %s", mountpoint)
+
+
+def _auto_unmount_last(fuse) -> None:
+    """Have the kernel release the FUSE device before the socket libfuse 3 keeps to
+    its ``fusermount3 --auto-unmount``, when the daemon dies (call from a FUSE
+    operation).
+
+    fusermount3 wakes when that socket closes, and unmounts only if opening the mount
+    point then fails with ENOTCONN.  A dying process's last references to its files
+    are dropped newest descriptor first, and libfuse (mounting as root) opens the
+    socket after the device: fusermount3 could open the mount point while the device
+    was still there, the open then failed with ECONNABORTED, and a daemon killed with SIGKILL
+    left its mount behind about one time in three.  A duplicate of the device above
+    the socket, kept until exit, makes the device go first."""
+    getenv = ctypes.CDLL(None).getenv
+    getenv.restype = ctypes.c_char_p
+    sock = getenv(b"_FUSE_COMMFD2")      # libfuse 3 names it so (lib/mount.c)
+    if binding.major(fuse) >= 3 and sock:
+        fcntl.fcntl(binding.session_fd(fuse), fcntl.F_DUPFD_CLOEXEC, int(sock) + 1)
 
 
 def mount(source: Source, mountpoint: str, foreground: bool = False,
@@ -200,8 +237,8 @@ def mount(source: Source, mountpoint: str, foreground: bool = False,
     if source.work_tree and (mp + "/").startswith(os.path.realpath(source.work_tree) + "/"):
         raise MountError(f"mount point {mountpoint} is inside the repository's working tree "
                          f"(recording would read the whole mount): choose one outside it")
-    binding.load(passthrough)
-    if os.geteuid() != 0 and shutil.which("fusermount") is None:
+    fuse = binding.load(passthrough)         # (libfuse 3 checked its fusermount3)
+    if os.geteuid() != 0 and binding.major(fuse) == 2 and shutil.which("fusermount") is None:
         raise MountError(f"fusermount is missing: {binding.INSTALL}")
     if foreground:
         _setup_logging(source.log_file, debug, to_stderr=True)
