@@ -46,3 +46,8 @@ def force_unmount(path, pid: int | None) -> None:
     if pid and not wait_for(lambda: not alive(pid), 5):
         os.kill(pid, signal.SIGKILL)
     assert not is_mounted(path)
+
+
+def version_at(path) -> str:
+    """The version a version's root in the mount shows (its user.verfs.version)."""
+    return os.getxattr(path, "user.verfs.version").decode()

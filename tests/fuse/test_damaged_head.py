@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.conftest import run_verfs
+from tests.fuse.mounting import version_at, wait_for
 from tests.mount.histories import put
 
 pytestmark = [pytest.mark.fuse, pytest.mark.timeout(120)]
@@ -15,7 +16,7 @@ SECRET = "SECRET-CONTENTS-NOT-TO-QUOTE"
 
 
 def _shown(m):
-    return (sorted(os.listdir(m.path)), os.readlink(m / "head"),
+    return (sorted(os.listdir(m.path)), version_at(m / "head"),
             sorted(os.listdir(m / "history")), sorted(os.listdir(m / "tags")))
 
 
@@ -23,7 +24,7 @@ def _shown(m):
 def test_a_damaged_head_under_a_mount(sample, mounted, tmp_path, how):
     head = sample.root / ".verfs" / "head"
     before = _shown(mounted)
-    assert before[1] == f"versions/{sample.chain[-1]}" and before[2] and before[3]
+    assert before[1] == sample.chain[-1] and before[2] and before[3]
     if how == "truncated":
         head.write_bytes(head.read_bytes()[:30])
     else:
@@ -44,5 +45,5 @@ def test_a_damaged_head_under_a_mount(sample, mounted, tmp_path, how):
     put(sample.root, "after.txt", b"after\n")
     new = run_verfs("record", "-m", "after repair", "--repo", sample.root)
     new = new.stdout.decode().strip()
-    assert os.readlink(mounted / "head") == f"versions/{new}"
-    assert len(os.listdir(mounted / "history")) == len(before[2]) + 1
+    assert wait_for(lambda: version_at(mounted / "head") == new)
+    assert wait_for(lambda: len(os.listdir(mounted / "history")) == len(before[2]) + 1)

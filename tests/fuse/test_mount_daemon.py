@@ -12,7 +12,7 @@ import pytest
 
 from store.diskcache import DiskCache
 from tests.conftest import run_verfs, verfs_env
-from tests.fuse.mounting import alive, force_unmount, is_mounted, wait_for
+from tests.fuse.mounting import alive, force_unmount, is_mounted, version_at, wait_for
 from tests.mount.histories import AUTHOR, BINARY, put
 from verfs import ops
 
@@ -48,19 +48,27 @@ def test_recording_while_mounted_shows_up(sample, mounted):
     history = sorted(os.listdir(mounted / "history"))
     coming = mounted / "history" / f"{len(history) + 1:04d}-fresh-file"
     assert not coming.exists()              # the kernel must not remember this miss
+    readme = (mounted / "head" / "README").read_bytes()     # cached by the kernel now
+    listed = sorted(os.listdir(mounted / "head"))
     put(sample.root, "fresh.txt", b"fresh\n")
+    put(sample.root, "README", readme + b"more\n")
     vid = run_verfs("record", "-m", "fresh file", "--repo", sample.root).stdout.decode().strip()
-    assert vid not in before and vid in os.listdir(mounted / "versions")
-    assert os.readlink(mounted / "head") == f"versions/{vid}"
+    assert vid not in before and wait_for(lambda: vid in os.listdir(mounted / "versions"))
+    assert wait_for(lambda: version_at(mounted / "head") == vid)
+    assert wait_for(lambda: (mounted / "head" / "README").read_bytes() == readme + b"more\n")
     assert (mounted / "head" / "fresh.txt").read_bytes() == b"fresh\n"
+    assert wait_for(lambda: sorted(os.listdir(mounted / "head")) == sorted(listed + ["fresh.txt"]))
     now = sorted(os.listdir(mounted / "history"))
     assert now[:-1] == history and now[-1] == coming.name and coming.exists()
-    assert os.readlink(mounted / "history" / now[-1]) == f"../versions/{vid}"
+    assert version_at(mounted / "history" / now[-1]) == vid
     run_verfs("tag", "v2", "--repo", sample.root)
-    assert sorted(os.listdir(mounted / "tags")) == ["v1.0", "v2"]
+    assert wait_for(lambda: sorted(os.listdir(mounted / "tags")) == ["v1.0", "v2"])
     run_verfs("unrecord", "-n", "2", "--repo", sample.root)
-    assert os.readlink(mounted / "head") == f"versions/{sample.chain[-1]}"
-    assert sorted(os.listdir(mounted / "history")) == history
+    assert wait_for(lambda: version_at(mounted / "head") == sample.chain[-1])
+    assert wait_for(lambda: (mounted / "head" / "README").read_bytes() == readme)
+    assert wait_for(lambda: not (mounted / "head" / "fresh.txt").exists())
+    assert wait_for(lambda: sorted(os.listdir(mounted / "history")) == history)
+    assert not (mounted / "tags" / "v2").exists()
     assert vid in os.listdir(mounted / "versions")           # versions are never deleted
 
 

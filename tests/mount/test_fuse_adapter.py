@@ -35,7 +35,11 @@ def test_stat_dicts(sample, fs):
     assert r["st_mode"] & 0o777 == 0o444 and r["st_mtime"] == d["st_mtime"] > 0
     assert stat.S_ISLNK(fs.getattr(f"/versions/{vid}/readme-link")["st_mode"])
     assert fs.readlink(f"/versions/{vid}/readme-link") == "README"
-    assert stat.S_ISLNK(fs.getattr("/head")["st_mode"])
+    assert stat.S_ISDIR(fs.getattr("/head")["st_mode"])
+    assert fs.getxattr("/head", "user.verfs.version") == sample.repo.head().encode()
+    assert fs.listxattr(f"/versions/{vid}") == ["user.verfs.version"]
+    assert fs.listxattr(f"/versions/{vid}/README") == []
+    assert code(fs.getxattr, f"/versions/{vid}/README", "user.verfs.version") == errno.ENODATA
     assert fs.getattr("/")["st_ino"] == 1
 
 

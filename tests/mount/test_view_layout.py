@@ -9,7 +9,7 @@ from tests.mount.histories import AUTHOR, BINARY, ODD_NAME, put
 from tests.treestate import tree_state
 from verfs import ops
 from verfs.mount.nodes import NoSuchPath
-from verfs.mount.view import View
+from verfs.mount.view import VERSION_XATTR, View
 from verfs.patch.named import parse_date
 
 
@@ -39,7 +39,7 @@ def view_state(view, top: str) -> dict:
 def test_top_of_a_repository_mount(view):
     assert sorted(n for n, _, _ in view.readdir("/")) == [
         "head", "history", "info", "tags", "versions"]
-    assert view.lookup("/head").kind == LINK
+    assert view.lookup("/head").kind == DIR
 
 
 def test_top_of_a_bare_store(sample):
@@ -55,7 +55,7 @@ def test_versions_lists_every_version_in_the_store(sample, view):
     listed = [n for n, kind, _ in view.readdir("/versions")]
     assert listed == sorted(sample.repo.store.iter_ids("version"))
     assert set(sample.named.values()) <= set(listed)       # commuted-away ones too
-    assert [n for n, _, _ in view.readdir("/info")] == listed
+    assert [n for n, _, _ in view.readdir("/info")] == listed + ["head"]
 
 
 def test_every_version_has_its_tree(sample, view):
@@ -123,18 +123,19 @@ def test_an_ambiguous_prefix_is_missing():
         v.lookup(f"/versions/{vid[:4]}")
 
 
-def test_inodes_are_stable_distinct_and_not_from_content(sample, view):
+def test_inodes_are_stable_and_come_from_content(sample, view):
     vid = sample.named["start"]
     again = fresh_view(sample)
     paths = [f"/versions/{vid}/{p}" for p in ("README", "src", "src/lib/util.h", "run.sh")]
     assert [view.lookup(p).ino for p in paths] == [again.lookup(p).ino for p in paths]
+    assert len({view.lookup(p).ino for p in paths}) == len(paths)
     put(sample.root, "copy-of-readme", b"A sample project.\n")
     twin = ops.record(sample.repo, "a copy", AUTHOR, "20240110000000")
     a, b = view.lookup(f"/versions/{twin}/README"), view.lookup(f"/versions/{twin}/copy-of-readme")
-    assert a.oid == b.oid and a.ino != b.ino
-    inos = [ino for _, _, ino in view.readdir(f"/versions/{twin}")]
-    assert len(set(inos)) == len(inos)
-    assert view.lookup(f"/versions/{vid}/README").ino != a.ino   # another version
+    assert a.oid == b.oid and a.ino == b.ino                   # what it is, not where
+    assert view.lookup(f"/versions/{vid}/README").ino == a.ino   # in another version too
+    roots = {view.lookup(f"/versions/{v}").ino for v in (vid, twin)}
+    assert len(roots) == 2                      # a version's root is the version's
 
 
 def test_info_tells_who_when_and_where(sample, view):
@@ -150,31 +151,42 @@ def test_info_tells_who_when_and_where(sample, view):
     assert inventory and f"inventory:      {inventory}" in info
 
 
+def version_at(view, path: str) -> str:
+    return view.getxattr(path, VERSION_XATTR).decode()
+
+
 def test_head_history_and_tags(sample, view):
     head = sample.repo.head()
-    assert view.readlink("/head") == f"versions/{head}"
+    assert view.lookup("/head").kind == DIR and version_at(view, "/head") == head
+    assert view.readdir("/head") == view.readdir(f"/versions/{head}")
     names = [n for n, _, _ in view.readdir("/history")]
     assert len(names) == len(sample.chain)
     assert names[0] == "0001-start-the-project" and names == sorted(names)
-    assert [view.readlink(f"/history/{n}") for n in names] == [
-        f"../versions/{v}" for v in sample.chain]
+    assert [version_at(view, f"/history/{n}") for n in names] == sample.chain
     assert [n for n, _, _ in view.readdir("/tags")] == ["v1.0"]
-    assert view.readlink("/tags/v1.0") == f"../versions/{sample.named['tag']}"
+    assert version_at(view, "/tags/v1.0") == sample.named["tag"]
+    tag = sample.named["tag"]
+    assert view.lookup("/tags/v1.0/README") == view.lookup(f"/versions/{tag}/README")
+    assert view.read(view.open("/info/head"), 0, 10_000) == \
+        view.read(view.open(f"/info/{head}"), 0, 10_000)
 
 
 def test_head_history_and_tags_follow_the_repository(sample, view):
-    before = view.readlink("/head")
+    before = version_at(view, "/head")
     put(sample.root, "later.txt", b"later\n")
     new = ops.record(sample.repo, "later: a change!", AUTHOR, "20240111000000")
-    assert view.readlink("/head") == f"versions/{new}" != before
+    assert version_at(view, "/head") == new != before
+    assert view.lookup("/head/later.txt").kind == FILE
     assert view.readdir("/history")[-1][0].endswith("-later-a-change")
     assert new in [n for n, _, _ in view.readdir("/versions")]
     ops.tag(sample.repo, "v2", AUTHOR, "20240112000000")
     assert [n for n, _, _ in view.readdir("/tags")] == ["v1.0", "v2"]
     ops.unrecord(sample.repo, 2)
-    assert view.readlink("/head") == before
+    assert version_at(view, "/head") == before
     with pytest.raises(NoSuchPath):
         view.lookup("/tags/v2")
+    with pytest.raises(NoSuchPath):
+        view.lookup("/head/later.txt")
 
 
 def test_an_empty_repository_has_no_head(tmp_path):

@@ -133,3 +133,19 @@ def describe(module) -> str:
     major = getattr(module, "fuse_version_major", None)
     lib = f", libfuse {major}.{module.fuse_version_minor}" if major else ""
     return f"{name()} {version}".strip() + lib
+
+
+def fuse_class(module, cache_listings: bool):
+    """The binding's FUSE class; with ``cache_listings`` (libfuse 3 through mfusepy),
+    one whose OPENDIR reply asks the kernel to cache the listing and keep it across
+    opens (mfusepy's own opendir leaves the file info alone)."""
+    if not cache_listings:
+        return module.FUSE
+
+    class CachingFUSE(module.FUSE):
+        def opendir(self, path, fip):
+            fip.contents.fh = self.operations.opendir(path.decode(self.encoding, self.errors))
+            fip.contents.cache_readdir = 1
+            fip.contents.keep_cache = 1
+            return 0
+    return CachingFUSE

@@ -30,6 +30,7 @@ from store.overlay import OverlayStore
 from ..errors import MountError
 from ..history import History
 from . import binding
+from .follow import Follower
 from .fuse_ops import Operations
 from .passthrough import Passthrough
 from .view import View
@@ -176,11 +177,15 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
     view = View(source.store, history, source.head_file)
     log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
     backing = Passthrough() if passthrough else None
-    ops = Operations(view, on_init, backing, lambda: binding.session_fd(fuse))
+    cache_listings = binding.name() == "mfusepy" and binding._version(fuse) >= (3, 5)
+    ops = Operations(view, on_init, backing, lambda: binding.session_fd(fuse),
+                     cache_listings=cache_listings,
+                     follower=Follower(view) if view.refs is not None else None,
+                     module=fuse)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # mfusepy on __call__
         try:
-            fuse.FUSE(ops, mountpoint, encoding=binding.ENCODING,
+            binding.fuse_class(fuse, cache_listings)(ops, mountpoint, encoding=binding.ENCODING,
                       **_options(debug, passthrough))
         except RuntimeError:        # libfuse said why on stderr (the log, for a daemon)
             raise MountError("libfuse could not mount") from None

@@ -18,6 +18,7 @@ import threading
 
 from store.errors import Error
 
+from .follow import Invalidator
 from .nodes import DIR, LINK, Node
 from .passthrough import BACKING_ID_OFFSET, FUSE_CAP_PASSTHROUGH, Passthrough
 from .view import View
@@ -83,17 +84,24 @@ class Operations:
     use_ns = True
 
     def __init__(self, view: View, on_init=None, passthrough: Passthrough | None = None,
-                 session_fd=None):
+                 session_fd=None, cache_listings: bool = False, follower=None,
+                 module=None):
         """``passthrough``: answer OPEN (libfuse ≥ 3.16, called with raw file infos),
         handing large files to the kernel; ``session_fd()`` then gives the FUSE
-        device's descriptor once mounted.  Without it, OPEN is refused (see ``open``)."""
+        device's descriptor once mounted.  Without it, OPEN is refused (see ``open``).
+        ``follower`` (follow.py), started once mounted with the binding ``module``,
+        keeps the kernel's caches of head, history/ and tags/ current."""
         self.view = view
         self.on_init = on_init
         self.passthrough = passthrough
         self.session_fd = session_fd
+        self.follower = follower
+        self.module = module
         self.uid, self.gid = os.getuid(), os.getgid()
         if passthrough is not None:
             self.open = self.open_passthrough   # what the binding finds as ``open``
+        if cache_listings:
+            self.opendir = self._opendir_cached
 
     def __call__(self, op, *args):      # fusepy's way in
         method = getattr(self, op, None)
@@ -103,6 +111,8 @@ class Operations:
 
     def init(self, path):
         log.info("mounted")
+        if self.follower is not None:
+            self.follower.start(Invalidator(self.module))
         if self.on_init is not None:
             self.on_init()
 
@@ -121,10 +131,14 @@ class Operations:
 
     def destroy(self, path):
         log.info("unmounting")
+        if self.follower is not None:
+            self.follower.stop()
         if self.passthrough is not None:
             self.passthrough.close()
 
     def _stat(self, node: Node) -> dict:
+        """As a disk filesystem shows it: blocks of 4 KiB (none for a link, whose
+        target fits in the inode), atime = ctime = mtime."""
         if node.kind == DIR:
             mode = stat.S_IFDIR | 0o555
         elif node.kind == LINK:
@@ -132,8 +146,10 @@ class Operations:
         else:
             mode = stat.S_IFREG | (0o555 if node.exec else 0o444)
         t = node.mtime_ns
-        return {"st_ino": node.ino, "st_mode": mode, "st_nlink": 1, "st_size": node.size,
-                "st_uid": self.uid, "st_gid": self.gid, "st_blocks": (node.size + 511) // 512,
+        blocks = 0 if node.kind == LINK else -(-node.size // 4096) * 8
+        return {"st_ino": node.ino, "st_mode": mode, "st_nlink": node.nlink,
+                "st_size": node.size, "st_uid": self.uid, "st_gid": self.gid,
+                "st_blocks": blocks, "st_blksize": 4096,
                 "st_atime": t, "st_mtime": t, "st_ctime": t}
 
     @_translated
@@ -142,12 +158,29 @@ class Operations:
 
     @_translated
     def readdir(self, path, fh):
+        """Entries with every attribute the view knows at no cost (those of a
+        version's tree), for a binding that hands them to the kernel with the listing
+        (libfuse 3's readdirplus); the kind and inode of the others."""
         out = [(".", None, 0), ("..", None, 0)]
-        for name, kind, ino in self.view.readdir(path):
+        for name, kind, ino, node in self.view.entries(path):
+            if node is not None:
+                out.append((name, self._stat(node), 0))
+                continue
             mode = stat.S_IFDIR if kind == DIR else stat.S_IFLNK if kind == LINK \
                 else stat.S_IFREG
             out.append((name, {"st_mode": mode, "st_ino": ino}, 0))
         return out
+
+    def _opendir_cached(self, path):
+        return 0
+
+    @_translated
+    def getxattr(self, path, name, position=0):
+        return self.view.getxattr(path, name)
+
+    @_translated
+    def listxattr(self, path):
+        return list(self.view.xattrs(path))
 
     @_translated
     def readlink(self, path):

@@ -2,9 +2,18 @@
 typed errors of the view.
 
 A ``Node`` is what ``stat`` needs and nothing more (ratarmount's FileInfo): the FUSE
-adapter only turns it into a stat dict.  Inodes are derived from (parent inode, name)
-by hashing, as restic does: stable across remounts with no table, and never from
-content — two equal files are not one file to ``cp -a`` or ``find``.
+adapter only turns it into a stat dict.
+
+Inode numbers of what a version holds are derived from what an entry *is* — its kind,
+executable bit and object id — not from where it is (``content_ino``): an equal file
+or subtree shown in two versions is one file to GNU ``diff`` and ``cmp``, which then
+skip it without reading, and ``du a b`` counts it once.  Files keep ``st_nlink`` 1, so
+``tar`` and ``cp -a``, which look for hard links only among files with more than one
+link, copy each as a clone has it.  No directory can be its own ancestor (a tree's id
+hashes its children's), so no tool sees a loop.  The mount's own names (``/``,
+``versions/``, ``info/<hash>``...) take inodes derived from their path
+(``child_ino``).  The kernel's node ids stay per path either way (libfuse assigns
+them): only ``st_ino`` is shared.
 """
 
 import errno
@@ -15,8 +24,9 @@ from store import DIR, FILE, LINK
 
 from ..errors import VerfsError
 
-__all__ = ["DIR", "FILE", "LINK", "ROOT_INO", "IsADirectory", "Node", "NoSuchPath",
-           "NotADirectory", "NotASymlink", "ViewError", "child_ino"]
+__all__ = ["DIR", "FILE", "LINK", "ROOT_INO", "IsADirectory", "Node", "NoSuchAttribute",
+           "NoSuchPath", "NotADirectory", "NotASymlink", "ViewError", "child_ino",
+           "content_ino", "dir_size"]
 
 ROOT_INO = 1
 _INO_MASK = (1 << 63) - 1       # positive in any signed 64-bit st_ino
@@ -30,12 +40,28 @@ def child_ino(parent: int, name: str) -> int:
     return ino if ino > ROOT_INO else ino + 2
 
 
+def content_ino(kind: str, exe: bool, oid: str) -> int:
+    """The inode number of an entry of a version's tree: 63 bits of the SHA-256 of
+    what it is.  Why 63 bits suffice is in docs/FORMAT.md ("Inode numbers")."""
+    h = hashlib.sha256(f"{kind} {int(exe)} {oid}".encode()).digest()
+    ino = int.from_bytes(h[:8], "little") & _INO_MASK
+    return ino if ino > ROOT_INO else ino + 2
+
+
+def dir_size(names) -> int:
+    """A directory's ``st_size`` as ext4 shows one: its entries (8 bytes and the name,
+    rounded up to 4) and ``.`` and ``..``, in whole 4 KiB blocks."""
+    used = 24 + sum(8 + ((len(n.encode("utf-8", "surrogateescape")) + 3) & ~3) for n in names)
+    return -(-used // 4096) * 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     """One path of the mount.  ``oid`` is the tree (directory) or blob (file, link)
     behind it; ``data`` is the content of a file or link target made up by the view
-    (``info/``, ``head``...); ``vid`` the version a directory belongs to, when its
-    tree is still to be reconstructed; ``role`` says which listing a directory has."""
+    (``info/``...); ``vid`` the version an entry is shown in; ``role`` says which
+    listing a directory has ("version" for a version's root); ``nlink`` is 2 and the
+    number of subdirectories for a directory, 1 otherwise."""
 
     ino: int
     kind: str
@@ -46,6 +72,7 @@ class Node:
     data: bytes | None = None
     vid: str | None = None
     role: str = "tree"
+    nlink: int = 1
 
     @property
     def is_dir(self) -> bool:
@@ -74,6 +101,12 @@ class IsADirectory(ViewError):
     fuse_errno = errno.EISDIR
 
 
+class NoSuchAttribute(ViewError):
+    """No extended attribute of that name here (ENODATA)."""
+
+    fuse_errno = errno.ENODATA
+
+
 class NotASymlink(ViewError):
     """A link target was asked of something that is not a symbolic link (EINVAL)."""
 
@@ -84,6 +117,3 @@ def file_node(ino: int, data: bytes, mtime_ns: int, role: str = "text") -> Node:
     return Node(ino, FILE, len(data), mtime_ns, data=data, role=role)
 
 
-def link_node(ino: int, target: str, mtime_ns: int, role: str = "link") -> Node:
-    data = target.encode("utf-8", "surrogateescape")
-    return Node(ino, LINK, len(data), mtime_ns, data=data, role=role)

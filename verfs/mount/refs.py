@@ -1,8 +1,10 @@
 """``head``, ``history/`` and ``tags/``: the few names of the mount that move.
 
 They follow the repository as it records: ``.verfs/head`` is stat'ed on each look at
-them (cheap), and the chain and the tags are walked again only when that file changed
-(it is replaced by rename on every move of head, so its inode changes).
+them that reaches the daemon (cheap) and by the daemon's follower a few times a second
+(follow.py, which tells the kernel what to forget), and the chain and the tags are
+walked again only when that file changed (it is replaced by rename on every move of
+head, so its inode changes).
 """
 
 import logging
@@ -92,6 +94,15 @@ class RefsWatcher:
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._refs = Refs(history, None)
+        self._since: list[Refs] = []   # states read since the last ``drain``
+
+    def drain(self) -> tuple[Refs, list[Refs]]:
+        """The current state, and every state read since the last drain (oldest
+        first): all the kernel may have been shown since then."""
+        refs = self.current()
+        with self._lock:
+            since, self._since = self._since, []
+        return refs, since
 
     def current(self) -> Refs:
         try:
@@ -118,4 +129,5 @@ class RefsWatcher:
                     if "chain" not in prev.__dict__:
                         prev = prev._previous
                     self._refs = Refs(self.history, head, prev)
+                    self._since.append(self._refs)
             return self._refs

@@ -4,22 +4,30 @@
 /versions/<hash>/...   every version in the store, its tree (without any .verfs:
                        a repository's own data, never a tree's, as checkout)
 /versions/<prefix>     a unique prefix of >= 4 hex digits (looked up, never listed)
-/head                  -> versions/<hash>           (repository mounts only)
-/history/NNNN-<slug>   -> ../versions/<hash>        along head's chain, oldest first
-/tags/<name>           -> ../versions/<hash>
+/head/...              head's version: a directory, the same tree  (repository mounts)
+/history/NNNN-<slug>/  each version along head's chain, oldest first: directories
+/tags/<name>/          each tag's version: directories
 /info/<hash>           text: patch name, author, date, parent, inventory
+/info/head             the same of head's version
 ```
+
+A version's root (under any of its names) carries the extended attribute
+``user.verfs.version``, its full hash.
 
 Paths in, ``Node`` records out, typed errors (``nodes.ViewError``, or the store's
 ``CorruptObject`` and ``ObjectNotFound``) for everything else: the FUSE adapter only
-translates.  Nothing is reconstructed until a version's tree is looked into; its root
-tree is then built once (concurrent first looks wait for one build) and remembered in
-memory and in the store's derived cache, so no later look — in this mount or the
-next — replays a patch.  Trees are cached by id in the store, so versions sharing
-subtrees share cache entries; nodes under a full version hash are cached by path,
-since nothing there can change.
+translates.  Nothing is reconstructed until a version's tree is looked into — a
+version's root is stat'ed from its version file alone (nodes.py says what it shows) —
+its root tree is then built once (concurrent first looks wait for one build) and
+remembered in memory and in the store's derived cache, so no later look — in this mount
+or the next — replays a patch.  What is inside a version is shown by what it *is*:
+inode numbers from object ids (nodes.py), mtimes from stamps (docs/FORMAT.md), so an
+equal subtree in two versions looks the same to every tool.  Nodes are cached by
+(version, path), since nothing there can change; ``head``, ``history/`` and ``tags/``
+only choose the version.
 """
 
+import dataclasses
 import logging
 import os
 import threading
@@ -41,19 +49,25 @@ from .nodes import (
     ROOT_INO,
     IsADirectory,
     Node,
+    NoSuchAttribute,
     NoSuchPath,
     NotADirectory,
     NotASymlink,
     child_ino,
+    content_ino,
+    dir_size,
     file_node,
-    link_node,
 )
 from .refs import RefsWatcher
 
 log = logging.getLogger("verfs.mount")
 
 VERSIONS, INFO, HEAD, HISTORY, TAGS = "versions", "info", "head", "history", "tags"
-Listing = list[tuple[str, str, int]]     # (name, kind, inode) per entry
+VERSION_XATTR = "user.verfs.version"
+MOVING_KEPT = 65536     # paths under head/, history/, tags/ remembered for invalidation
+# One entry of a listing: name, kind, inode, and the entry's node when it is known
+# without more work (every entry of a version's tree), for a listing with attributes.
+Entry = tuple[str, str, int, "Node | None"]
 
 
 def _ns(moment) -> int:
@@ -72,69 +86,85 @@ class View:
         self.refs = RefsWatcher(self.history, head_file) if head_file else None
         self.blobs = BlobReader(self.states, blob_cache_bytes)
         self._roots = LRU(4 << 20, lambda _: 160)           # version → root tree id
-        self._versions = LRU(8 << 20, lambda _: 300)        # version → its directory node
+        self._versions = LRU(8 << 20, lambda _: 300)        # version → its root's node
         self._infos = LRU(8 << 20, lambda n: 300 + n.size)  # version → info/<hash> node
-        self._nodes = LRU(node_cache_bytes, lambda _: 700)  # path → node, under full ids
+        self._nodes = LRU(node_cache_bytes, lambda _: 700)  # (version, path) → node
+        self._dirs = LRU(4 << 20, lambda _: 200)            # tree → (size, nlink)
+        self._stamps = LRU(8 << 20, lambda _: 150)          # object → its stamp
         self._known: set[str] = set()                       # versions seen to exist
         self._stats: tuple[float, dict] | None = None
         self._stats_lock = threading.Lock()
+        # Paths served under the names that move, for the daemon to invalidate in the
+        # kernel when they do (follow.py); past MOVING_KEPT, ``moving_overflow``.
+        self.moving_seen: set[str] = set()
+        self.moving_overflow = False
         now = time.time_ns()
-        self.root = Node(ROOT_INO, DIR, 0, now, role="top")
+        self.root = Node(ROOT_INO, DIR, 4096, now, role="top")
         names = (VERSIONS, INFO) + ((HISTORY, TAGS) if self.refs else ())
-        self._top = {n: Node(child_ino(ROOT_INO, n), DIR, 0, now, role=n) for n in names}
+        self._top = {n: Node(child_ino(ROOT_INO, n), DIR, 4096, now, role=n)
+                     for n in names}
 
     # --- the interface --------------------------------------------------------------
     def lookup(self, path: str) -> Node:
         """The node at ``path`` ("/a/b" or "a/b"); NoSuchPath, NotADirectory."""
         rel = path.strip("/")
         if not rel:
-            return self.root
-        node = self._nodes.get(rel)
-        if node is not None:
-            return node
+            return self._counted(self.root)
         parts = rel.split("/")
         first = parts[0]
         if first == VERSIONS and len(parts) > 1:
-            node = self._version(parts[1])
-            for name in parts[2:]:
-                node = self._child(node, name)
-            if len(parts) > 2 and len(parts[1]) == 64:
-                self._nodes.put(rel, node)
-            return node
+            return self._in_version(self.resolve_version(parts[1]), parts[2:])
         if first == INFO and len(parts) == 2:
             return self._info(parts[1])
         if len(parts) == 1 and first in self._top:
-            return self._top[first]
-        if self.refs is not None and len(parts) <= 2:
-            node = self._ref(parts)
-            if node is not None:
-                return node
+            return self._counted(self._top[first])
+        if self.refs is not None:
+            named = self._named_version(parts)
+            if named is not None:
+                self._seen_moving(rel)
+                vid, rest = named
+                return self._in_version(vid, rest)
         if len(parts) > 1 and self.lookup("/".join(parts[:-1])).kind != DIR:
             raise NotADirectory(path)
         raise NoSuchPath(path)
 
-    def readdir(self, path: str) -> Listing:
-        """The entries of a directory (without ``.`` and ``..``)."""
+    def readdir(self, path: str) -> list[tuple[str, str, int]]:
+        """The entries of a directory (without ``.`` and ``..``): name, kind, inode."""
+        return [(name, kind, ino) for name, kind, ino, _ in self.entries(path)]
+
+    def entries(self, path: str) -> list[Entry]:
+        """``readdir``, with each entry's node where it costs nothing more: every entry
+        of a version's tree (whose stamps come in one query)."""
         node = self.lookup(path)
         if node.kind != DIR:
             raise NotADirectory(path)
         role = node.role
         if role in ("tree", "version"):
             tree = self.states.get_tree(self._tree_of(node))
-            return [(e.name, e.kind, child_ino(node.ino, e.name)) for e in tree.entries
-                    if e.name != DOTDIR]
+            shown = [e for e in tree.entries if e.name != DOTDIR]
+            stamps = self._stamps_of(node.vid, [e.oid for e in shown])
+            out = []
+            for e in shown:
+                child = self._entry_node(node.vid, e, stamps[e.oid])
+                out.append((e.name, e.kind, child.ino, child))
+            return out
         if role in (VERSIONS, INFO):
-            kind = DIR if role == VERSIONS else FILE
-            return [(vid, kind, child_ino(node.ino, vid))
-                    for vid in self.store.iter_ids("version")]
+            kind, top = (DIR, node.ino) if role == VERSIONS else (FILE, node.ino)
+            out = [(vid, kind, child_ino(top, vid), None)
+                   for vid in self.store.iter_ids("version")]
+            if role == INFO and self.refs is not None and self.refs.current().head:
+                out.append((HEAD, FILE, child_ino(top, HEAD), None))
+            return out
         if role == "top":
-            out = [(n, DIR, d.ino) for n, d in self._top.items()]
-            if self.refs is not None and self.refs.current().head is not None:
-                out.append((HEAD, LINK, child_ino(ROOT_INO, HEAD)))
+            out = [(n, DIR, d.ino, self._counted(d)) for n, d in self._top.items()]
+            head = self.refs.current().head if self.refs is not None else None
+            if head is not None:
+                out.append((HEAD, DIR, self._version_ino(head), self._version_root(head)))
             return out
         refs = self.refs.current()
         links = refs.history_links if role == HISTORY else refs.tags
-        return [(name, LINK, child_ino(node.ino, name)) for name in links]
+        return [(name, DIR, self._version_ino(vid), self._version_root(vid))
+                for name, vid in links.items()]
 
     def open(self, path: str) -> Node:
         """The node of a file about to be read."""
@@ -164,6 +194,17 @@ class View:
             raise NotASymlink(path)
         return self.read(node, 0, node.size).decode("utf-8", "surrogateescape")
 
+    def xattrs(self, path: str) -> dict[str, bytes]:
+        """Extended attributes: ``user.verfs.version`` on a version's root."""
+        node = self.lookup(path)
+        return {VERSION_XATTR: node.vid.encode()} if node.role == "version" else {}
+
+    def getxattr(self, path: str, name: str) -> bytes:
+        value = self.xattrs(path).get(name)
+        if value is None:
+            raise NoSuchAttribute(f"{path}: no attribute {name}")
+        return value
+
     def statfs(self) -> dict[str, int]:
         """``statvfs`` fields (see ``_compute_stats``): used blocks, one file per
         version, nothing free (it is read-only).  Recomputed at most every 10 s."""
@@ -171,6 +212,86 @@ class View:
             if self._stats is None or time.monotonic() - self._stats[0] > 10:
                 self._stats = (time.monotonic(), self._compute_stats())
             return self._stats[1]
+
+    def _counted(self, node: Node) -> Node:
+        """A top directory with its link count: 2 and its subdirectories, counted where
+        that is cheap (``/``, ``history/``, ``tags/``; ``info/`` has none); 1, "not
+        counted", for ``versions/``, which would mean listing the store on every stat."""
+        role = node.role
+        if role == VERSIONS:
+            return node
+        if role == INFO:
+            return dataclasses.replace(node, nlink=2)
+        refs = self.refs.current() if self.refs is not None else None
+        if role == "top":
+            subdirs = len(self._top) + (1 if refs is not None and refs.head else 0)
+        else:
+            subdirs = len(refs.history_links if role == HISTORY else refs.tags)
+        return dataclasses.replace(node, nlink=2 + subdirs)
+
+    # --- inside a version -------------------------------------------------------------
+    def _in_version(self, vid: str, names: list[str]) -> Node:
+        if not names:
+            return self._version_root(vid)
+        key = (vid, "/".join(names))
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._version_root(vid)
+            for name in names:
+                node = self._child(node, name)
+            self._nodes.put(key, node)
+        return node
+
+    def _version_ino(self, vid: str) -> int:
+        return child_ino(self._top[VERSIONS].ino, vid)
+
+    def _version_root(self, vid: str) -> Node:
+        """A version's root, from its version file alone: its tree is built only when
+        looked into.  So its inode is the version's (not its tree's), its mtime the
+        date of its patch, and its link count 1 — "not counted", as btrfs has for
+        every directory, on which find and fts assume nothing — where counting the
+        subdirectories would replay patches for a mere ``ls -l history/``."""
+        return self._versions.get_or_compute(vid, lambda: Node(
+            self._version_ino(vid), DIR, 4096, self._mtime(vid), vid=vid, role="version"))
+
+    def _entry_node(self, vid: str, e, stamp: int) -> Node:
+        """The node of tree entry ``e``: what it is, never where it is."""
+        ino = content_ino(e.kind, e.exec, e.oid)
+        if e.kind != DIR:
+            return Node(ino, e.kind, e.size, stamp, e.exec, e.oid, vid=vid)
+        size, nlink = self._dir_shape(e.oid)
+        return Node(ino, DIR, size, stamp, False, e.oid, vid=vid, nlink=nlink)
+
+    def _dir_shape(self, tree_id: str) -> tuple[int, int]:
+        """A directory's size as ext4 shows one, and 2 + its subdirectories."""
+        def shape() -> tuple[int, int]:
+            shown = [e for e in self.states.get_tree(tree_id).entries if e.name != DOTDIR]
+            return dir_size(e.name for e in shown), 2 + sum(e.kind == DIR for e in shown)
+        return self._dirs.get_or_compute(tree_id, shape)
+
+    def _stamps_of(self, vid: str, oids: list[str]) -> dict[str, int]:
+        """The stamps (mtimes, docs/FORMAT.md) of objects of version ``vid``'s tree: the
+        ones not remembered here in one question to the history."""
+        out, missing = {}, []
+        for oid in oids:
+            known = self._stamps.get(oid)
+            if known is None:
+                missing.append(oid)
+            else:
+                out[oid] = known
+        if missing:
+            ask = getattr(self.history, "stamps", None)     # until stamps land
+            found = ask(vid, missing) if ask else dict.fromkeys(missing, self._mtime(vid))
+            for oid in missing:
+                out[oid] = found[oid]
+                self._stamps.put(oid, found[oid])
+        return out
+
+    def _seen_moving(self, rel: str) -> None:
+        if len(self.moving_seen) < MOVING_KEPT:
+            self.moving_seen.add(rel)
+        else:
+            self.moving_overflow = True
 
     # --- versions -------------------------------------------------------------------
     def root_tree(self, vid: str) -> str:
@@ -228,12 +349,6 @@ class View:
         except OSError:
             return False
 
-    def _version(self, text: str) -> Node:
-        vid = self.resolve_version(text)
-        return self._versions.get_or_compute(vid, lambda: Node(
-            child_ino(self._top[VERSIONS].ino, vid), DIR, 0, self._mtime(vid), vid=vid,
-            role="version"))
-
     def _mtime(self, vid: str) -> int:
         return _ns(self.history.step(vid).patch.info.moment)
 
@@ -246,33 +361,36 @@ class View:
         e = self.states.get_tree(self._tree_of(node)).get(name) if name != DOTDIR else None
         if e is None:
             raise NoSuchPath(name)
-        return Node(child_ino(node.ino, name), e.kind, e.size, node.mtime_ns, e.exec, e.oid)
+        return self._entry_node(node.vid, e, self._stamps_of(node.vid, [e.oid])[e.oid])
 
     def _info(self, text: str) -> Node:
+        if text == HEAD and self.refs is not None:
+            head = self.refs.current().head
+            if head is None:
+                raise NoSuchPath("info/head: the repository is empty")
+            self._seen_moving(f"{INFO}/{HEAD}")
+            return self._info_node(head, child_ino(self._top[INFO].ino, HEAD))
         vid = self.resolve_version(text)
+        return self._info_node(vid, child_ino(self._top[INFO].ino, vid))
 
+    def _info_node(self, vid: str, ino: int) -> Node:
         def make() -> Node:
             step = self.history.step(vid)
-            return file_node(child_ino(self._top[INFO].ino, vid), info_text(step),
-                             _ns(step.patch.info.moment), role=INFO)
-        return self._infos.get_or_compute(vid, make)
+            return file_node(ino, info_text(step), _ns(step.patch.info.moment), role=INFO)
+        return self._infos.get_or_compute((vid, ino), make)
 
     # --- head, history, tags ----------------------------------------------------------
-    def _ref(self, parts: list[str]) -> Node | None:
+    def _named_version(self, parts: list[str]) -> tuple[str, list[str]] | None:
+        """The version ``head``, ``history/NAME`` or ``tags/NAME`` names, and the rest
+        of the path inside it; None if ``parts`` starts with no such name."""
         refs = self.refs.current()
-        if parts == [HEAD]:
-            if refs.head is None:
-                return None
-            return link_node(child_ino(ROOT_INO, HEAD), f"{VERSIONS}/{refs.head}",
-                             self._mtime(refs.head))
-        if len(parts) != 2 or parts[0] not in (HISTORY, TAGS):
+        if parts[0] == HEAD:
+            return (refs.head, parts[1:]) if refs.head is not None else None
+        if len(parts) < 2 or parts[0] not in (HISTORY, TAGS):
             return None
         links = refs.history_links if parts[0] == HISTORY else refs.tags
         vid = links.get(parts[1])
-        if vid is None:
-            return None
-        return link_node(child_ino(self._top[parts[0]].ino, parts[1]),
-                         f"../{VERSIONS}/{vid}", self._mtime(vid))
+        return (vid, parts[2:]) if vid is not None else None
 
     # --- statfs -----------------------------------------------------------------------
     def _compute_stats(self) -> dict[str, int]:

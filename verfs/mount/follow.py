@@ -1,0 +1,204 @@
+"""Keeping the kernel's caches right for the few names that move.
+
+Everything under ``versions/`` is immutable, so the kernel keeps its entries,
+attributes, pages and listings for an hour (daemon.py).  ``head``, ``history/NAME``
+and ``tags/NAME`` are directories too, but they name another version when head moves;
+so do the listings of ``/``, ``history/``, ``tags/``, ``versions/`` and ``info/``, and
+``info/head``.  A follower thread in the daemon stats ``.verfs/head`` a few times a
+second (``RefsWatcher.drain``: every state a lookup may have shown since its last
+look), works out which of those names changed (``changes``, a pure function), and
+tells the kernel to forget them (``Invalidator``, libfuse's notifications): the entry
+of a changed name, whose dentries beneath go with it, and the inode of every path this
+mount served beneath it (one a process still holds — its cwd, an open file — keeps its
+inode, which must not keep old attributes or pages).  A name that only appeared needs
+nothing (lookups are never cached negatively); the listing it appears in is
+invalidated.
+
+libfuse's high-level API knows nodes only by path, and only the root's node id is
+fixed (1): an entry below the top is forgotten by forgetting its top-level directory
+(``history`` drops every cached ``history/*``), which happens only when an existing
+name changes (unrecord, obliterate, restore, a tag moved), never on a record.  With
+libfuse 2 (no ``fuse_invalidate_path``) listings are not cached at all
+(``Operations(cache_listings=False)``), and entries are forgotten as above.
+
+It never runs inside a FUSE request: the kernel holds a directory's lock while it
+waits for a lookup there, and a notification about that directory, sent from the
+request, would wait for the lock — here it just waits for the request to finish.
+"""
+
+import ctypes
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from .refs import Refs
+from .view import HEAD, HISTORY, INFO, TAGS, VERSIONS, View
+
+log = logging.getLogger("verfs.mount")
+
+FOLLOW_EVERY = 0.2      # seconds between looks at the head file
+ROOT_ID = 1             # FUSE_ROOT_ID
+
+
+@dataclass
+class Changes:
+    """What differs between two states of the names that move."""
+
+    head: bool = False                                  # head names another version
+    top: bool = False                                   # head appeared or went
+    changed: dict[str, set[str]] = field(default_factory=lambda: {HISTORY: set(), TAGS: set()})
+    added: set[str] = field(default_factory=set)        # HISTORY / TAGS with new names
+
+    def __bool__(self) -> bool:
+        return self.head or self.top or bool(self.added) or any(self.changed.values())
+
+
+def changes(old: Refs, new: Refs) -> Changes:
+    """The names whose meaning differs between ``old`` and ``new``."""
+    out = Changes()
+    if old.head == new.head:
+        return out
+    out.head = True
+    out.top = (old.head is None) != (new.head is None)
+    for top, before, after in ((HISTORY, old.history_links, new.history_links),
+                               (TAGS, old.tags, new.tags)):
+        out.changed[top] = {name for name, vid in before.items() if after.get(name) != vid}
+        if any(name not in before for name in after):
+            out.added.add(top)
+    return out
+
+
+class Invalidator:
+    """libfuse's cache notifications, through ctypes, for the mount being served.
+    Made inside a FUSE operation (``init``), where libfuse's context names the mount;
+    used from any other thread."""
+
+    def __init__(self, module):
+        lib = module._libfuse
+        self.major = getattr(module, "fuse_version_major", 2)
+        lib.fuse_get_session.restype = ctypes.c_void_p
+        lib.fuse_get_session.argtypes = [ctypes.c_void_p]
+        self.fuse = ctypes.c_void_p(lib.fuse_get_context().contents.fuse)
+        target = lib.fuse_get_session(self.fuse)
+        if self.major < 3:       # libfuse 2 notifies through the session's channel
+            lib.fuse_session_next_chan.restype = ctypes.c_void_p
+            lib.fuse_session_next_chan.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+            target = lib.fuse_session_next_chan(target, None)
+        else:
+            lib.fuse_invalidate_path.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        self.target = ctypes.c_void_p(target)
+        lib.fuse_lowlevel_notify_inval_entry.argtypes = [
+            ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]
+        lib.fuse_lowlevel_notify_inval_inode.argtypes = [
+            ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64]
+        self.lib = lib
+        self.sent = 0           # notifications sent (tests count them)
+
+    @property
+    def by_path(self) -> bool:
+        """Whether any path's node can be invalidated (libfuse 3), not only the root."""
+        return self.major >= 3
+
+    def entry(self, name: str) -> None:
+        """Forget the entry ``name`` of the root, and every dentry beneath it."""
+        raw = name.encode("utf-8", "surrogateescape")
+        self.sent += 1
+        self.lib.fuse_lowlevel_notify_inval_entry(self.target, ROOT_ID, raw, len(raw))
+
+    def path(self, path: str) -> None:
+        """Forget the attributes, pages and listing of the node at ``path`` (libfuse 3;
+        a path libfuse has forgotten is no error)."""
+        if path == "/":
+            self.sent += 1
+            self.lib.fuse_lowlevel_notify_inval_inode(self.target, ROOT_ID, 0, 0)
+        elif self.by_path:
+            self.sent += 1
+            self.lib.fuse_invalidate_path(self.fuse, path.encode("utf-8", "surrogateescape"))
+
+
+class Follower:
+    """The thread that keeps the kernel's view of head, history/ and tags/ current."""
+
+    def __init__(self, view: View, every: float = FOLLOW_EVERY):
+        self.view = view
+        self.every = every
+        self.invalidator: Invalidator | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shown: Refs | None = None
+
+    def start(self, invalidator: Invalidator) -> None:
+        self.invalidator = invalidator
+        self._shown, _ = self.view.refs.drain()
+        self._thread = threading.Thread(target=self._run, name="verfs-follow", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.check()
+            except Exception:       # noqa: BLE001 - the mount goes on; say why
+                log.exception("following head failed")
+
+    def check(self) -> Changes:
+        """Look at head once; invalidate what changed since the last look."""
+        current, since = self.view.refs.drain()
+        total = Changes()
+        for state in [*since, current]:
+            if state is self._shown:
+                continue
+            found = changes(self._shown, state) if self._shown is not None else Changes()
+            total.head |= found.head
+            total.top |= found.top
+            total.added |= found.added
+            for top, names in found.changed.items():
+                total.changed[top] |= names
+            self._shown = state     # pairwise: a name that went A -> B -> A was shown B
+        if total:
+            self._invalidate(total)
+            log.info("head moved to %s: the kernel's caches of what moved are dropped",
+                     current.head or "no version")
+        return total
+
+    def _invalidate(self, c: Changes) -> None:
+        inv = self.invalidator
+        tops = set()
+        if c.head:
+            tops.add(HEAD)
+        for top, names in c.changed.items():
+            if names:
+                tops.add(top)
+        held = self._held(c)
+        for top in sorted(tops):
+            inv.entry(top)
+        if not inv.by_path:
+            inv.entry(INFO)             # info/head, and info/'s listing in libfuse 2
+        for path in held:
+            inv.path("/" + path)
+        inv.path("/")
+        for listing in (VERSIONS, INFO, *sorted(c.added)):
+            inv.path(f"/{listing}")
+        inv.path(f"/{INFO}/{HEAD}")
+
+    def _held(self, c: Changes) -> list[str]:
+        """The paths served beneath the names that changed (dropped from the view's
+        record); all of them when the record overflowed."""
+        names = {HEAD} if c.head else set()
+        for top, changed in c.changed.items():
+            names |= {f"{top}/{n}" for n in changed}
+        prefixes = tuple(n + "/" for n in names)
+        seen = self.view.moving_seen
+        held = [p for p in list(seen) if p in names or p.startswith(prefixes)]
+        for p in held:
+            seen.discard(p)
+        if self.view.moving_overflow:
+            self.view.moving_overflow = False
+            log.info("more paths under head/, history/ and tags/ were looked at than "
+                     "are remembered: those not remembered are dropped from the kernel "
+                     "with their top directory only")
+        return held
