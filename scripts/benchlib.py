@@ -657,6 +657,8 @@ class Figure:
 
 
 def _num(x: float) -> str:
+    if isinstance(x, int):          # a count
+        return f"{x:,}"
     if x == 0:
         return "0"
     if abs(x) >= 100:
