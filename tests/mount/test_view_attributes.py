@@ -27,8 +27,9 @@ def test_shared_subtrees_look_alike_and_changed_ones_do_not(sample, view):
 
 def test_an_inode_is_the_entry_it_shows(sample, view):
     node = view.lookup(f"/versions/{sample.named['start']}/run.sh")
-    assert node.ino == content_ino(node.kind, True, node.oid)
-    assert node.ino != content_ino(node.kind, False, node.oid)   # the exec bit counts
+    assert node.ino == content_ino(node.kind, True, node.oid, "run.sh")
+    assert node.ino != content_ino(node.kind, False, node.oid, "run.sh")  # the exec bit
+    assert node.ino != content_ino(node.kind, True, node.oid, "run2.sh")  # and the path
 
 
 def test_link_counts_and_sizes_are_a_disk_filesystems(sample, view):

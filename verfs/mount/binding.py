@@ -144,8 +144,10 @@ def fuse_class(module, cache_listings: bool):
 
     class CachingFUSE(module.FUSE):
         def opendir(self, path, fip):
-            fip.contents.fh = self.operations.opendir(path.decode(self.encoding, self.errors))
-            fip.contents.cache_readdir = 1
-            fip.contents.keep_cache = 1
+            name = path.decode(self.encoding, self.errors)
+            fip.contents.fh = self.operations.opendir(name)
+            if self.operations.listing_cached(name):
+                fip.contents.cache_readdir = 1
+                fip.contents.keep_cache = 1
             return 0
     return CachingFUSE

@@ -174,6 +174,11 @@ class Operations:
     def _opendir_cached(self, path):
         return 0
 
+    def listing_cached(self, path) -> bool:
+        """Whether the kernel may keep this directory's listing: all but the store's
+        own listings (``versions/``, ``info/``) of a bare store, which grow with no
+        head to watch."""
+        return self.follower is not None or path.strip("/") not in ("versions", "info")
     @_translated
     def getxattr(self, path, name, position=0):
         return self.view.getxattr(path, name)

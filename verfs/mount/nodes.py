@@ -5,15 +5,17 @@ A ``Node`` is what ``stat`` needs and nothing more (ratarmount's FileInfo): the 
 adapter only turns it into a stat dict.
 
 Inode numbers of what a version holds are derived from what an entry *is* — its kind,
-executable bit and object id — not from where it is (``content_ino``): an equal file
-or subtree shown in two versions is one file to GNU ``diff`` and ``cmp``, which then
-skip it without reading, and ``du a b`` counts it once.  Files keep ``st_nlink`` 1, so
-``tar`` and ``cp -a``, which look for hard links only among files with more than one
-link, copy each as a clone has it.  No directory can be its own ancestor (a tree's id
-hashes its children's), so no tool sees a loop.  The mount's own names (``/``,
-``versions/``, ``info/<hash>``...) take inodes derived from their path
-(``child_ino``).  The kernel's node ids stay per path either way (libfuse assigns
-them): only ``st_ino`` is shared.
+executable bit and object id — and where it is in its version (``content_ino``), never
+from which version shows it: an unchanged file or subtree is one file to GNU ``diff``
+and ``cmp`` in every version that has it, and they skip it without reading, as
+``diff -r`` of two versions compares entries at equal paths only.  Equal content at two
+paths of one version stays two files, so ``tar`` and ``cp -a`` (which take two names
+of one inode for a hard link, ``tar`` for any file once it has several arguments)
+copy a version as a checkout has it.  Files keep ``st_nlink`` 1.  No directory can be
+its own ancestor (a tree's id hashes its children's), so no tool sees a loop.  The
+mount's own names (``/``, ``versions/``, a version's root, ``info/<hash>``...) take
+inodes derived from their path (``child_ino``).  The kernel's node ids stay per path
+either way (libfuse assigns them): only ``st_ino`` is shared.
 """
 
 import errno
@@ -40,10 +42,12 @@ def child_ino(parent: int, name: str) -> int:
     return ino if ino > ROOT_INO else ino + 2
 
 
-def content_ino(kind: str, exe: bool, oid: str) -> int:
-    """The inode number of an entry of a version's tree: 63 bits of the SHA-256 of
-    what it is.  Why 63 bits suffice is in docs/FORMAT.md ("Inode numbers")."""
-    h = hashlib.sha256(f"{kind} {int(exe)} {oid}".encode()).digest()
+def content_ino(kind: str, exe: bool, oid: str, rel: str) -> int:
+    """The inode number of the entry at ``rel`` (its path inside its version): 63 bits
+    of the SHA-256 of what and where it is.  Why 63 bits suffice is in docs/FORMAT.md
+    ("Inode numbers")."""
+    where = rel.encode("utf-8", "surrogateescape")
+    h = hashlib.sha256(f"{kind} {int(exe)} {oid} ".encode() + where).digest()
     ino = int.from_bytes(h[:8], "little") & _INO_MASK
     return ino if ino > ROOT_INO else ino + 2
 
@@ -61,7 +65,8 @@ class Node:
     behind it; ``data`` is the content of a file or link target made up by the view
     (``info/``...); ``vid`` the version an entry is shown in; ``role`` says which
     listing a directory has ("version" for a version's root); ``nlink`` is 2 and the
-    number of subdirectories for a directory, 1 otherwise."""
+    number of subdirectories for a directory, 1 otherwise; ``rel`` the path inside the
+    version."""
 
     ino: int
     kind: str
@@ -73,6 +78,7 @@ class Node:
     vid: str | None = None
     role: str = "tree"
     nlink: int = 1
+    rel: str = ""
 
     @property
     def is_dir(self) -> bool:

@@ -21,8 +21,9 @@ version's root is stat'ed from its version file alone (nodes.py says what it sho
 its root tree is then built once (concurrent first looks wait for one build) and
 remembered in memory and in the store's derived cache, so no later look — in this mount
 or the next — replays a patch.  What is inside a version is shown by what it *is*:
-inode numbers from object ids (nodes.py), mtimes from stamps (docs/FORMAT.md), so an
-equal subtree in two versions looks the same to every tool.  Nodes are cached by
+inode numbers from object ids and paths inside the version (nodes.py), mtimes from
+stamps (docs/FORMAT.md), so an unchanged subtree looks the same to every tool in every
+version that has it.  Nodes are cached by
 (version, path), since nothing there can change; ``head``, ``history/`` and ``tags/``
 only choose the version.
 """
@@ -145,7 +146,7 @@ class View:
             stamps = self._stamps_of(node.vid, [e.oid for e in shown])
             out = []
             for e in shown:
-                child = self._entry_node(node.vid, e, stamps[e.oid])
+                child = self._entry_node(node, e, stamps[e.oid])
                 out.append((e.name, e.kind, child.ino, child))
             return out
         if role in (VERSIONS, INFO):
@@ -254,13 +255,16 @@ class View:
         return self._versions.get_or_compute(vid, lambda: Node(
             self._version_ino(vid), DIR, 4096, self._mtime(vid), vid=vid, role="version"))
 
-    def _entry_node(self, vid: str, e, stamp: int) -> Node:
-        """The node of tree entry ``e``: what it is, never where it is."""
-        ino = content_ino(e.kind, e.exec, e.oid)
+    def _entry_node(self, parent: Node, e, stamp: int) -> Node:
+        """The node of tree entry ``e`` of directory ``parent``: what it is and where
+        in its version, never which version."""
+        rel = f"{parent.rel}/{e.name}" if parent.rel else e.name
+        ino = content_ino(e.kind, e.exec, e.oid, rel)
+        vid = parent.vid
         if e.kind != DIR:
-            return Node(ino, e.kind, e.size, stamp, e.exec, e.oid, vid=vid)
+            return Node(ino, e.kind, e.size, stamp, e.exec, e.oid, vid=vid, rel=rel)
         size, nlink = self._dir_shape(e.oid)
-        return Node(ino, DIR, size, stamp, False, e.oid, vid=vid, nlink=nlink)
+        return Node(ino, DIR, size, stamp, False, e.oid, vid=vid, nlink=nlink, rel=rel)
 
     def _dir_shape(self, tree_id: str) -> tuple[int, int]:
         """A directory's size as ext4 shows one, and 2 + its subdirectories."""
@@ -361,7 +365,7 @@ class View:
         e = self.states.get_tree(self._tree_of(node)).get(name) if name != DOTDIR else None
         if e is None:
             raise NoSuchPath(name)
-        return self._entry_node(node.vid, e, self._stamps_of(node.vid, [e.oid])[e.oid])
+        return self._entry_node(node, e, self._stamps_of(node.vid, [e.oid])[e.oid])
 
     def _info(self, text: str) -> Node:
         if text == HEAD and self.refs is not None:
