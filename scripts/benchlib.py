@@ -264,6 +264,37 @@ class _Synth:
                     write(b"reset refs/tags/v0.%d\nfrom :%d\n\n" % (t, i))
 
 
+def _wide_stream(spec: SynthSpec, changed: int) -> Callable[[Callable[[bytes], object]], None]:
+    """The stream of a wide, short history: a first commit of ``spec.files`` files in
+    nested directories (the synthetic history's shapes and sizes), then ``spec.commits
+    - 1`` commits editing ``changed`` files each (mostly hot ones, as there)."""
+    def stream(write) -> None:
+        s = _Synth(SynthSpec(spec.commits, spec.files, spec.seed, tags=0))
+        when = 1_672_531_200
+        for i in range(1, spec.commits + 1):
+            if i == 1:
+                for _ in range(spec.files):
+                    s._add()
+                touched = list(s.files)
+            else:
+                touched = set()
+                while len(touched) < min(changed, len(s.files)):
+                    touched.add(s._pick())
+                touched = sorted(touched)
+                for p in touched:
+                    s._edit(p)
+            when += 86400
+            stamp = f"Ada Lovelace <ada@example.com> {when} +0000".encode()
+            write(b"commit refs/heads/master\nmark :%d\nauthor %s\ncommitter %s\n%s"
+                  % (i, stamp, stamp, s._data(f"w{i:05d}: {len(touched)} files".encode())))
+            for p in touched:
+                body = ("\n".join(s.files[p]) + "\n").encode()
+                write(b"M %s inline %s\n" % (s.modes[p].encode(), p.encode()))
+                write(s._data(body))
+            write(b"\n")
+    return stream
+
+
 def _fast_import(path: str, stream: Callable[[Callable[[bytes], object]], None]) -> None:
     """A bare git repository at ``path`` holding what ``stream(write)`` feeds to
     ``git fast-import``; built beside it and renamed into place."""
@@ -285,6 +316,13 @@ def _fast_import(path: str, stream: Callable[[Callable[[bytes], object]], None])
 def make_synthetic(path: str, spec: SynthSpec) -> None:
     """A bare git repository holding the synthetic history of ``spec``."""
     _fast_import(path, _Synth(spec).stream)
+
+
+def make_wide(path: str, spec: SynthSpec, changed: int = 3) -> None:
+    """A bare git repository of a wide tree (``spec.files`` files) and ``spec.commits
+    - 1`` small changes to it: the neighbours whose ``diff -r`` should cost only what
+    changed, however wide the tree (``_wide_stream``)."""
+    _fast_import(path, _wide_stream(spec, changed))
 
 
 def make_big(path: str, mb: int, seed: int = 1) -> None:
@@ -335,6 +373,84 @@ def verfs_versions(repo_dir: str) -> dict[str, str]:
         if sha and not sha.startswith("tag:"):
             found[sha] = s.vid
     return found
+
+
+def version_commits(repo_dir: str) -> dict[str, str]:
+    """verfs version id → the git commit whose tree it shows, along the imported
+    repository's head chain; a tag's version shows the tree of the commit it tags."""
+    from verfs.repo import Repository
+    repo = Repository(repo_dir)
+    found = {}
+    for s in repo.history.chain(repo.head()):
+        sha = s.patch.info.get_meta("git-commit")
+        if sha:
+            found[s.vid] = sha.rsplit(":", 1)[-1]       # "tag:NAME:COMMIT" for a tag
+    return found
+
+
+def version_of(path: str) -> str:
+    """The version a version root of the mount shows: its ``user.verfs.version``
+    attribute, or where it links to (before ``head``, ``history/*`` and ``tags/*``
+    were directories)."""
+    try:
+        return os.getxattr(path, "user.verfs.version").decode().strip()
+    except OSError:
+        return os.path.basename(os.readlink(path))
+
+
+def changed_files(git_dir: str, a: str, b: str) -> list[str]:
+    """The paths that differ between commits ``a`` and ``b`` (renames as a removal and
+    an addition)."""
+    return [p for p in out(["git", "-C", git_dir, "diff", "--name-only", "--no-renames",
+                            a, b]).split("\n") if p]
+
+
+def opens_bound(changed: Sequence[str]) -> int:
+    """How many paths ``diff -r`` of two versions needs to open when it skips whatever
+    is the same: both sides of each changed file and of each directory above one,
+    the two roots included (an added or removed file is not even opened)."""
+    dirs = {""}
+    for p in changed:
+        parts = p.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return 2 * (len(changed) + len(dirs))
+
+
+def opened_paths(argv: Sequence, under: str, log: str, **kw) -> set[str] | None:
+    """The distinct paths below ``under`` that ``argv`` and its children open
+    (``strace -f -e trace=open,openat,openat2``, failed opens too); None without a
+    working strace."""
+    if not shutil.which("strace"):
+        return None
+    try:
+        run(["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", log, *argv],
+            **kw)
+    except RuntimeError as exc:
+        if "ptrace" in str(exc) or "strace:" in str(exc):
+            return None
+        raise
+    prefix = under.rstrip("/") + "/"
+    found, traced = set(), False
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = _OPEN.search(line)
+            traced = traced or m is not None
+            if m and (m.group(1) + "/").startswith(prefix):
+                found.add(m.group(1))
+    return found if traced else None        # nothing at all: strace could not trace
+
+
+_OPEN = re.compile(r'\bopen(?:at2?)?\((?:[^,"]*, )?"((?:[^"\\]|\\.)*)"')
+
+
+def walk_read(top: str) -> int:
+    """``os.walk`` of ``top`` reading every file: bytes read."""
+    total = 0
+    for d, _, names in os.walk(top):
+        for n in names:
+            with open(os.path.join(d, n), "rb") as f:
+                total += len(f.read())
+    return total
 
 
 def darcs_list(darcs_dir: str) -> list[tuple[str, str]]:
@@ -541,6 +657,8 @@ class Figure:
 
 
 def _num(x: float) -> str:
+    if isinstance(x, int):          # a count
+        return f"{x:,}"
     if x == 0:
         return "0"
     if abs(x) >= 100:
