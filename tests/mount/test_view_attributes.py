@@ -62,6 +62,12 @@ def test_listings_carry_the_nodes_lookups_give(sample, view):
             assert node is None or node == looked
 
 
+def test_a_listing_without_nodes_has_the_same_inodes(sample, view):
+    for path in (f"/versions/{sample.named['notes']}", "/head/src", "/head/src/lib"):
+        full = [(n, k, i) for n, k, i, _ in view.entries(path)]
+        assert [(n, k, i) for n, k, i, node in view.entries(path, full=False)] == full
+
+
 def test_a_version_root_is_stated_without_reconstructing(sample):
     view = fresh_view(sample)
     for name in view.readdir("/history"):

@@ -97,6 +97,7 @@ class Operations:
         self.session_fd = session_fd
         self.follower = follower
         self.module = module
+        self.cache_listings = cache_listings    # libfuse 3: READDIRPLUS takes whole stats
         self.uid, self.gid = os.getuid(), os.getgid()
         if passthrough is not None:
             self.open = self.open_passthrough   # what the binding finds as ``open``
@@ -162,7 +163,7 @@ class Operations:
         version's tree), for a binding that hands them to the kernel with the listing
         (libfuse 3's readdirplus); the kind and inode of the others."""
         out = [(".", None, 0), ("..", None, 0)]
-        for name, kind, ino, node in self.view.entries(path):
+        for name, kind, ino, node in self.view.entries(path, full=self.cache_listings):
             if node is not None:
                 out.append((name, self._stat(node), 0))
                 continue

@@ -133,9 +133,11 @@ class View:
         """The entries of a directory (without ``.`` and ``..``): name, kind, inode."""
         return [(name, kind, ino) for name, kind, ino, _ in self.entries(path)]
 
-    def entries(self, path: str) -> list[Entry]:
-        """``readdir``, with each entry's node where it costs nothing more: every entry
-        of a version's tree (whose stamps come in one query)."""
+    def entries(self, path: str, full: bool = True) -> list[Entry]:
+        """``readdir``, with each entry's node where it costs little more (``full``):
+        every entry of a version's tree (whose stamps come in one query, and each
+        subdirectory's shape from its tree).  A binding that passes only kinds and
+        inodes to the kernel (libfuse 2) asks without ``full``."""
         node = self.lookup(path)
         if node.kind != DIR:
             raise NotADirectory(path)
@@ -143,6 +145,10 @@ class View:
         if role in ("tree", "version"):
             tree = self.states.get_tree(self._tree_of(node))
             shown = [e for e in tree.entries if e.name != DOTDIR]
+            if not full:
+                prefix = f"{node.rel}/" if node.rel else ""
+                return [(e.name, e.kind, content_ino(e.kind, e.exec, e.oid, prefix + e.name),
+                         None) for e in shown]
             stamps = self._stamps_of(node.vid, [e.oid for e in shown])
             out = []
             for e in shown:
