@@ -37,6 +37,7 @@ from .view import HEAD, HISTORY, INFO, TAGS, VERSIONS, View
 log = logging.getLogger("verfs.mount")
 
 FOLLOW_EVERY = 0.2      # seconds between looks at the head file
+AGAIN = 10              # looks after a move that forget its top names again (libfuse 2)
 ROOT_ID = 1             # FUSE_ROOT_ID
 
 
@@ -126,6 +127,7 @@ class Follower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shown: Refs | None = None
+        self._again: tuple[int, set[str]] = (0, set())
 
     def start(self, invalidator: Invalidator) -> None:
         self.invalidator = invalidator
@@ -163,6 +165,11 @@ class Follower:
             self._invalidate(total)
             log.info("head moved to %s: the kernel's caches of what moved are dropped",
                      current.head or "no version")
+        elif self._again[0]:
+            left, tops = self._again
+            self._again = (left - 1, tops)
+            for top in sorted(tops):
+                self.invalidator.entry(top)
         return total
 
     def _invalidate(self, c: Changes) -> None:
@@ -177,7 +184,13 @@ class Follower:
         for top in sorted(tops):
             inv.entry(top)
         if not inv.by_path:
+            # No inode below the top can be named to libfuse 2: a file open while its
+            # entry was forgotten keeps its dentry, and the next lookup of the top name
+            # brings it back with its old attributes and pages.  So the top names are
+            # forgotten again for AGAIN looks (two seconds), by when such a file is
+            # usually closed.
             inv.entry(INFO)             # info/head, and info/'s listing in libfuse 2
+            self._again = (AGAIN, tops | {INFO})
         for path in held:
             inv.path("/" + path)
         inv.path("/")
