@@ -372,15 +372,13 @@ class History:
             root = ed.commit()
             made = ed.produced()
         else:
-            made = produced(self.states, base, root, self._stamped_among) if stamp else []
+            made = produced(self.states, base, root,
+                            lambda oids: set(self._stamps_known(oids))) if stamp else []
         stamps = Stamps()
         stamps.add(made, patch)
         self.store.cache.put_many([(ROOTS, vid, root)], stamps.entries())
         self._last = (vid, root, stamp)
         return vid
-
-    def _stamped_among(self, oids: list[str]) -> set[str]:
-        return set(self.store.cache.get_many(STAMPS, oids))
 
     def _keep_blobs(self, patch: Patch) -> None:
         """The blobs a patch names are part of the history: the durable store adopts

@@ -174,10 +174,11 @@ def keeps_listings(module) -> bool:
 
 def fuse_class(module, cache_listings: bool = False):
     """The class to mount with: the binding's FUSE with ``opendir`` of its own
-    (``_opendir``: kept listings with ``cache_listings``, see ``keeps_listings``) and,
+    (``_opendir``: kept listings with ``cache_listings``, which only a binding that
+    ``keeps_listings`` may be given) and,
     over libfuse 3 through mfusepy, READDIRPLUS answered with whole stats
     (``_readdir_plus``)."""
-    methods = {"opendir": _opendir(cache_listings and keeps_listings(module))}
+    methods = {"opendir": _opendir(cache_listings)}
     if getattr(module, "__name__", "") == "mfusepy" and _version(module) >= (3, 0):
         methods["readdir_fuse_3"] = _readdir_plus(module)
     return type("FUSE", (module.FUSE,), methods)

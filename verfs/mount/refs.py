@@ -94,14 +94,15 @@ class RefsWatcher:
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._refs = Refs(history, None)
-        self._since: list[Refs] = []   # states read since the last ``drain``
+        self._since: list[Refs] | None = None  # states read since the last ``drain``
+                                               # (kept only once someone drains)
 
     def drain(self) -> tuple[Refs, list[Refs]]:
         """The current state, and every state read since the last drain (oldest
         first): all the kernel may have been shown since then."""
         refs = self.current()
         with self._lock:
-            since, self._since = self._since, []
+            since, self._since = self._since or [], []
         return refs, since
 
     def current(self) -> Refs:
@@ -129,5 +130,6 @@ class RefsWatcher:
                     if "chain" not in prev.__dict__:
                         prev = prev._previous
                     self._refs = Refs(self.history, head, prev)
-                    self._since.append(self._refs)
+                    if self._since is not None:
+                        self._since.append(self._refs)
             return self._refs

@@ -41,6 +41,7 @@ from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound
 
 from ..history import ROOTS, History
 from ..repo import DOTDIR
+from ..stamps import patch_stamp
 from .blobs import BlobReader
 from .info import info_text
 from .nodes import (
@@ -69,10 +70,6 @@ MOVING_KEPT = 65536     # paths under head/, history/, tags/ remembered for inva
 # One entry of a listing: name, kind, inode, and the entry's node when it is known
 # without more work (every entry of a version's tree), for a listing with attributes.
 Entry = tuple[str, str, int, "Node | None"]
-
-
-def _ns(moment) -> int:
-    return int(moment.timestamp()) * 1_000_000_000 if moment else 0
 
 
 class View:
@@ -238,14 +235,15 @@ class View:
 
     # --- inside a version -------------------------------------------------------------
     def _in_version(self, vid: str, names: list[str]) -> Node:
+        """The node at ``names`` inside version ``vid``: from its parent's node, which
+        is cached too (the kernel looks a path up one name at a time, so the parent
+        of a path asked is almost always one asked just before)."""
         if not names:
             return self._version_root(vid)
         key = (vid, "/".join(names))
         node = self._nodes.get(key)
         if node is None:
-            node = self._version_root(vid)
-            for name in names:
-                node = self._child(node, name)
+            node = self._child(self._in_version(vid, names[:-1]), names[-1])
             self._nodes.put(key, node)
         return node
 
@@ -359,7 +357,7 @@ class View:
             return False
 
     def _mtime(self, vid: str) -> int:
-        return _ns(self.history.step(vid).patch.info.moment)
+        return patch_stamp(self.history.step(vid).patch)
 
     def _tree_of(self, node: Node) -> str:
         return node.oid if node.oid is not None else self.root_tree(node.vid)
@@ -385,7 +383,7 @@ class View:
     def _info_node(self, vid: str, ino: int) -> Node:
         def make() -> Node:
             step = self.history.step(vid)
-            return file_node(ino, info_text(step), _ns(step.patch.info.moment), role=INFO)
+            return file_node(ino, info_text(step), patch_stamp(step.patch), role=INFO)
         return self._infos.get_or_compute((vid, ino), make)
 
     # --- head, history, tags ----------------------------------------------------------
