@@ -3,6 +3,7 @@
 import functools
 import os
 import posixpath
+import re
 
 import click
 
@@ -67,3 +68,31 @@ def _inside(root: str, path: str, full: str) -> str:
     if full == ".." or full.startswith("../"):
         raise UsageError(f"{path}: outside the repository {root}")
     return full
+
+
+_SIZE = re.compile(r"(\d+)\s*(?:([KMGT])(?:i?B)?|B)?", re.IGNORECASE)
+_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes from ``1073741824``, ``500M``, ``2G`` (powers of 1024; ``MiB``,
+    ``MB`` and ``k`` read the same); ValueError otherwise."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        raise ValueError(text)
+    unit = m.group(2)
+    return int(m.group(1)) * (_UNITS[unit.upper()] if unit else 1)
+
+
+class Size(click.ParamType):
+    """``--cache-size SIZE``: bytes, or a number with K, M, G or T after it."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a size (say 1073741824, 500M or 2G)", param, ctx)
