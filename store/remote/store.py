@@ -45,7 +45,7 @@ from ..files import create_temp
 from ..ids import hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
-from ..place import RAW, decode, encode, is_plain
+from ..place import PLAIN, RAW, decode, encode, is_plain
 from . import layout
 from .cache import LocalCache
 from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, Fan, Manifest
@@ -83,7 +83,12 @@ class _LocalStore(DiskStore):
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:
         super()._write(kind, oid, data)
-        self._local.added(len(data) if is_plain(kind, len(data)) else len(data) // 2 + 64)
+        path = self.path(kind, oid) + (PLAIN if is_plain(kind, len(data)) else "")
+        try:
+            size = os.stat(path).st_size
+        except OSError:         # in a batch's pack (or evicted at once)
+            size = len(data)
+        self._local.added(size, keep=path)
 
 
 class RemoteStore(ObjectStore):
