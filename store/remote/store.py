@@ -114,7 +114,7 @@ class RemoteStore(ObjectStore):
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
-        self.dropped = 0        # damaged cached files and table lines found and dropped
+        self._damage = 0        # damaged cached files and table lines found and dropped
         self._check_marker(create)
         self._load_manifest()
 
@@ -162,8 +162,13 @@ class RemoteStore(ObjectStore):
             self.local.write("remote/manifest", (etag or "").encode() + b"\n" + data)
         return manifest != old
 
+    @property
+    def dropped(self) -> int:
+        """Damaged cached files and remote table lines found (and not used)."""
+        return self._damage + self.local.damaged
+
     def _dropped(self, rel: str) -> None:
-        self.dropped += 1
+        self._damage += 1
         log.warning("remote cache: dropped the damaged %s (fetched again)",
                     os.path.join(self.cache_dir, rel))
         self.local.drop(rel)
@@ -232,7 +237,7 @@ class RemoteStore(ObjectStore):
         """The records of the pack's index for ``kind`` and first byte ``first``."""
         def load():
             rel = f"remote/slices/{name}/{kind}-{first:02x}"
-            kept = self.local.read(rel)
+            kept = self.local.read_checked(rel)
             if kept is not None:
                 try:
                     return layout.parse_slice(kept, kind, first)
@@ -248,7 +253,7 @@ class RemoteStore(ObjectStore):
             if records is None:
                 self._broke(name, f"its index slice of {kind}s {first:02x} is damaged")
                 return {}
-            self.local.write(rel, data)
+            self.local.write_checked(rel, data)
             return records
         return self._slices.get_or_compute((name, kind, first), load)
 
@@ -394,7 +399,7 @@ class RemoteStore(ObjectStore):
             return {}
         rel = f"remote/index/{name}"
         offset, length = fan.byte_range(0, fan.count)
-        data = self.local.read(rel)
+        data = self.local.read_checked(rel)
         for attempt in (0, 1):
             if data is None:
                 data = self.transport.get_range(layout.pack_key(name), offset, length)
@@ -410,7 +415,7 @@ class RemoteStore(ObjectStore):
                 self._dropped(rel)
                 data = None
                 continue
-            self.local.write(rel, data)
+            self.local.write_checked(rel, data)
             return ids
         return {}
 
@@ -605,7 +610,7 @@ class RemoteStore(ObjectStore):
 
     def _count_bad(self, key: str, bad: int) -> None:
         if bad:
-            self.dropped += bad
+            self._damage += bad
             log.warning("remote table %s: dropped %d damaged lines", self._where(key), bad)
 
     # --- tables, for the derived cache --------------------------------------------------
