@@ -128,7 +128,9 @@ def s3_env(endpoint: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": REGION,
             # no ~/.aws of the machine's user gets in the way
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            # never ask an instance-metadata address for credentials: loopback only
+            "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def _s3_config(path: str) -> None:
@@ -158,6 +160,7 @@ def weed_argv(weed: str, data_dir: str, config: str) -> tuple[list[str], int]:
         f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}",
         "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
+        "-s3.autoCreateBucket=false",           # as real S3: a put needs the bucket
     ]
     return argv, s3
 
