@@ -80,6 +80,8 @@ def test_a_remote_mount_shows_the_pushed_history(sample, mount, rmount, anywhere
     assert _same_tree(clone_at(sample, tag, tmp_path / "tag"), m / "tags" / "v1.0")
     assert _same_tree(m / "versions" / tag[:6], local / "versions" / tag)
     assert (m / "info" / "head").read_bytes() == (local / "info" / "head").read_bytes()
+    assert _listing(m / "versions") == _listing(local / "versions")
+    assert os.statvfs(m.path).f_files == len(_listing(local / "versions"))
 
 
 def test_a_push_made_elsewhere_shows_up(sample, rmount, anywhere, tmp_path):
