@@ -210,3 +210,20 @@ def test_sizes_read_as_bytes():
         with pytest.raises(ValueError):
             parse_size(bad)
 
+
+
+def test_a_stopped_web_server_is_eio(sample, rmount, tmp_path):
+    """A real refused connection: nginx stopped under a mount of it."""
+    from tests.conftest import _server_or_skip
+    from tests.servers import nginx
+    served, workdir = tmp_path / "www", tmp_path / "nginx"
+    served.mkdir()
+    workdir.mkdir()
+    head = publish(sample.repo, f"file://{served}", tmp_path / "pusher")
+    with _server_or_skip(lambda: nginx(str(served), str(workdir))) as url:
+        m = rmount(url, "cache")
+        assert version_at(m / "head") == head
+    with pytest.raises(OSError) as exc:
+        (m / "head" / "src" / "main.c").read_bytes()
+    assert exc.value.errno == errno.EIO
+    assert "the remote cannot be reached" in m.log.read_text()
