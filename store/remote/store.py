@@ -391,6 +391,11 @@ class RemoteStore(ObjectStore):
             return len(pending[(BLOB, oid)])
         return self._local_place(oid, lambda s: s.blob_size(oid))
 
+    def plain_blob(self, oid: str) -> str | None:
+        """The cached copy of a large blob (fetched whole first), checked: a file the
+        kernel may read directly.  None for a small one."""
+        return self._local_place(oid, lambda s: s.plain_blob(oid))
+
     # --- listing ------------------------------------------------------------------------
     def _index_ids(self, name: str) -> dict[str, list[str]]:
         """Every id of a pack's whole index (fetched once and kept)."""
@@ -696,8 +701,18 @@ class RemoteStore(ObjectStore):
 
     @functools.cached_property
     def states(self) -> ObjectStore:
+        """The local derived store over the remote (see store/layered.py)."""
         from ..layered import LayeredStore
-        return LayeredStore(self.derived, self)
+        return LayeredStore(self.derived, _StatesBase(self))
+
+    def contains_packed(self, kind: str, oid: str) -> bool:
+        """Whether the object is here without asking the remote anything but index
+        slices: in the local cache, the open batch or a pack of the manifest known —
+        no loose object, no manifest read again.  Enough for derived objects, whose
+        absence only means they are made (again) locally."""
+        pending = self._pending
+        return (pending is not None and (kind, oid) in pending) or \
+            self.fetched.contains(kind, oid) or self._find_packed(kind, oid) is not None
 
     def close(self) -> None:
         if "_pool" in self.__dict__:
@@ -729,3 +744,47 @@ class RemoteCache(DerivedCache):
     def put_many(self, entries, if_absent=()) -> None:
         """``if_absent`` entries give way to the remote tables' too."""
         self.local.put_many(entries, _absent(self, if_absent))
+
+
+class _StatesBase(ObjectStore):
+    """The remote as the base of the local derived store: every read is the
+    remote's, but ``contains`` asks only what is known (``contains_packed``) —
+    reconstruction asks it of every tree and blob it makes, and a derived object
+    taken for absent is only written locally, where a remote miss would cost two
+    requests each."""
+
+    def __init__(self, remote: RemoteStore):
+        self.remote = remote
+        super().__init__(tree_cache_bytes=0)
+
+    @property
+    def cache(self) -> DerivedCache:
+        return self.remote.cache
+
+    @cache.setter
+    def cache(self, value) -> None:
+        pass            # (ObjectStore's __init__): the remote's is the one
+
+    def _read(self, kind: str, oid: str) -> bytes:
+        return self.remote._read(kind, oid)
+
+    def contains(self, kind: str, oid: str) -> bool:
+        return self.remote.contains_packed(kind, oid)
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        return self.remote.iter_ids(kind)
+
+    def where(self, kind: str, oid: str) -> str | None:
+        return self.remote.where(kind, oid)
+
+    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
+        return self.remote.read_blob_range(oid, offset, size)
+
+    def blob_size(self, oid: str) -> int:
+        return self.remote.blob_size(oid)
+
+    def plain_blob(self, oid: str) -> str | None:
+        return self.remote.plain_blob(oid)
+
+    def unreadable_parts(self) -> list[str]:
+        return self.remote.unreadable_parts()

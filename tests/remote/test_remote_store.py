@@ -409,3 +409,17 @@ def test_listing_and_prefixes_over_packs_and_loose(remote, tmp_path):
     assert store.resolve(BLOB, oid[:10]) == oid
     assert store.resolve(BLOB, loose[:10]) == loose
     assert store.where(BLOB, oid).startswith(store.transport.label + "/packs/")
+
+
+def test_derived_objects_are_written_locally_without_asking_the_remote(remote, tmp_path):
+    """Reconstruction asks ``contains`` of every tree it makes: of the states store
+    that costs no loose look-up and no manifest read (a pack with no trees: nothing)."""
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    store.states.get(BLOB, sorted(blobs)[0])                # the fan is local now
+    before = requests(store)
+    trees = [store.states.put(TREE, b"tree %d" % i) for i in range(50)]
+    assert requests(store) == before
+    assert store.states.get(TREE, trees[0]) == b"tree 0"
+    assert store.states.blob_size(sorted(blobs)[0]) == len(blobs[sorted(blobs)[0]])
+    assert store.states.cache is store.cache
