@@ -424,6 +424,11 @@ class RemoteStore(ObjectStore):
             return ids
         return {}
 
+    def pack_ids(self, name: str) -> dict[str, list[str]]:
+        """Every id of the pack ``name``, by kind (its whole index: one ranged GET,
+        kept in the cache)."""
+        return self._index_ids(name)
+
     def _ids(self, kind: str, prefix: str = "") -> set[str]:
         self.refresh()
         found: set[str] = set()
