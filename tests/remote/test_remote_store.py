@@ -14,6 +14,7 @@ from store.ids import hash_bytes
 from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
+from store.remote import store as remote_store
 from store.remote.store import RemoteStore, open_remote
 from store.remote.transport import DirTransport, NotARemoteStore, PreconditionFailed
 from store.remote.url import open_transport
@@ -479,3 +480,33 @@ def test_derived_objects_are_written_locally_without_asking_the_remote(dir_pushe
     assert store.states.get(TREE, trees[0]) == b"tree 0"
     assert store.states.blob_size(sorted(blobs)[0]) == len(blobs[sorted(blobs)[0]])
     assert store.states.cache is store.cache
+
+
+@pytest.mark.parametrize("compressible", [False, True])
+def test_a_large_blob_is_streamed_into_the_cache(tmp_path, monkeypatch, compressible):
+    """Above STREAM_ABOVE a packed blob is fetched by ranges, inflated and hashed as it
+    comes, and put in place only once it checks; damaged, it is never kept."""
+    monkeypatch.setattr(remote_store, "STREAM_ABOVE", RAW_ABOVE)
+    monkeypatch.setattr(remote_store, "FETCH_CHUNK", 200_000)
+    data = os.urandom(3_000_000)
+    if compressible:                                # 4 bits a byte: zlib, still large
+        data = data.translate(bytes(i & 15 for i in range(256)))
+    oid = hash_bytes(data)
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    pusher.upload_pack([(BLOB, oid, data)], layout.HISTORY)
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    _, offset, length = store._find_packed(BLOB, oid)
+    assert (length < 0.9 * len(data)) == compressible and length > RAW_ABOVE
+    before = requests(store)
+    assert store.read_blob_range(oid, 1_500_000, 1000) == data[1_500_000:1_501_000]
+    assert requests(store) - before == -(-length // 200_000)    # its ranges, no more
+    assert store.blob_size(oid) == len(data)
+
+    key = layout.pack_key(store.pack_names()[0])
+    raw = bytearray(store.transport.get(key)[0])
+    raw[offset + length - 10] ^= 1
+    store.transport.put(key, bytes(raw))
+    cold = new_store(tmp_path / "remote", tmp_path / "cold")
+    with pytest.raises(CorruptObject, match=key):
+        cold.read_blob_range(oid, 0, 10)
+    assert not cold.fetched.contains(BLOB, oid)
