@@ -283,9 +283,21 @@ class RemoteStore(ObjectStore):
                 return hit
 
     # --- reading objects ----------------------------------------------------------------
+    def _cached(self, kind: str, oid: str) -> bool:
+        """Whether the local cache holds the object (one that cannot be read: no)."""
+        try:
+            return self.fetched.contains(kind, oid)
+        except OSError as exc:
+            self.local.swallowed("remote cache: cannot look in it", exc)
+            return False
+
     def _local_copy(self, kind: str, oid: str) -> bytes | None:
         """The cached copy's verified bytes; a damaged one is dropped (None)."""
-        place = self.fetched.locate(kind, oid)
+        try:
+            place = self.fetched.locate(kind, oid)
+        except OSError as exc:      # a cache that cannot be read is an empty one
+            self.local.swallowed("remote cache: cannot look in it", exc)
+            return None
         if place is None:
             return None
         with place:
@@ -384,7 +396,7 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (kind, oid) in pending:
             return True
-        if self.fetched.contains(kind, oid):
+        if self._cached(kind, oid):
             return True
         key = layout.object_key(kind, oid)
         return self._settled(lambda: self._find_packed(kind, oid)
@@ -401,11 +413,11 @@ class RemoteStore(ObjectStore):
         found damaged is dropped and fetched again, once.  ``fallback()`` when the
         cache cannot keep it (unwritable)."""
         for last in (False, True):
-            if not self.fetched.contains(BLOB, oid):
+            if not self._cached(BLOB, oid):
                 got = self._fetch(BLOB, oid, keep_only=True)
                 if got is None:
                     raise self._missing(BLOB, oid)
-                if not self.fetched.contains(BLOB, oid):
+                if not self._cached(BLOB, oid):
                     return fallback()
             try:
                 return use(self.fetched)
@@ -749,9 +761,13 @@ class RemoteStore(ObjectStore):
 
     @functools.cached_property
     def states(self) -> ObjectStore:
-        """The local derived store over the remote (see store/layered.py)."""
+        """The local derived store over the remote (see store/layered.py) — in
+        memory when the cache directory cannot be written (as a mount of an
+        unwritable store keeps its trees, store/overlay.py)."""
         from ..layered import LayeredStore
-        return LayeredStore(self.derived, _StatesBase(self))
+        from ..memory import MemoryStore
+        top = self.derived if _writable(self.cache_dir) else MemoryStore()
+        return LayeredStore(top, _StatesBase(self))
 
     def contains_packed(self, kind: str, oid: str) -> bool:
         """Whether the object is here without asking the remote anything but index
@@ -760,12 +776,24 @@ class RemoteStore(ObjectStore):
         absence only means they are made (again) locally."""
         pending = self._pending
         return (pending is not None and (kind, oid) in pending) or \
-            self.fetched.contains(kind, oid) or self._find_packed(kind, oid) is not None
+            self._cached(kind, oid) or self._find_packed(kind, oid) is not None
 
     def close(self) -> None:
         if "_pool" in self.__dict__:
             self._pool.shutdown(wait=False)
         self._db.close()
+
+
+def _writable(directory: str) -> bool:
+    """Whether files can be made in ``directory`` (made if need be)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = create_temp(directory, ".tmp-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(tmp)
+    return True
 
 
 def _decoded(transport: Transport, key: str, offset: int, length: int, oid: str,

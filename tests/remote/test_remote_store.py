@@ -510,3 +510,19 @@ def test_a_large_blob_is_streamed_into_the_cache(tmp_path, monkeypatch, compress
     with pytest.raises(CorruptObject, match=key):
         cold.read_blob_range(oid, 0, 10)
     assert not cold.fetched.contains(BLOB, oid)
+
+
+def test_a_cache_that_cannot_be_written_still_reads(dir_pushed, tmp_path):
+    """A cache directory that cannot be made (below a file: so even for root) is only
+    a slower cache: objects are read, large blobs too, and states stay in memory."""
+    where, blobs = dir_pushed
+    (tmp_path / "file").write_bytes(b"")
+    store = new_store(where, tmp_path / "file" / "cache")
+    oid = sorted(blobs)[0]
+    assert store.get(BLOB, oid) == blobs[oid]
+    assert store.read_blob_range(oid, 1, 3) == blobs[oid][1:4]
+    assert store.blob_size(oid) == len(blobs[oid])
+    tree = store.states.put(TREE, b"in memory")
+    assert store.states.get(TREE, tree) == b"in memory"
+    store.cache.put("roots", oid, oid)          # a derived cache that keeps nothing
+    assert store.get(BLOB, oid) == blobs[oid]
