@@ -182,7 +182,11 @@ def test_get_if_changed(remote):
     r = remote.reader
     remote.writer.put("head", b"a" * 64 + b"\n")
     data, etag = r.get("head")
+    before = r.stats.copy()
     assert r.get_if_changed("head", etag) is False
+    if isinstance(r, S3Transport):                                # a 304: no body
+        assert (r.stats.requests - before.requests, r.stats.bytes_in - before.bytes_in) \
+            == (1, 0)
     remote.writer.put("head", b"b" * 64 + b"\n")                  # same size
     if isinstance(r, HTTPTransport):
         # nginx's ETag is mtime (seconds) and size: give the new value the old mtime
