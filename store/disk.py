@@ -26,13 +26,13 @@ from .batch import PACK_MIN, Batch, BatchSlot
 from .blocks import BlockLists
 from .diskcache import DiskCache
 from .errors import ObjectNotFound, StoreError
-from .files import link_atomic, write_atomic, write_new
+from .files import fsync_dir, fsync_file, link_atomic, write_atomic, write_new
 from .ids import EMPTY_BLOB
 from .loose import LooseFiles
-from .pack import PackSet
+from .pack import SUFFIX, BadPack, PackSet, verify_pack
 from .place import LEVEL, PLAIN, RAW, RAW_ABOVE, ZLIB, Packed, Place, encode, is_plain
 from .repack import Repacked
-from .staging import clean_abandoned
+from .staging import Staging, clean_abandoned
 
 __all__ = ["DiskStore", "Repacked", "PACK_MIN", "PLAIN", "RAW", "RAW_ABOVE", "ZLIB",
            "encode", "is_plain"]
@@ -264,6 +264,32 @@ class DiskStore(ObjectStore):
     def _new_batch(self) -> Batch:
         clean_abandoned(self.root)      # what killed batches and repacks left
         return Batch(self.root, self._cache, self.loose)
+
+    def install_pack(self, name: str, fetch: Callable[[str], None], kinds=KINDS) -> int:
+        """A pack made elsewhere (a remote's: pull, clone) becomes one of this store's
+        packs: ``fetch(path)`` writes it into a staging directory, where every object
+        is checked (``verify_pack``, only ``kinds`` allowed) and the file must hash to
+        ``name``; then it is made durable and renamed into view, complete.  How many
+        objects it holds.  A killed fetch leaves only a staging directory, which the
+        next writer removes."""
+        clean_abandoned(self.root)
+        staging = Staging(self.root, "fetch")
+        try:
+            tmp = os.path.join(staging.path, name + SUFFIX)
+            fetch(tmp)
+            digest, count = verify_pack(tmp, kinds)
+            if digest != name:
+                raise BadPack(tmp, f"content does not match its name {name}")
+            if self.durable:
+                fsync_file(tmp)
+            os.makedirs(self.packs.directory, exist_ok=True)
+            os.replace(tmp, os.path.join(self.packs.directory, name + SUFFIX))
+            if self.durable:
+                fsync_dir(self.packs.directory)
+        finally:
+            staging.remove()
+        self.packs.refresh()
+        return count
 
     def storage_problems(self) -> list[str]:
         return self.packs.problems()

@@ -38,9 +38,10 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import EXIT_DAMAGED, StoreError
+from .errors import EXIT_DAMAGED, CorruptObject, StoreError
 from .files import create_temp, fsync_dir
-from .ids import is_id, new_hasher
+from .ids import hash_bytes, is_id, new_hasher
+from .place import decode
 
 HEADER = b"verfs-pack 1\n"
 MAGIC = b"verfs-pk"
@@ -164,14 +165,33 @@ class Pack:
             code, raw, offset, length = self._record(i)
             yield kinds.get(code, "?"), raw.hex(), self.read(offset, length)
 
-    def check(self) -> str | None:
-        """Why the file is not what its name says (its SHA-256), or None."""
+    def digest(self) -> str:
+        """The SHA-256 of the file's bytes: what its name must be."""
         hasher = new_hasher()
         for at in range(0, self.size, 1 << 20):
             hasher.update(os.pread(self._fd, 1 << 20, at))
-        if hasher.hexdigest() != self.name:
+        return hasher.hexdigest()
+
+    def check(self) -> str | None:
+        """Why the file is not what its name says (its SHA-256), or None."""
+        if self.digest() != self.name:
             return "content does not match its name"
         return None
+
+
+def verify_pack(path: str, kinds) -> tuple[str, int]:
+    """A pack file made elsewhere (a remote's, fetched by pull or clone), checked whole
+    before it is taken in: header, index and trailer, every object against its id and
+    of one of ``kinds``.  Its name (the SHA-256 of its bytes) and how many objects it
+    holds; BadPack or CorruptObject when it is not sound."""
+    pack = Pack(path)
+    for kind, oid, raw in pack.entries():
+        if kind not in kinds or raw is None:
+            raise CorruptObject(kind, oid, path, f"a {kind} has no place in this pack"
+                                if raw is not None else "a damaged pack index")
+        if hash_bytes(decode(kind, oid, raw, path)) != oid:
+            raise CorruptObject(kind, oid, path, "content does not match its hash")
+    return pack.digest(), pack.count
 
 
 class PackWriter:

@@ -345,11 +345,21 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
     version ``spec`` names; built beside it and renamed into place (staging.py), so a
     killed clone leaves ``dest`` as it was and the next run starts afresh."""
     vid = src.resolve(spec)
+
+    def fill(dst: Repository) -> tuple[str | None, str]:
+        copy_history(src, dst, vid, progress)
+        return vid, f"clone of {src.root} at {vid or 'the empty state'}"
+    return new_repository(dest, fill)
+
+
+def new_repository(dest: str, fill) -> Repository:
+    """The part every clone shares: a repository made in a staging directory beside
+    ``dest``, filled by ``fill(repository)`` — which returns the version to check out
+    and the reflog's words — checked out and moved into place (staging.py, journal.py)."""
     dest = os.path.abspath(dest)
-    operation = f"clone of {src.root} at {vid or 'the empty state'}"
     with staging.build(dest, "clone") as st:
         dst = Repository.init(st.path)
-        copy_history(src, dst, vid, progress)
+        vid, operation = fill(dst)
         root = dst.history.root_tree(vid)
         if st.in_place:
             journal.begin(dst, EMPTY_TREE_ID, root, vid, operation)

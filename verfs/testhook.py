@@ -13,7 +13,9 @@ Points: ``checkout`` (the working tree has just had its first entry changed, wit
 the journal written), ``head`` (a journalled change has written the whole tree, head
 not yet moved), ``staged`` (a new import's or clone's staging directory is made and
 owned, before anything is written to it), ``verify`` (``fsck --verify-data`` has
-replayed its first version into its scratch store).
+replayed its first version into its scratch store), ``pushed-pack`` (a push has
+uploaded its first pack and added it to the remote's manifest; the remote's head is
+not yet moved).
 """
 
 _armed: tuple[str, str] | None = None

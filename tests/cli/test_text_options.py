@@ -38,6 +38,7 @@ VALUES = {
 FILL = {
     "name": "x", "spec": "head:", "version": "head", "version1": "head~1",
     "version2": "head", "src": ".", "dest": "clone-out", "mountpoint": "no-such-mountpoint",
+    "url": "file:///nonexistent-verfs-remote",
 }
 # Flags that let a command go further with the value under test.
 FLAGS = {("restore",): ["--yes-i-know"]}

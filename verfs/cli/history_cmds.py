@@ -2,11 +2,14 @@
 
 import click
 
+from store.remote.url import is_url
+
 from .. import ops
 from ..progress import progress
 from ..repo import Repository
 from .main import cli
 from .options import short, with_repo
+from .remote_cmds import Source, clone_url, traffic
 
 
 @cli.command()
@@ -91,15 +94,24 @@ def tag(repo, name, author, date):
 @cli.command()
 @click.option("--version", "version", default="head", metavar="VERSION",
               help="The version to clone (default: head).")
-@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("src", type=Source())
 @click.argument("dest", type=click.Path())
 def clone(version, src, dest):
     """Make DEST a new repository at any version of SRC: the safe way to restore one.
 
+    SRC is a repository's directory, or the URL of a remote store (s3://BUCKET/PREFIX,
+    http(s)://HOST/PATH, file:///DIR): then VERSION is read as the remote's.
+
     \b
-    Example:
+    Examples:
       verfs clone --version head~5 . ../old-state
+      verfs clone file:///tmp/shared-history ../copy
+      AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy
     """
+    if is_url(src):
+        repo, counts = clone_url(src, dest, version)
+        click.echo(f"cloned {short(repo.head())} into {repo.root} ({traffic(counts)})")
+        return
     source = Repository.find(src)
     total = source.history.depth(source.resolve(version))
     with progress(total, "copying") as bar:

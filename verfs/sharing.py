@@ -1,0 +1,429 @@
+"""Sharing a history through a remote store (store/remote): push, pull, clone.
+
+**Push** uploads what the remote lacks — the history objects of head's chain since the
+remote's head, and the trees and blobs of those versions' states — as packs of
+bounded size, each added to the remote's manifest as soon as it is written, so a push
+killed half-way has left whole packs that the next one does not send again; then the
+derived tables (roots, stamps, closed inventories) of the versions it pushed; and
+last moves the remote's head, by a conditional write naming the head it read first.
+Until that write the remote is a valid store at its old head: extra packs are
+harmless.  A remote head that is not in local head's chain is refused (pull first),
+and so is a head that moved while pushing: two machines pushing at once never lose a
+patch.
+
+What the remote lacks is known from the ids its packs hold (their indices, fetched
+once and kept in the remote's local cache): for the states, a Merkle walk of each
+pushed version's root that does not go into a tree the remote (or this push) already
+has — so only what changed since the version's parent is looked at, as
+verfs/stamps.py's ``produced`` does.
+
+**Pull** and **clone** download whole packs — those holding an object the local store
+lacks — verify every object, and install them as local packs (history packs into the
+store, states packs into its derived store); then copy, one by one, any object of the
+remote head's chain still missing (a remote's loose objects); then import the
+remote's tables into the local derived cache (only lines whose checks hold, stamps
+never over a stamp already given).  Which remote packs are known to be all here is
+kept in the local derived cache (``PACKS_HERE``), so a later pull does not look at
+them again; deleting the cache only makes the next pull look once more.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from store import EMPTY_TREE_ID, KINDS
+from store.ids import EMPTY_BLOB
+from store.remote.transport import PreconditionFailed, ReadOnlyRemote
+
+from .errors import DirtyWorkingTree, VerfsError
+from .history import CLOSED, ROOTS, History, Step
+from .journal import change_tree
+from .ops import new_repository, working_tree
+from .patch.prims import Binary
+from .patch.text import read_patch
+from .repo import Repository
+from .stamps import STAMPS
+from .testhook import pause
+
+log = logging.getLogger("verfs.sharing")
+
+PACK_BYTES = 32 << 20           # objects' bytes in one uploaded pack (at most, but one)
+HISTORY, STATES = "history", "states"   # the roles of a remote's packs
+HISTORY_KINDS = ("blob", "patch", "inventory", "version")
+STATES_KINDS = ("tree", "blob")
+TABLES = (ROOTS, STAMPS, CLOSED)
+PACKS_HERE = "remote-packs"     # local derived-cache area: remote pack name → "here"
+TABLES_HERE = "remote-tables"   # ... remote table name → "imported"
+
+
+class RemoteAhead(VerfsError):
+    """The remote's head is not in local head's chain: pushing would lose it."""
+
+
+class HeadMoved(VerfsError):
+    """Another push moved the remote's head while this one was pushing."""
+
+
+class Diverged(VerfsError):
+    """Pull fetched the remote's history, but its head and local head each have
+    patches the other lacks: head is not moved (verfs does not merge)."""
+
+
+def short(vid: str | None) -> str:
+    return vid[:12] if vid else "(empty)"
+
+
+@dataclass
+class Counts:
+    """What a push or pull did, for its summary line."""
+
+    versions: int = 0
+    objects: int = 0
+    packs: int = 0
+    tables: int = 0
+    sent: int = 0           # bytes
+    received: int = 0
+    requests: int = 0
+    old: str | None = None      # the head before (remote's for push, local's for pull)
+    new: str | None = None      # the head after
+    theirs: str | None = None   # the remote's head (pull, clone)
+    moved: bool = False         # whether that head moved
+
+
+# --- the chain ---------------------------------------------------------------------------
+def since(history: History, head: str | None, base: str | None) -> list[str] | None:
+    """The versions of ``head``'s chain after ``base``, oldest first; None when
+    ``base`` is not in that chain (None, the empty state, always is)."""
+    out = []
+    vid = head
+    while vid != base:
+        if vid is None:
+            return None
+        out.append(vid)
+        vid = history.version(vid).parent
+    return out[::-1]
+
+
+def _contains(history: History, head: str | None, vid: str | None) -> bool:
+    return since(history, head, vid) is not None
+
+
+def history_objects(history: History, vid: str, have: set) -> Iterator[tuple[str, str]]:
+    """The history objects version ``vid`` adds to its parent's that ``have`` lacks
+    (added to it as they are given): its patch, the blobs its binary prims name, the
+    inventories it names back to one ``have`` holds, and the version itself, last."""
+    step = history.step(vid)
+    wanted = [("patch", step.version.patch)]
+    for p in step.patch.prims:
+        if isinstance(p, Binary):
+            wanted += [("blob", p.old), ("blob", p.new)]
+    inv = step.version.inventory
+    while inv and inv not in have:
+        wanted.append(("inventory", inv))
+        inv = history.store.get_inventory(inv).parent
+    wanted.append(("version", vid))
+    for kind, oid in wanted:
+        if oid not in have:
+            have.add(oid)
+            yield kind, oid
+
+
+def state_objects(states, root: str, have: set) -> Iterator[tuple[str, str]]:
+    """The trees and blobs of tree ``root`` that ``have`` lacks (added to it as they
+    are given), never going into a tree it holds: pushing version after version, the
+    parent's root is all in ``have``, so this is a Merkle diff against it."""
+    todo = [root]
+    while todo:
+        tree = todo.pop()
+        if tree in have:
+            continue
+        have.add(tree)
+        yield "tree", tree
+        for e in states.get_tree(tree).entries:
+            if e.kind == "dir":
+                todo.append(e.oid)
+            elif e.oid not in have:
+                have.add(e.oid)
+                yield "blob", e.oid
+
+
+class Packer:
+    """Objects gathered into packs of at most ``limit`` bytes (but one object), each
+    uploaded as soon as it is full — and so in the remote's manifest."""
+
+    def __init__(self, remote, role: str, limit: int, counts: Counts,
+                 uploaded: Callable[[str], None]):
+        self.remote, self.role, self.limit = remote, role, limit
+        self.counts, self.uploaded = counts, uploaded
+        self.items: list[tuple[str, str, bytes]] = []
+        self.size = 0
+
+    def add(self, kind: str, oid: str, data: bytes) -> None:
+        if self.items and self.size + len(data) > self.limit:
+            self.flush()
+        self.items.append((kind, oid, data))
+        self.size += len(data)
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        name = self.remote.upload_pack(self.items, self.role)
+        self.counts.objects += len(self.items)
+        self.counts.packs += 1
+        self.items, self.size = [], 0
+        self.uploaded(name)
+
+
+def remote_ids(remote) -> set[str]:
+    """Every id the remote holds (its packs' indices, and its loose objects)."""
+    have = {EMPTY_TREE_ID, EMPTY_BLOB}
+    for kind in KINDS:
+        have.update(remote.iter_ids(kind))
+    return have
+
+
+# --- push ----------------------------------------------------------------------------------
+def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_BYTES,
+         progress: Callable[[int], None] | None = None,
+         ready: Callable[[], None] | None = None) -> Counts:
+    """Make the remote's head local head, uploading what it lacks (see the module's
+    docstring).  ``force``: whatever head the remote has is overwritten.  ``ready``
+    is called just before head is written (tests gate concurrent pushes there)."""
+    if not remote.transport.writable:
+        raise ReadOnlyRemote(f"{remote.url}: a plain web server is read-only; push to "
+                             f"s3:// or a directory (file:///DIR), and copy that to it")
+    start = remote.stats.copy()
+    remote.refresh()
+    head = repo.head()
+    old, etag = remote.read_head()
+    counts = Counts(old=old, new=head)
+    new = since(repo.history, head, old) if _known(repo, old) else None
+    if new is None and not force:
+        raise RemoteAhead(f"the remote's head {short(old)} is not in yours: pull first "
+                          f"(or push --force)")
+    if old == head:
+        return _done(counts, remote, start)
+    if new is None:
+        new = since(repo.history, head, None)
+    have = remote_ids(remote)
+    sent: list[str] = []
+
+    def uploaded(name: str) -> None:
+        sent.append(name)
+        if len(sent) == 1:
+            pause("pushed-pack")
+    history = repo.history
+    states = history.states
+    packers = {role: Packer(remote, role, pack_bytes, counts, uploaded)
+               for role in (HISTORY, STATES)}
+    roots: dict[str, str] = {}
+    stamps: dict[str, str] = {}
+    for vid in new:
+        for kind, oid in history_objects(history, vid, have):
+            packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
+            counts.versions += kind == "version"
+        root = roots[vid] = history.root_tree(vid)
+        fresh = [(kind, oid) for kind, oid in state_objects(states, root, have)]
+        for kind, oid in fresh:
+            packers[STATES].add(kind, oid, states.get(kind, oid))
+        if fresh:
+            found = history.stamps(vid, [oid for _, oid in fresh])
+            stamps.update((oid, str(n)) for oid, n in found.items())
+        if progress:
+            progress(1)
+    for packer in packers.values():
+        packer.flush()
+    closed = repo.store.cache.get_many(CLOSED, new)
+    for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed)):
+        if entries:
+            remote.upload_table(area, entries)
+            counts.tables += 1
+    if ready:
+        ready()
+    if force:
+        _force_head(remote, head)
+    else:
+        try:
+            remote.write_head(head, etag)
+        except PreconditionFailed:
+            raise HeadMoved("the remote's head moved while pushing: pull first") from None
+    counts.moved = True
+    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent])
+    return _done(counts, remote, start)
+
+
+def _known(repo: Repository, vid: str | None) -> bool:
+    return vid is None or repo.store.contains("version", vid)
+
+
+def _force_head(remote, head: str | None) -> None:
+    """Write head whatever the remote's is now (re-read, for the conditional write)."""
+    while True:
+        _, etag = remote.read_head()
+        try:
+            remote.write_head(head, etag)
+            return
+        except PreconditionFailed:
+            continue        # yet another push meanwhile: overwrite that one too
+
+
+def _done(counts: Counts, remote, start) -> Counts:
+    now = remote.stats
+    counts.requests = now.requests - start.requests
+    counts.sent = now.bytes_out - start.bytes_out
+    counts.received = now.bytes_in - start.bytes_in
+    return counts
+
+
+# --- fetching: pull and clone ----------------------------------------------------------------
+def pack_ids(remote, name: str) -> list[tuple[str, str]]:
+    """The (kind, id) of every object of the remote's pack ``name`` (its index,
+    fetched once and kept in the remote's local cache)."""
+    ids = (getattr(remote, "pack_ids", None) or remote._index_ids)(name)
+    return [(kind, oid) for kind, oids in ids.items() for oid in oids]
+
+
+def fetch(repo: Repository, remote, head: str | None, stop: str | None,
+          progress: Callable[[int], None] | None = None, counts: Counts | None = None) -> Counts:
+    """Bring into ``repo``'s store everything of the remote's version ``head``'s chain
+    (down to ``stop``, a version whose chain is known complete here), and the
+    remote's tables into its derived cache."""
+    counts = counts or Counts()
+    cache = repo.store.cache
+    for role, store, kinds, look in ((HISTORY, repo.store, HISTORY_KINDS, repo.store),
+                                     (STATES, repo.store.derived, STATES_KINDS,
+                                      repo.history.states)):
+        names = remote.pack_names(role)
+        here = cache.get_many(PACKS_HERE, names)
+        for name in names:
+            if name not in here:
+                if not all(look.contains(k, o) for k, o in pack_ids(remote, name)):
+                    counts.objects += store.install_pack(
+                        name, lambda path, name=name: remote.fetch_pack(name, path), kinds)
+                    counts.packs += 1
+                cache.put(PACKS_HERE, name, "here")
+            if progress:
+                progress(1)
+    counts.versions = _complete(repo, remote, head, stop)
+    _import_tables(repo, remote, counts)
+    return counts
+
+
+def _complete(repo: Repository, remote, head: str | None, stop: str | None) -> int:
+    """Copy, one by one, whatever of ``head``'s chain down to ``stop`` the local store
+    still lacks (objects the remote keeps loose, not in packs); how many versions
+    that chain has."""
+    local = _Lacking(repo.store, remote)
+    seen: set[str] = set()
+    n = 0
+    with repo.store.batch():
+        vid = head
+        while vid is not None and vid != stop:
+            for kind, oid in history_objects(local, vid, seen):
+                local.here(kind, oid)
+            n += 1
+            vid = repo.store.get_version(vid).parent
+    return n
+
+
+class _Lacking:
+    """What ``history_objects`` reads (a History's ``step`` and ``store``), from the
+    local store, each object copied (verified) from the remote first when it is not
+    there."""
+
+    def __init__(self, local, remote):
+        self.store = self
+        self._local, self._remote = local, remote
+
+    def here(self, kind: str, oid: str) -> None:
+        if not self._local.contains(kind, oid):
+            self._local.adopt(kind, oid, self._remote)
+
+    def get_inventory(self, oid: str):
+        self.here("inventory", oid)
+        return self._local.get_inventory(oid)
+
+    def step(self, vid: str) -> Step:
+        self.here("version", vid)
+        version = self._local.get_version(vid)
+        self.here("patch", version.patch)
+        return Step(vid, version, self._local.parsed("patch", version.patch, read_patch))
+
+
+def _import_tables(repo: Repository, remote, counts: Counts) -> None:
+    """The remote's tables not yet imported, into the local derived cache: entries
+    only where the key has none (a stamp once given never changes)."""
+    cache = repo.store.cache
+    tables = [(area, name) for area, name in remote.manifest.tables if area in TABLES]
+    done = cache.get_many(TABLES_HERE, [name for _, name in tables])
+    for area, name in tables:
+        if name in done:
+            continue
+        entries = remote.table_entries(name)
+        cache.put_many([], [(area, key, value) for key, value in entries.items()])
+        cache.put(TABLES_HERE, name, "imported")
+        counts.tables += 1
+
+
+def pull(repo: Repository, remote, url: str,
+         progress: Callable[[int], None] | None = None) -> Counts:
+    """Bring the remote's new history, then move head to the remote's when that
+    contains local head and the working tree has no unrecorded changes."""
+    start = remote.stats.copy()
+    remote.refresh()
+    with repo.locked():
+        old = repo.head()
+        head, _ = remote.read_head()
+        counts = Counts(old=old, new=old, theirs=head)
+        if head is None:
+            return _done(counts, remote, start)
+        known = _known(repo, head)
+        if not (known and _contains(repo.history, old, head)):
+            fetch(repo, remote, head, old, progress, counts)
+        history = repo.history
+        if _contains(history, old, head):       # up to date, or ahead of the remote
+            return _done(counts, remote, start)
+        if not _contains(history, head, old):
+            raise Diverged(f"pull: the remote's head {short(head)} and yours {short(old)} "
+                           f"each have patches the other lacks; its history is fetched, "
+                           f"head not moved ('verfs restore {short(head)} --yes-i-know' "
+                           f"takes the remote's)")
+        work = working_tree(repo)
+        if work != history.root_tree(old):
+            raise DirtyWorkingTree(f"pull: the working tree has unrecorded changes; the "
+                                   f"remote's history is fetched, head not moved (record "
+                                   f"them, or 'verfs restore {short(head)} --yes-i-know "
+                                   f"--force' to discard them)")
+        change_tree(repo, work, history.root_tree(head), head, f"pull from {url}")
+        counts.new, counts.moved = head, True
+        return _done(counts, remote, start)
+
+
+class _At(Repository):
+    """A repository read as if its head were ``at`` (a clone being made: names such as
+    ``head~3`` or a tag are the remote's)."""
+
+    def __init__(self, root: str, at: str | None):
+        super().__init__(root)
+        self._at = at
+
+    def head(self) -> str | None:
+        return self._at
+
+
+def clone(remote, url: str, dest: str, spec: str = "head",
+          progress: Callable[[int], None] | None = None) -> tuple[Repository, Counts]:
+    """A new repository at ``dest`` from the remote, at the version ``spec`` names
+    (read as the remote's: ``head`` is its head), made as a local clone is."""
+    start = remote.stats.copy()
+    remote.refresh()
+    head, _ = remote.read_head()
+    counts = Counts(theirs=head)
+
+    def fill(dst: Repository) -> tuple[str | None, str]:
+        fetch(dst, remote, head, None, progress, counts)
+        vid = _At(dst.root, head).resolve(spec)
+        counts.new = vid
+        return vid, f"clone of {url} at {vid or 'the empty state'}"
+    repo = new_repository(dest, fill)
+    return repo, _done(counts, remote, start)
