@@ -736,10 +736,33 @@ class Traffic:
     requests: int = 0
     bytes_in: int = 0           # response bodies: what the clients fetched
     bytes_out: int = 0          # request bodies: what they uploaded
+    kinds: dict[str, int] = field(default_factory=dict)    # requests by key_kind
 
     def __sub__(self, other: "Traffic") -> "Traffic":
+        kinds = {k: n - other.kinds.get(k, 0) for k, n in self.kinds.items()}
         return Traffic(self.requests - other.requests, self.bytes_in - other.bytes_in,
-                       self.bytes_out - other.bytes_out)
+                       self.bytes_out - other.bytes_out, {k: n for k, n in kinds.items() if n})
+
+    def breakdown(self) -> str:
+        return ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items(),
+                                                        key=lambda kv: (-kv[1], kv[0])))
+
+
+def key_kind(method: str, path: str) -> str:
+    """What an S3 request of a remote store was for: its key's kind (the layout of
+    docs/FORMAT.md, "Remote stores"), for the benchmark's notes."""
+    import urllib.parse
+    parts = urllib.parse.urlsplit(path)
+    if "list-type" in parts.query:
+        return "list"
+    key = urllib.parse.unquote(parts.path).rstrip("/")
+    name = key.rsplit("/", 1)[-1]
+    for suffix in (".fan", ".pack", ".tab"):
+        if name.endswith(suffix):
+            return f"{method} {suffix[1:]}"
+    if "/objects/" in key:
+        return f"{method} objects/{key.split('/objects/', 1)[1].split('/', 1)[0]}"
+    return f"{method} {name}"
 
 
 class CountingProxy:
@@ -761,13 +784,14 @@ class CountingProxy:
     def snapshot(self) -> Traffic:
         with self._lock:
             return Traffic(self.traffic.requests, self.traffic.bytes_in,
-                           self.traffic.bytes_out)
+                           self.traffic.bytes_out, dict(self.traffic.kinds))
 
-    def _count(self, bytes_in: int, bytes_out: int) -> None:
+    def _count(self, bytes_in: int, bytes_out: int, kind: str) -> None:
         with self._lock:
             self.traffic.requests += 1
             self.traffic.bytes_in += bytes_in
             self.traffic.bytes_out += bytes_out
+            self.traffic.kinds[kind] = self.traffic.kinds.get(kind, 0) + 1
 
     def _forward(self, method, path, headers, body):
         import http.client
@@ -808,7 +832,7 @@ class CountingProxy:
                 except (OSError, Exception) as exc:   # noqa: BLE001 - a 502, as a proxy says
                     self.send_error(502, f"upstream: {exc}")
                     return
-                proxy._count(len(data), n)
+                proxy._count(len(data), n, key_kind(self.command, self.path))
                 self.send_response(resp.status, resp.reason)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "keep-alive",
