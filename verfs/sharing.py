@@ -81,7 +81,8 @@ class Counts:
     objects: int = 0
     packs: int = 0
     tables: int = 0
-    bytes: int = 0          # sent (push) or received (pull)
+    sent: int = 0           # bytes
+    received: int = 0
     requests: int = 0
     old: str | None = None      # the head before (remote's for push, local's for pull)
     new: str | None = None      # the head after
@@ -269,7 +270,8 @@ def _force_head(remote, head: str | None) -> None:
 def _done(counts: Counts, remote, start) -> Counts:
     now = remote.stats
     counts.requests = now.requests - start.requests
-    counts.bytes = (now.bytes_out - start.bytes_out) + (now.bytes_in - start.bytes_in)
+    counts.sent = now.bytes_out - start.bytes_out
+    counts.received = now.bytes_in - start.bytes_in
     return counts
 
 

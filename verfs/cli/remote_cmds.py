@@ -36,8 +36,8 @@ def plural(n: int, word: str) -> str:
 def traffic(counts: sharing.Counts) -> str:
     """What a push, pull or clone moved, for its summary line."""
     return (f"{plural(counts.objects, 'object')} in {plural(counts.packs, 'pack')} and "
-            f"{plural(counts.tables, 'table')}, {plural(counts.bytes, 'byte')} in "
-            f"{plural(counts.requests, 'request')}")
+            f"{plural(counts.tables, 'table')}; {counts.sent} bytes sent and "
+            f"{counts.received} received in {plural(counts.requests, 'request')}")
 
 
 @cli.command()

@@ -1,0 +1,213 @@
+"""push, pull and clone through a remote store, driven through the command line:
+round trips over a directory (file://) and S3, a clone from a remote equal to a local
+clone, refusals, a push killed with -9 and resumed.  Every command gets its own
+remote cache (``XDG_CACHE_HOME``), as another machine would have."""
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import one_line_error, run_verfs, verfs_env
+from tests.pausing import Paused
+from tests.treestate import disk_state
+
+SUMMARY = re.compile(r"(\d+) bytes sent and (\d+) received in (\d+) requests?")
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    """Commands not run through a Machine (a paused one) keep their cache here too."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-default"))
+
+
+@pytest.fixture(params=["file"])
+def url(request, tmp_path):
+    """A remote store's URL, not made yet (the first push makes it)."""
+    if request.param == "file":
+        return f"file://{tmp_path}/remote"
+    return request.getfixturevalue("s3_url")
+
+
+class Machine:
+    """Commands run as on a machine of their own: one cache directory."""
+
+    def __init__(self, cache):
+        self.env = verfs_env(XDG_CACHE_HOME=str(cache))
+
+    def __call__(self, *args, cwd=None, check=True):
+        return run_verfs(*args, cwd=cwd, check=check, env=self.env)
+
+
+@pytest.fixture
+def machines(tmp_path):
+    return [Machine(tmp_path / f"cache-{i}") for i in range(3)]
+
+
+def head(run, d) -> str:
+    return run("head", cwd=d).stdout.decode().strip()
+
+
+def record(run, d, name: str, path: str = "f", text: str | None = None) -> str:
+    p = d / path
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text if text is not None else (p.read_text() if p.exists() else "") + name
+                 + "\n")
+    return run("record", "-m", name, cwd=d).stdout.decode().strip()
+
+
+def traffic(proc) -> tuple[int, int, int]:
+    """(bytes sent, received, requests) from a summary line."""
+    m = SUMMARY.search(proc.stdout.decode())
+    assert m, proc.stdout
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def test_push_then_clone_is_a_local_clone(sample, url, machines, tmp_path):
+    a, b, _ = machines
+    out = a("push", url, cwd=sample.root).stdout.decode()
+    assert f"the remote's head is now {sample.repo.head()[:12]}" in out
+    for spec in ("head", "head~2", "v1.0"):
+        remote, local = tmp_path / f"remote-{spec}", tmp_path / f"local-{spec}"
+        b("clone", "--version", spec, url, remote)
+        b("clone", "--version", spec, sample.root, local)
+        assert head(b, remote) == head(b, local)
+        assert disk_state(remote) == disk_state(local)
+        b("fsck", cwd=remote)
+        assert b("whatsnew", cwd=remote, check=False).stdout == b"No changes!\n"
+    log = json.loads(b("log", "--json", cwd=tmp_path / "remote-head").stdout)
+    assert [e["version"] for e in log] == sample.chain[::-1]
+
+
+def test_pull_brings_new_patches(repo_dir, url, machines, tmp_path):
+    a, b, _ = machines
+    record(a, repo_dir, "one")
+    a("push", url, cwd=repo_dir)
+    copy = tmp_path / "copy"
+    b("clone", url, copy)
+    two = record(a, repo_dir, "two", "d/g")
+    three = record(a, repo_dir, "three")
+    a("push", url, cwd=repo_dir)
+    out = b("pull", url, cwd=copy).stdout.decode()
+    assert out.startswith("pulled 2 versions") and three[:12] in out
+    assert head(b, copy) == three
+    assert disk_state(copy) == disk_state(repo_dir)
+    assert b("log", "--json", "head~1", cwd=copy).stdout.decode().count(two) >= 1
+    again = b("pull", url, cwd=copy).stdout.decode()
+    assert again.startswith(f"already at the remote's head {three[:12]}")
+    b("fsck", cwd=copy)
+
+
+def test_pull_into_an_empty_repository_and_push_of_nothing(repo_dir, url, machines,
+                                                           tmp_path):
+    a, b, _ = machines
+    one = record(a, repo_dir, "one")
+    a("push", url, cwd=repo_dir)
+    assert "nothing to push" in a("push", url, cwd=repo_dir).stdout.decode()
+    empty = tmp_path / "empty"
+    b("init", empty)
+    b("pull", url, cwd=empty)
+    assert head(b, empty) == one and (empty / "f").read_text() == "one\n"
+
+
+def test_pull_does_not_move_head_over_unrecorded_changes(repo_dir, url, machines, tmp_path):
+    a, b, _ = machines
+    record(a, repo_dir, "one")
+    a("push", url, cwd=repo_dir)
+    copy = tmp_path / "copy"
+    b("clone", url, copy)
+    old = head(b, copy)
+    two = record(a, repo_dir, "two")
+    a("push", url, cwd=repo_dir)
+    (copy / "f").write_text("mine\n")
+    err = one_line_error(b("pull", url, cwd=copy, check=False), 1)
+    assert "unrecorded changes" in err and "head not moved" in err
+    assert head(b, copy) == old and (copy / "f").read_text() == "mine\n"
+    b("show", f"{two}:f", cwd=copy)          # the history is fetched all the same
+    (copy / "f").write_text("one\n")
+    b("pull", url, cwd=copy)
+    assert head(b, copy) == two and (copy / "f").read_text() == "one\ntwo\n"
+
+
+def test_push_refused_when_the_remote_is_ahead_then_pull_and_push(repo_dir, url, machines,
+                                                                  tmp_path):
+    a, b, _ = machines
+    record(a, repo_dir, "one")
+    a("push", url, cwd=repo_dir)
+    copy = tmp_path / "copy"
+    b("clone", url, copy)
+    record(a, repo_dir, "two")
+    theirs = head(a, repo_dir)
+    a("push", url, cwd=repo_dir)
+    record(b, copy, "mine", "g")
+    err = one_line_error(b("push", url, cwd=copy, check=False), 1)
+    assert err == (f"verfs: the remote's head {theirs[:12]} is not in yours: pull first "
+                   f"(or push --force)\n")
+    # diverged: pull fetches, does not move head, and says so
+    err = one_line_error(b("pull", url, cwd=copy, check=False), 1)
+    assert "each have patches the other lacks" in err
+    # a clone that only lagged behind pulls, records and pushes
+    late = tmp_path / "late"
+    b("clone", "--version", "head~1", url, late)
+    b("pull", url, cwd=late)
+    mine = record(b, late, "after pulling", "h")
+    b("push", url, cwd=late)
+    fresh = tmp_path / "fresh"
+    b("clone", url, fresh)
+    assert head(b, fresh) == mine
+
+
+def test_push_force_overwrites_loudly(repo_dir, url, machines, tmp_path):
+    a, b, _ = machines
+    record(a, repo_dir, "one")
+    a("push", url, cwd=repo_dir)
+    copy = tmp_path / "copy"
+    b("clone", url, copy)
+    record(a, repo_dir, "two")
+    a("push", url, cwd=repo_dir)
+    mine = record(b, copy, "mine", "g")
+    proc = b("push", "--force", url, cwd=copy)
+    assert "WARNING: push --force" in proc.stderr.decode()
+    fresh = tmp_path / "fresh"
+    b("clone", url, fresh)
+    assert head(b, fresh) == mine
+
+
+def test_a_killed_push_leaves_the_old_head_and_resumes(sample, url, machines, tmp_path):
+    a, b, c = machines
+    ref = url.rstrip("/") + "-ref"          # the same push, not interrupted
+    a("push", url, cwd=sample.root)
+    a("push", ref, cwd=sample.root)
+    old = head(a, sample.root)
+    for i in range(8):
+        record(a, sample.root, f"more {i}", f"more/{i}.txt", f"{i}\n" * 200 + "x" * 3000)
+    new = head(a, sample.root)
+    proc = a("push", "--pack-size", "4000", ref, cwd=sample.root)
+    assert int(re.search(r"in (\d+) packs", proc.stdout.decode())[1]) >= 4
+    uninterrupted = traffic(proc)
+    Paused(tmp_path, "pushed-pack", "push", "--pack-size", "4000", url,
+           cwd=sample.root).kill()
+    between = tmp_path / "between"
+    b("clone", url, between)
+    assert head(b, between) == old
+    b("fsck", cwd=between)
+    resumed = traffic(a("push", "--pack-size", "4000", url, cwd=sample.root))
+    assert resumed[0] < uninterrupted[0], (resumed, uninterrupted)
+    after = tmp_path / "after"
+    c("clone", url, after)
+    assert head(c, after) == new
+    assert disk_state(after) == disk_state(sample.root)
+    c("fsck", cwd=after)
+
+
+def test_bad_urls_and_no_store(repo_dir, machines, tmp_path):
+    a = machines[0]
+    for bad in ("bogus://x", "file://relative/path", "s3://", "http://"):
+        one_line_error(a("push", bad, cwd=repo_dir, check=False), 2)
+    one_line_error(a("pull", "bogus://x", cwd=repo_dir, check=False), 2)
+    one_line_error(a("clone", "bogus://x", tmp_path / "d", check=False), 2)
+    (tmp_path / "plain").mkdir()
+    err = one_line_error(a("pull", f"file://{tmp_path}/plain", cwd=repo_dir, check=False), 1)
+    assert "holds no verfs store" in err
+    one_line_error(a("clone", f"file://{tmp_path}/plain", tmp_path / "d", check=False), 1)
+    assert not (tmp_path / "d").exists()
