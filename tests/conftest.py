@@ -85,3 +85,74 @@ def sample_template(tmp_path_factory):
 @pytest.fixture
 def sample(sample_template, tmp_path):
     return copy_sample(sample_template, tmp_path / "repo")
+
+
+# --- real servers for the remote stores (tests/servers.py) ----------------------------
+
+def _server_or_skip(start):
+    """Enter the context manager ``start()``; a missing program skips (fails under
+    VERFS_REQUIRE_REAL=1, as ``need`` does)."""
+    from tests.servers import ServerMissing
+    try:
+        return start()
+    except ServerMissing as exc:
+        if REQUIRE_REAL:
+            pytest.fail(f"{exc} (VERFS_REQUIRE_REAL=1: skipping is not allowed)")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One SeaweedFS for the whole session (it takes seconds to start and to stop)."""
+    from tests.servers import seaweedfs
+    with _server_or_skip(lambda: seaweedfs(str(tmp_path_factory.mktemp("seaweedfs")))) \
+            as server:
+        server.make_bucket(S3_BUCKET)
+        yield server
+
+
+S3_BUCKET = "verfs-test"
+_prefixes = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """The environment that points boto3 at the session's SeaweedFS, applied to this
+    process (and so to ``verfs_env()`` for subprocesses)."""
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    return dict(s3_server.env)
+
+
+@pytest.fixture
+def s3_url(s3_env, request):
+    """``s3://verfs-test/<fresh prefix>``: an empty remote for this test."""
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:40]
+    return f"s3://{S3_BUCKET}/t{next(_prefixes)}-{name}"
+
+
+@pytest.fixture(scope="session")
+def _http_server(tmp_path_factory):
+    """One nginx for the session, serving a directory whose subdirectories are the
+    tests' ``http_root``s."""
+    from tests.servers import nginx
+    served = tmp_path_factory.mktemp("www")
+    workdir = tmp_path_factory.mktemp("nginx")
+    with _server_or_skip(lambda: nginx(str(served), str(workdir))) as url:
+        yield served, url
+
+
+@pytest.fixture
+def http_root(_http_server, request) -> Path:
+    """A fresh directory that nginx serves at ``http_url``: write a store into it
+    (e.g. through ``file://``), read it back over HTTP."""
+    served, _url = _http_server
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:40]
+    d = served / f"t{next(_prefixes)}-{name}"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def http_url(_http_server, http_root) -> str:
+    return f"{_http_server[1]}/{http_root.name}"

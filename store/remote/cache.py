@@ -17,6 +17,7 @@ of what it added, and when that passes ``limit`` it measures the directory again
 files (by mtime, which a read touches) until it is under ``LOW_WATER`` of the bound.
 """
 
+import hashlib
 import logging
 import os
 import threading
@@ -30,7 +31,8 @@ log = logging.getLogger("verfs.store")
 
 LOW_WATER = 0.75        # a trim goes down to this fraction of the bound
 TOUCH_EVERY = 30.0      # seconds: a file read more often is touched once in this time
-KEEP = ("index.sqlite",)    # never evicted (the derived cache's database, its journal)
+KEEP = ("index.sqlite",)
+_DIGEST = 32    # never evicted (the derived cache's database, its journal)
 
 
 class LocalCache:
@@ -43,6 +45,7 @@ class LocalCache:
         self._touched: dict[str, float] = {}
         self.trims = 0                      # times the directory was measured and trimmed
         self.evicted = 0                    # files removed by trims
+        self.damaged = 0                    # checked files found damaged and removed
         self.swallowed = Swallowed(log)
 
     def path(self, rel: str) -> str:
@@ -80,6 +83,25 @@ class LocalCache:
             self.swallowed(f"remote cache: cannot keep {path}", exc)
             return
         self.added(len(data), keep=path)
+
+    def read_checked(self, rel: str) -> bytes | None:
+        """A file ``write_checked`` kept, if it is intact; a damaged one is removed
+        (and counted in ``damaged``): None."""
+        data = self.read(rel)
+        if data is None:
+            return None
+        body, check = data[:-_DIGEST], data[-_DIGEST:]
+        if len(data) >= _DIGEST and hashlib.sha256(body).digest() == check:
+            return body
+        self.damaged += 1
+        log.warning("remote cache: dropped the damaged %s (fetched again)", self.path(rel))
+        self.drop(rel)
+        return None
+
+    def write_checked(self, rel: str, data: bytes) -> None:
+        """Keep ``data`` with its SHA-256 after it: for what has no check of its own
+        (an index slice), so that damage here is found, not read as a miss."""
+        self.write(rel, data + hashlib.sha256(data).digest())
 
     def drop(self, rel_or_path: str) -> None:
         """Remove a damaged file (it is fetched again)."""

@@ -45,7 +45,7 @@ from ..files import create_temp
 from ..ids import hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
-from ..place import RAW, decode, encode, is_plain
+from ..place import PLAIN, RAW, decode, encode, is_plain
 from . import layout
 from .cache import LocalCache
 from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, Fan, Manifest
@@ -83,7 +83,12 @@ class _LocalStore(DiskStore):
 
     def _write(self, kind: str, oid: str, data: bytes) -> None:
         super()._write(kind, oid, data)
-        self._local.added(len(data) if is_plain(kind, len(data)) else len(data) // 2 + 64)
+        path = self.path(kind, oid) + (PLAIN if is_plain(kind, len(data)) else "")
+        try:
+            size = os.stat(path).st_size
+        except OSError:         # in a batch's pack (or evicted at once)
+            size = len(data)
+        self._local.added(size, keep=path)
 
 
 class RemoteStore(ObjectStore):
@@ -109,7 +114,7 @@ class RemoteStore(ObjectStore):
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
-        self.dropped = 0        # damaged cached files and table lines found and dropped
+        self._damage = 0        # damaged cached files and table lines found and dropped
         self._check_marker(create)
         self._load_manifest()
 
@@ -157,8 +162,13 @@ class RemoteStore(ObjectStore):
             self.local.write("remote/manifest", (etag or "").encode() + b"\n" + data)
         return manifest != old
 
+    @property
+    def dropped(self) -> int:
+        """Damaged cached files and remote table lines found (and not used)."""
+        return self._damage + self.local.damaged
+
     def _dropped(self, rel: str) -> None:
-        self.dropped += 1
+        self._damage += 1
         log.warning("remote cache: dropped the damaged %s (fetched again)",
                     os.path.join(self.cache_dir, rel))
         self.local.drop(rel)
@@ -227,7 +237,7 @@ class RemoteStore(ObjectStore):
         """The records of the pack's index for ``kind`` and first byte ``first``."""
         def load():
             rel = f"remote/slices/{name}/{kind}-{first:02x}"
-            kept = self.local.read(rel)
+            kept = self.local.read_checked(rel)
             if kept is not None:
                 try:
                     return layout.parse_slice(kept, kind, first)
@@ -243,7 +253,7 @@ class RemoteStore(ObjectStore):
             if records is None:
                 self._broke(name, f"its index slice of {kind}s {first:02x} is damaged")
                 return {}
-            self.local.write(rel, data)
+            self.local.write_checked(rel, data)
             return records
         return self._slices.get_or_compute((name, kind, first), load)
 
@@ -381,6 +391,11 @@ class RemoteStore(ObjectStore):
             return len(pending[(BLOB, oid)])
         return self._local_place(oid, lambda s: s.blob_size(oid))
 
+    def plain_blob(self, oid: str) -> str | None:
+        """The cached copy of a large blob (fetched whole first), checked: a file the
+        kernel may read directly.  None for a small one."""
+        return self._local_place(oid, lambda s: s.plain_blob(oid))
+
     # --- listing ------------------------------------------------------------------------
     def _index_ids(self, name: str) -> dict[str, list[str]]:
         """Every id of a pack's whole index (fetched once and kept)."""
@@ -389,7 +404,7 @@ class RemoteStore(ObjectStore):
             return {}
         rel = f"remote/index/{name}"
         offset, length = fan.byte_range(0, fan.count)
-        data = self.local.read(rel)
+        data = self.local.read_checked(rel)
         for attempt in (0, 1):
             if data is None:
                 data = self.transport.get_range(layout.pack_key(name), offset, length)
@@ -405,7 +420,7 @@ class RemoteStore(ObjectStore):
                 self._dropped(rel)
                 data = None
                 continue
-            self.local.write(rel, data)
+            self.local.write_checked(rel, data)
             return ids
         return {}
 
@@ -600,7 +615,7 @@ class RemoteStore(ObjectStore):
 
     def _count_bad(self, key: str, bad: int) -> None:
         if bad:
-            self.dropped += bad
+            self._damage += bad
             log.warning("remote table %s: dropped %d damaged lines", self._where(key), bad)
 
     # --- tables, for the derived cache --------------------------------------------------
@@ -686,8 +701,18 @@ class RemoteStore(ObjectStore):
 
     @functools.cached_property
     def states(self) -> ObjectStore:
+        """The local derived store over the remote (see store/layered.py)."""
         from ..layered import LayeredStore
-        return LayeredStore(self.derived, self)
+        return LayeredStore(self.derived, _StatesBase(self))
+
+    def contains_packed(self, kind: str, oid: str) -> bool:
+        """Whether the object is here without asking the remote anything but index
+        slices: in the local cache, the open batch or a pack of the manifest known —
+        no loose object, no manifest read again.  Enough for derived objects, whose
+        absence only means they are made (again) locally."""
+        pending = self._pending
+        return (pending is not None and (kind, oid) in pending) or \
+            self.fetched.contains(kind, oid) or self._find_packed(kind, oid) is not None
 
     def close(self) -> None:
         if "_pool" in self.__dict__:
@@ -719,3 +744,47 @@ class RemoteCache(DerivedCache):
     def put_many(self, entries, if_absent=()) -> None:
         """``if_absent`` entries give way to the remote tables' too."""
         self.local.put_many(entries, _absent(self, if_absent))
+
+
+class _StatesBase(ObjectStore):
+    """The remote as the base of the local derived store: every read is the
+    remote's, but ``contains`` asks only what is known (``contains_packed``) —
+    reconstruction asks it of every tree and blob it makes, and a derived object
+    taken for absent is only written locally, where a remote miss would cost two
+    requests each."""
+
+    def __init__(self, remote: RemoteStore):
+        self.remote = remote
+        super().__init__(tree_cache_bytes=0)
+
+    @property
+    def cache(self) -> DerivedCache:
+        return self.remote.cache
+
+    @cache.setter
+    def cache(self, value) -> None:
+        pass            # (ObjectStore's __init__): the remote's is the one
+
+    def _read(self, kind: str, oid: str) -> bytes:
+        return self.remote._read(kind, oid)
+
+    def contains(self, kind: str, oid: str) -> bool:
+        return self.remote.contains_packed(kind, oid)
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        return self.remote.iter_ids(kind)
+
+    def where(self, kind: str, oid: str) -> str | None:
+        return self.remote.where(kind, oid)
+
+    def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
+        return self.remote.read_blob_range(oid, offset, size)
+
+    def blob_size(self, oid: str) -> int:
+        return self.remote.blob_size(oid)
+
+    def plain_blob(self, oid: str) -> str | None:
+        return self.remote.plain_blob(oid)
+
+    def unreadable_parts(self) -> list[str]:
+        return self.remote.unreadable_parts()

@@ -3,6 +3,7 @@
 import functools
 import os
 import posixpath
+import re
 
 import click
 
@@ -21,6 +22,35 @@ def with_repo(f):
     return wrapper
 
 
+def with_history(f):
+    """``with_repo``, or ``--store URL`` (and ``--cache DIR``) for a command that only
+    reads the history: the remote store's, from its head (``verfs.published``)."""
+    @click.option("--repo", "repo_dir", metavar="DIR",
+                  help="The repository (default: the one containing the current directory).")
+    @click.option("--store", "url", metavar="URL",
+                  help="Read the history pushed to a remote store instead: "
+                       "s3://BUCKET/PREFIX, http(s)://HOST/PATH or file:///DIR.")
+    @click.option("--cache", "cache_dir", metavar="DIR", type=click.Path(file_okay=False),
+                  help="With --store: where fetched objects are kept (default: "
+                       "$XDG_CACHE_HOME/verfs/...).")
+    @functools.wraps(f)
+    def wrapper(repo_dir, url, cache_dir, *args, **kwargs):
+        if url is None:
+            if cache_dir is not None:
+                raise UsageError("--cache goes with --store URL only")
+            return f(find_repo(repo_dir or "."), *args, **kwargs)
+        from store.remote.url import is_url
+
+        from ..published import open_published
+        if repo_dir is not None:
+            raise UsageError("give --repo or --store, not both")
+        if not is_url(url):
+            raise UsageError(f"--store {url}: not a URL (s3://BUCKET/PREFIX, "
+                             f"https://HOST/PATH, file:///DIR)")
+        return f(open_published(url, cache_dir), *args, **kwargs)
+    return wrapper
+
+
 def find_repo(given: str) -> Repository:
     """The repository containing directory ``given``, which must exist: a mistyped
     ``--repo DIR`` is an error, never the repository of one of its parents."""
@@ -34,23 +64,27 @@ def short(vid: str | None) -> str:
     return vid[:12] if vid else "(empty)"
 
 
-def spec_path(root: str, path: str) -> str:
+def spec_path(root: str | None, path: str) -> str:
     """The PATH of ``VERSION:PATH`` as git reads it: from the top of the tree, unless
     it starts with ``./`` or ``../`` (then from the current directory, as
     ``tree_path``).  Either way normalised: ``a/``, ``/a`` and ``d/../a`` are ``a``,
-    and a path leading out of the tree is refused."""
-    if path in (".", "..") or path.startswith(("./", "../")):
+    and a path leading out of the tree is refused.  Without a working tree (``root``
+    None: a remote store's history), every path is from the top."""
+    if root is not None and (path in (".", "..") or path.startswith(("./", "../"))):
         return tree_path(root, path)
     return _inside(root, path, posixpath.normpath(path.strip("/") or "."))
 
 
-def tree_path(root: str, path: str) -> str:
+def tree_path(root: str | None, path: str) -> str:
     """A path given on the command line as a path of the repository's tree (``""`` for
     its top), as git takes one: relative to the current directory when that is inside
     the repository, to the repository's top otherwise.  ``./a``, ``a/`` and ``d/../a``
-    are ``a``; a path leading out of the repository is refused."""
+    are ``a``; a path leading out of the repository is refused.  Without a working
+    tree (``root`` None), from the top of the tree."""
     if not path:
         return ""
+    if root is None:
+        return _inside(root, path, posixpath.normpath(path.strip("/") or "."))
     here = os.path.abspath(".")
     inside = here == root or here.startswith(root.rstrip(os.sep) + os.sep)
     base = os.path.relpath(here, root).replace(os.sep, "/") if inside else ""
@@ -60,10 +94,39 @@ def tree_path(root: str, path: str) -> str:
     return _inside(root, path, full)
 
 
-def _inside(root: str, path: str, full: str) -> str:
+def _inside(root: str | None, path: str, full: str) -> str:
     """``full`` (normalised), as a path of the tree; refused when it leads out."""
     if full == ".":
         return ""
     if full == ".." or full.startswith("../"):
-        raise UsageError(f"{path}: outside the repository {root}")
+        raise UsageError(f"{path}: outside the repository {root}" if root else
+                         f"{path}: outside the tree")
     return full
+
+
+_SIZE = re.compile(r"(\d+)\s*(?:([KMGT])(?:i?B)?|B)?", re.IGNORECASE)
+_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes from ``1073741824``, ``500M``, ``2G`` (powers of 1024; ``MiB``,
+    ``MB`` and ``k`` read the same); ValueError otherwise."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        raise ValueError(text)
+    unit = m.group(2)
+    return int(m.group(1)) * (_UNITS[unit.upper()] if unit else 1)
+
+
+class Size(click.ParamType):
+    """``--cache-size SIZE``: bytes, or a number with K, M, G or T after it."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a size (say 1073741824, 500M or 2G)", param, ctx)

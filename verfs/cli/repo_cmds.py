@@ -16,7 +16,7 @@ from ..repo import Repository
 from ..trees import entry_at
 from ..udiff import stamp, tree_diff
 from .main import cli, one_line
-from .options import short, spec_path, tree_path, with_repo
+from .options import short, spec_path, tree_path, with_history, with_repo
 
 
 def _out(data: bytes) -> None:
@@ -112,7 +112,7 @@ def record(repo, name, author, date, comment, paths):
 @click.option("-v", "--verbose", is_flag=True, help="Also show comments and changes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
 @click.argument("version", default="head")
-@with_repo
+@with_history
 def log(repo, verbose, as_json, version):
     """List the patches of VERSION (default: head), newest first.
 
@@ -121,6 +121,7 @@ def log(repo, verbose, as_json, version):
       verfs log
       verfs log -v head~3
       verfs log --json | jq '.[0].name'
+      verfs log --store s3://team/proj       # what was pushed there
     """
     vid = repo.resolve(version)
     steps = repo.history.chain(vid)
@@ -202,7 +203,7 @@ def _split_spec(repo, spec: str) -> tuple[str, str]:
 
 @cli.command()
 @click.argument("spec", metavar="VERSION[:PATH]")
-@with_repo
+@with_history
 def show(repo, spec):
     """Print a file of any version, or list a directory of it.
 
@@ -215,6 +216,7 @@ def show(repo, spec):
       verfs show head~2:src/main.c
       verfs show v1.0:
       verfs show head~1:./util.c       # in src/: src/util.c
+      verfs show --store https://example.org/proj v1.0:README
     """
     version, path = _split_spec(repo, spec)
     vid = repo.resolve(version)
@@ -242,7 +244,7 @@ def show(repo, spec):
 @click.argument("version1")
 @click.argument("version2")
 @click.argument("path", required=False, default="")
-@with_repo
+@with_history
 def diff(repo, version1, version2, path):
     """Show the changes from VERSION1 to VERSION2 as a unified diff, in the format of
     'diff -ruN' (it applies with 'patch -p1'); a change of the executable bit shows as
@@ -256,6 +258,7 @@ def diff(repo, version1, version2, path):
       verfs diff head~1 head
       verfs diff v1.0 head src/
       verfs diff head~2 head ./README.md
+      verfs diff --store s3://team/proj head~1 head
     """
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history

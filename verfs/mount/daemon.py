@@ -35,6 +35,7 @@ from . import binding
 from .follow import Follower
 from .fuse_ops import Operations
 from .passthrough import Passthrough
+from .remote import POLL_EVERY, RemoteHead
 from .view import View
 
 log = logging.getLogger("verfs.mount")
@@ -45,15 +46,41 @@ LOOP_ENDED = 8          # libfuse 3's fuse_main: the loop ended with an error �
                         # signal ends it (libfuse 2 returns 0 then); it unmounted still
 
 
+@dataclass(frozen=True)
+class Remote:
+    """A remote store to mount (``--store URL``), with its options."""
+
+    url: str
+    cache_dir: str | None = None
+    cache_size: int | None = None
+    poll: float = POLL_EVERY
+
+
 @dataclass
 class Source:
-    """What to mount: a store, and the head file of its repository if there is one."""
+    """What to mount: a store, and the head file of its repository if there is one;
+    or a remote store, which the daemon opens itself (a client of the network is not
+    shared across ``fork``)."""
 
-    store: ObjectStore
+    store: ObjectStore | None
     head_file: str | None
     label: str
     log_file: str
     work_tree: str | None = None
+    remote: Remote | None = None
+
+    def opened(self):
+        """The store to serve, and its head source (None for a bare store)."""
+        if self.remote is None:
+            return self.store, self.head_file
+        r = self.remote
+        store = _open_remote(r)
+        return store, RemoteHead(store, store.read_head(), r.poll)
+
+
+def _open_remote(r: Remote):
+    from store.remote.store import open_remote
+    return open_remote(r.url, cache_dir=r.cache_dir, cache_size=r.cache_size)
 
 
 def _writable(path: str) -> bool:
@@ -87,6 +114,18 @@ def open_source(store_dir: str | None = None, repo_root: str | None = None,
         default_log = os.path.join(state, "verfs", "mount.log")
     return Source(store, head_file, label, os.path.abspath(log_file or default_log),
                   repo_root)
+
+
+def open_remote_source(remote: Remote, log_file: str | None = None) -> Source:
+    """A remote store to mount, checked here — it answers, holds a store, has a head
+    — so that a mistyped URL is a one-line error in the user's terminal.  Nothing
+    else is fetched: every version is read when looked at."""
+    store = _open_remote(remote)
+    store.read_head()
+    state = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    default_log = os.path.join(state, "verfs", "mount.log")
+    return Source(None, None, remote.url, os.path.abspath(log_file or default_log),
+                  remote=remote)
 
 
 # --- the mount point ---------------------------------------------------------------------
@@ -178,8 +217,9 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
     """Mount and serve until unmounted (or SIGTERM/SIGINT); the calling process is
     the daemon.  ``passthrough``: hand large files to the kernel (``passthrough.py``)."""
     fuse = binding.load(passthrough)
-    history = History(source.store)
-    view = View(source.store, history, source.head_file)
+    store, head = source.opened()
+    history = History(store)
+    view = View(store, history, head)
     log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
     lacking = binding.shortfall(fuse)
     if lacking:

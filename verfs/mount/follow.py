@@ -4,8 +4,9 @@ Everything under ``versions/`` is immutable, so the kernel keeps its entries,
 attributes, pages and listings for an hour (daemon.py).  ``head``, ``history/NAME``
 and ``tags/NAME`` are directories too, but they name another version when head moves;
 so do the listings of ``/``, ``history/``, ``tags/``, ``versions/`` and ``info/``, and
-``info/head``.  A follower thread in the daemon stats ``.verfs/head`` a few times a
-second (``RefsWatcher.drain``: every state a lookup may have shown since its last
+``info/head``.  A follower thread in the daemon looks at head a few times a second —
+stats ``.verfs/head``, or polls a remote store's ``head`` when due (remote.py) —
+(``RefsWatcher.drain``: every state a lookup may have shown since its last
 look), works out which of those names changed (``changes``, a pure function), and
 tells the kernel to forget them (``Invalidator``, libfuse's notifications): the entry
 of a changed name, whose dentries beneath go with it, and the inode of every path this
@@ -36,7 +37,7 @@ from .view import HEAD, HISTORY, INFO, TAGS, VERSIONS, View
 
 log = logging.getLogger("verfs.mount")
 
-FOLLOW_EVERY = 0.2      # seconds between looks at the head file
+FOLLOW_EVERY = 0.2      # seconds between looks at the head source
 AGAIN = 10              # looks after a move that forget its top names again (libfuse 2)
 ROOT_ID = 1             # FUSE_ROOT_ID
 
@@ -148,7 +149,9 @@ class Follower:
                 log.exception("following head failed")
 
     def check(self) -> Changes:
-        """Look at head once; invalidate what changed since the last look."""
+        """Look at head once (its source first: a remote's is polled here, never in a
+        FUSE request); invalidate what changed since the last look."""
+        self.view.refs.source.poll()
         current, since = self.view.refs.drain()
         total = Changes()
         for state in [*since, current]:

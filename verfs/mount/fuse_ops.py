@@ -1,7 +1,8 @@
 """The FUSE adapter: fusepy-shaped operations over a ``View``.
 
 It only translates: view nodes become stat dicts, view errors become errnos, store
-corruption becomes EIO and a log line, and every operation that would write is EROFS.
+corruption becomes EIO and a log line (a remote that cannot be reached: EIO, said once
+per kind of failure until it answers again), and every operation that would write is EROFS.
 Works with fusepy and with mfusepy (the same API; mfusepy calls the methods directly,
 fusepy through ``__call__``).  Operations left out on purpose (getxattr, listxattr,
 access, flush, opendir) make libfuse answer ENOSYS once, after which the kernel stops
@@ -17,10 +18,12 @@ import stat
 import threading
 
 from store.errors import Error
+from store.remote.transport import RemoteError
 
 from .follow import Invalidator
 from .nodes import DIR, LINK, Node
 from .passthrough import BACKING_ID_OFFSET, FUSE_CAP_PASSTHROUGH, Passthrough
+from .remote import OUTAGE
 from .view import View
 
 log = logging.getLogger("verfs.mount")
@@ -66,6 +69,9 @@ def _translated(method):
             return method(self, *args)
         except FuseError:
             raise
+        except RemoteError as exc:     # unreachable: said once per kind (remote.py)
+            OUTAGE.failure(f"{name} {args[0] if args else ''}", exc)
+            raise FuseError(exc.fuse_errno) from None
         except Error as exc:
             if exc.fuse_errno == errno.EIO:
                 log.error("%s %s: %s", name, args[0] if args else "", exc)

@@ -1,10 +1,11 @@
 """``head``, ``history/`` and ``tags/``: the few names of the mount that move.
 
-They follow the repository as it records: ``.verfs/head`` is stat'ed on each look at
-them that reaches the daemon (cheap) and by the daemon's follower a few times a second
-(follow.py, which tells the kernel what to forget), and the chain and the tags are
-walked again only when that file changed (it is replaced by rename on every move of
-head, so its inode changes).
+They follow a head source.  A repository's (``HeadFile``): ``.verfs/head`` is stat'ed
+on each look at them that reaches the daemon (cheap) and by the daemon's follower a few
+times a second (follow.py, which tells the kernel what to forget), and the chain and
+the tags are walked again only when that file changed (it is replaced by rename on
+every move of head, so its inode changes).  A remote store's (``remote.RemoteHead``)
+is polled by the follower alone, never from a FUSE request.
 """
 
 import logging
@@ -80,16 +81,54 @@ class Refs:
         return dict(sorted(found.items()))
 
 
-class RefsWatcher:
-    """The current ``Refs`` of a repository, head read strictly (``verfs.repo.
-    read_head``).  A damaged head — cut short, not ASCII, a symbolic link, missing —
-    is no empty repository: the last good head this daemon read stays shown (none, if
-    it never read one), the damage is logged once per state of the file (never its
-    contents) and counted in ``damaged``; ``versions/`` does not depend on head."""
+class HeadFile:
+    """A repository's head: its file ``.verfs/head``, read strictly (``verfs.repo.
+    read_head``).  The state of the file is its ``lstat`` (a symbolic link is itself
+    the state), so reading it again is needed only when that changed."""
 
-    def __init__(self, history: History, head_file: str):
+    def __init__(self, path: str):
+        self.path = path
+
+    def key(self) -> tuple:
+        """What changes whenever head may have moved (cheap: no read)."""
+        try:
+            st = os.lstat(self.path)
+            return (st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode)
+        except FileNotFoundError:
+            return ("missing",)
+        except OSError as exc:
+            return ("unreadable", exc.errno)
+
+    def read(self) -> str | None:
+        """Head's version (None: empty); DamagedRepository or OSError."""
+        try:
+            return read_head(os.path.dirname(self.path))
+        except OSError as exc:
+            raise DamagedRepository(f"{self.path} cannot be read ({exc.strerror})") from None
+
+    def poll(self) -> None:
+        """The follower's look: nothing to do, ``key`` is cheap enough for every one."""
+
+    def names(self, vid: str) -> bool:
+        """Whether the reflog beside head names ``vid`` (asked only on a miss)."""
+        try:
+            with open(os.path.join(os.path.dirname(self.path), "reflog"), "rb") as f:
+                return vid.encode() in f.read()
+        except OSError:
+            return False
+
+
+class RefsWatcher:
+    """The current ``Refs`` of a head source (``HeadFile``, or a path to one, or
+    ``remote.RemoteHead``).  A damaged head — cut short, not ASCII, a symbolic link,
+    missing — is no empty repository: the last good head this daemon read stays shown
+    (none, if it never read one), the damage is logged once per state of the source
+    (never its contents) and counted in ``damaged``; ``versions/`` does not depend on
+    head."""
+
+    def __init__(self, history: History, source: "HeadFile | str"):
         self.history = history
-        self.head_file = head_file
+        self.source = HeadFile(source) if isinstance(source, str) else source
         self.damaged = 0            # states of the head file read as damage (logged)
         self._lock = threading.Lock()
         self._key: tuple | None = None
@@ -106,23 +145,15 @@ class RefsWatcher:
         return refs, since
 
     def current(self) -> Refs:
-        try:
-            st = os.lstat(self.head_file)       # a symbolic link is itself the state
-            key: tuple = (st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode)
-        except FileNotFoundError:
-            key = ("missing",)
-        except OSError as exc:
-            key = ("unreadable", exc.errno)
+        key = self.source.key()
         with self._lock:
             if key != self._key:
                 self._key = key
                 try:
-                    head = read_head(os.path.dirname(self.head_file))
-                except (DamagedRepository, OSError) as exc:
+                    head = self.source.read()
+                except DamagedRepository as exc:
                     self.damaged += 1
-                    why = exc if isinstance(exc, DamagedRepository) else \
-                        f"{self.head_file} cannot be read ({exc.strerror})"
-                    log.warning("%s; the mount keeps showing %s as head", why,
+                    log.warning("%s; the mount keeps showing %s as head", exc,
                                 self._refs.head or "no version")
                     return self._refs
                 if head != self._refs.head:

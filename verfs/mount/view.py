@@ -73,15 +73,16 @@ Entry = tuple[str, str, int, "Node | None"]
 
 
 class View:
-    """The mount's filesystem over a store (and, for a repository, its head file)."""
+    """The mount's filesystem over a store (and, for a repository or a remote store,
+    its head: a head file's path, or a head source of refs.py / remote.py)."""
 
     def __init__(self, store: ObjectStore, history: History | None = None,
-                 head_file: str | None = None, blob_cache_bytes: int = 32 << 20,
+                 head=None, blob_cache_bytes: int = 32 << 20,
                  node_cache_bytes: int = 16 << 20):
         self.store = store
         self.history = history or History(store)
         self.states = self.history.states       # trees and blobs (derived) live here
-        self.refs = RefsWatcher(self.history, head_file) if head_file else None
+        self.refs = RefsWatcher(self.history, head) if head else None
         self.blobs = BlobReader(self.states, blob_cache_bytes)
         self._roots = LRU(4 << 20, lambda _: 160)           # version → root tree id
         self._versions = LRU(8 << 20, lambda _: 300)        # version → its root's node
@@ -348,13 +349,7 @@ class View:
         miss, so its cost is no read's."""
         if self.store.cache.get(ROOTS, vid) is not None:
             return True
-        if self.refs is None:
-            return False
-        try:
-            with open(os.path.join(os.path.dirname(self.refs.head_file), "reflog"), "rb") as f:
-                return vid.encode() in f.read()
-        except OSError:
-            return False
+        return self.refs is not None and self.refs.source.names(vid)
 
     def _mtime(self, vid: str) -> int:
         return patch_stamp(self.history.step(vid).patch)

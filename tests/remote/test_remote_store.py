@@ -1,0 +1,425 @@
+"""The remote store's reads cost what the layout promises, its cache keeps its bound
+and survives deletion, its manifest keeps every writer's lines, and damage — remote
+or cached — is CorruptObject or a fetch again, never wrong bytes."""
+
+import os
+import shutil
+import threading
+
+import pytest
+
+from store.base import BLOB, TREE, VERSION
+from store.errors import CorruptObject, ObjectNotFound
+from store.ids import hash_bytes
+from store.pack import BadPack
+from store.place import RAW_ABOVE, encode
+from store.remote import layout
+from store.remote.store import RemoteStore, open_remote
+from store.remote.transport import DirTransport, NotARemoteStore, PreconditionFailed
+
+
+def new_store(remote_dir, cache_dir, transport=None, **kw) -> RemoteStore:
+    transport = transport or DirTransport(str(remote_dir))
+    return open_remote(transport.label, cache_dir=str(cache_dir), transport=transport, **kw)
+
+
+@pytest.fixture
+def remote(tmp_path):
+    """A remote with one history pack of 2,000 blobs (about 8 per slice) pushed."""
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    blobs = {hash_bytes(b"blob %d" % i): b"blob %d" % i for i in range(2000)}
+    pusher.upload_pack([(BLOB, oid, data) for oid, data in blobs.items()], layout.HISTORY)
+    return tmp_path / "remote", blobs
+
+
+def requests(store) -> int:
+    return store.transport.stats.requests
+
+
+def same_slice(blobs) -> tuple[str, str]:
+    """Two blob ids sharing their first byte (so one index slice)."""
+    by_first: dict[str, str] = {}
+    for oid in sorted(blobs):
+        if oid[:2] in by_first:
+            return by_first[oid[:2]], oid
+        by_first[oid[:2]] = oid
+    raise AssertionError("no two ids share a byte")
+
+
+# --- what lookups cost ------------------------------------------------------------------
+def test_one_ranged_get_per_object_once_its_slice_is_local(remote, tmp_path):
+    remote_dir, blobs = remote
+    a, b = same_slice(blobs)
+    store = new_store(remote_dir, tmp_path / "cache")
+    assert requests(store) == 2                 # verfs-remote, manifest
+    assert store.get(BLOB, a) == blobs[a]
+    assert requests(store) == 5                 # + the fan, the slice, the object
+    assert store.get(BLOB, b) == blobs[b]
+    assert requests(store) == 6                 # the slice is local: the object only
+    assert store.get(BLOB, a) == blobs[a]
+    assert requests(store) == 6                 # fetched once, kept
+
+
+def test_a_new_store_over_the_same_cache_asks_nothing(remote, tmp_path):
+    remote_dir, blobs = remote
+    a, b = same_slice(blobs)
+    first = new_store(remote_dir, tmp_path / "cache")
+    assert first.get(BLOB, a) == blobs[a] and first.get(BLOB, b) == blobs[b]
+    again = new_store(remote_dir, tmp_path / "cache")
+    assert again.get(BLOB, a) == blobs[a] and again.get(BLOB, b) == blobs[b]
+    assert again.contains(BLOB, a)
+    assert requests(again) == 0
+
+
+def test_a_miss_refreshes_the_manifest_before_it_is_final(remote, tmp_path):
+    """A reader that opened before a push finds the pushed objects: a miss reads the
+    manifest again, and is final only when it did not change."""
+    remote_dir, _ = remote
+    reader = new_store(remote_dir, tmp_path / "reader")
+    writer = new_store(remote_dir, tmp_path / "writer")
+    oid = writer.upload_pack([(TREE, hash_bytes(b"t"), b"t")], layout.HISTORY) and \
+        hash_bytes(b"t")
+    assert reader.get(TREE, oid) == b"t"
+    before = requests(reader)
+    with pytest.raises(ObjectNotFound):
+        reader.get(TREE, hash_bytes(b"never"))
+    assert requests(reader) - before == 2       # the loose object, the manifest (unchanged)
+
+
+def test_not_a_remote_store(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NotARemoteStore, match="holds no verfs store"):
+        new_store(tmp_path / "empty", tmp_path / "cache")
+
+
+# --- tables -----------------------------------------------------------------------------
+def test_tables_answer_the_derived_cache_a_bucket_at_a_time(remote, tmp_path):
+    remote_dir, _ = remote
+    pusher = new_store(remote_dir, tmp_path / "pusher")
+    entries = {hash_bytes(b"v%d" % i): hash_bytes(b"r%d" % i) for i in range(3000)}
+    name = pusher.upload_table("roots", entries)
+    assert pusher.table_entries(name) == entries
+
+    reader = new_store(remote_dir, tmp_path / "reader")
+    keys = sorted(entries)[:40] + [hash_bytes(b"absent")]
+    buckets = {k[:2] for k in keys}
+    before = requests(reader)
+    found = reader.cache.get_many("roots", keys)
+    assert found == {k: entries[k] for k in keys[:40]}
+    assert requests(reader) - before <= 1 + len(buckets)     # the header, each bucket once
+    before = requests(reader)
+    assert reader.cache.get_many("roots", keys) == found
+    assert reader.cache.get("roots", keys[0]) == entries[keys[0]]
+    assert reader.cache.get("stamps", keys[0]) is None      # another area: no table
+    assert requests(reader) == before
+    again = new_store(remote_dir, tmp_path / "reader")
+    assert again.cache.get_many("roots", keys) == found
+    assert requests(again) == 0
+
+
+def test_a_damaged_table_line_is_dropped_the_rest_served(remote, tmp_path):
+    remote_dir, _ = remote
+    pusher = new_store(remote_dir, tmp_path / "pusher")
+    entries = {hash_bytes(b"v%d" % i): hash_bytes(b"r%d" % i) for i in range(50)}
+    name = pusher.upload_table("roots", entries)
+    victim, other = sorted(entries)[:2]
+    key = layout.table_key(name)
+    data = pusher.transport.get(key)[0]
+    wrong = hash_bytes(b"wrong")
+    data = data.replace(entries[victim].encode(), wrong.encode())
+    pusher.transport.put(key, data)
+    reader = new_store(remote_dir, tmp_path / "reader")
+    got = reader.cache.get_many("roots", [victim, other])
+    assert got == {other: entries[other]}
+    assert reader.dropped == 1
+    assert victim not in reader.table_entries(name)
+
+
+def test_first_writer_wins_gives_way_to_the_remote_tables(remote, tmp_path):
+    remote_dir, _ = remote
+    pusher = new_store(remote_dir, tmp_path / "pusher")
+    k = hash_bytes(b"k")
+    pusher.upload_table("stamps", {k: "100"})
+    reader = new_store(remote_dir, tmp_path / "reader")
+    reader.cache.put_many([], if_absent=[("stamps", k, "200")])
+    assert reader.cache.get("stamps", k) == "100"
+
+
+# --- writers ----------------------------------------------------------------------------
+class GatedTransport(DirTransport):
+    """A directory transport whose first read of the manifest once ``armed`` waits
+    at a barrier, so that two writers both read it before either writes it."""
+
+    def __init__(self, root, barrier):
+        super().__init__(root)
+        self.barrier, self.armed, self.lost = barrier, False, 0
+
+    def get(self, key):
+        got = super().get(key)
+        if key == layout.MANIFEST_KEY and self.armed:
+            self.armed = False
+            self.barrier.wait(timeout=30)
+        return got
+
+    def put(self, key, data, **kw):
+        try:
+            return super().put(key, data, **kw)
+        except PreconditionFailed:
+            self.lost += 1
+            raise
+
+
+@pytest.mark.parametrize("first_push", [False, True])
+def test_two_writers_growing_the_manifest_keep_both_lines(tmp_path, first_push):
+    remote_dir = tmp_path / "remote"
+    setup = new_store(remote_dir, tmp_path / "setup", create=True)
+    if not first_push:
+        setup.upload_pack([(BLOB, hash_bytes(b"old"), b"old")], layout.HISTORY)
+    barrier = threading.Barrier(2)
+    writers = [new_store(remote_dir, tmp_path / f"w{i}",
+                         transport=GatedTransport(str(remote_dir), barrier)) for i in (0, 1)]
+    names, errors = [None, None], []
+    for w in writers:
+        w.transport.armed = True
+
+    def push(i):
+        try:
+            names[i] = writers[i].upload_pack([(BLOB, hash_bytes(b"w%d" % i), b"w%d" % i)],
+                                              layout.HISTORY)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(w.transport.lost for w in writers) == 1      # one lost the race, retried
+    final = layout.parse_manifest(setup.transport.get(layout.MANIFEST_KEY)[0])
+    assert set(names) <= set(final.pack_names())
+    reader = new_store(remote_dir, tmp_path / "reader")
+    assert reader.get(BLOB, hash_bytes(b"w0")) == b"w0"
+    assert reader.get(BLOB, hash_bytes(b"w1")) == b"w1"
+
+
+def test_a_batch_is_one_pack(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    with store.batch():
+        oids = [store.put(BLOB, b"%d" % i) for i in range(100)]
+    assert len(store.pack_names()) == 1
+    assert not list(store.transport.list("objects/"))
+    reader = new_store(tmp_path / "remote", tmp_path / "reader")
+    assert [reader.get(BLOB, o) for o in oids] == [b"%d" % i for i in range(100)]
+
+
+def test_a_failed_batch_uploads_nothing(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    with pytest.raises(RuntimeError), store.batch():
+        oid = store.put(BLOB, b"lost")
+        raise RuntimeError
+    assert store.pack_names() == []
+    assert not store.contains(BLOB, oid)
+
+
+def test_head_moves_only_from_what_its_writer_read(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    assert store.read_head() == (None, None)
+    v1, v2, v3 = (hash_bytes(x) for x in (b"1", b"2", b"3"))
+    e1 = store.write_head(v1, None)
+    assert store.read_head() == (v1, e1)
+    with pytest.raises(PreconditionFailed):
+        store.write_head(v2, None)              # someone made a head meanwhile
+    e2 = store.write_head(v2, e1)
+    with pytest.raises(PreconditionFailed):
+        store.write_head(v3, e1)                # stale
+    assert store.read_head() == (v2, e2)
+    store.write_head(v3, e1, force=True)
+    assert store.read_head()[0] == v3
+    store.write_head(None, store.read_head()[1])
+    assert store.read_head()[0] is None
+
+
+def test_fetch_pack_is_verified(remote, tmp_path):
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    name = store.pack_names("history")[0]
+    dest = tmp_path / "got" / f"{name}.pack"
+    store.fetch_pack(name, str(dest))
+    assert hash_bytes(dest.read_bytes()) == name
+    key = layout.pack_key(name)
+    data = bytearray(store.transport.get(key)[0])
+    data[100] ^= 1
+    store.transport.put(key, bytes(data))
+    with pytest.raises(BadPack, match="does not match"):
+        store.fetch_pack(name, str(tmp_path / "bad.pack"))
+    assert not (tmp_path / "bad.pack").exists()
+
+
+# --- damage -----------------------------------------------------------------------------
+def test_a_corrupt_remote_object_is_corrupt_never_wrong_bytes(remote, tmp_path):
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    oid = sorted(blobs)[7]
+    name, offset, length = store._find_packed(BLOB, oid)
+    key = layout.pack_key(name)
+    data = bytearray(store.transport.get(key)[0])
+    data[offset:offset + length] = encode(BLOB, b"blob 8")[:length].ljust(length, b"x")
+    store.transport.put(key, bytes(data))
+    for _ in range(2):          # and not kept: the second read fails as the first
+        with pytest.raises(CorruptObject) as info:
+            store.get(BLOB, oid)
+        assert key in str(info.value) and store.transport.label in str(info.value)
+    assert not store.fetched.contains(BLOB, oid)
+
+
+def test_a_corrupt_cached_copy_is_dropped_and_fetched_again(remote, tmp_path):
+    remote_dir, blobs = remote
+    oid = sorted(blobs)[3]
+    store = new_store(remote_dir, tmp_path / "cache")
+    assert store.get(BLOB, oid) == blobs[oid]
+    path = store.fetched.loose.exists(BLOB, oid)
+    with open(path, "wb") as f:
+        f.write(encode(BLOB, b"not the blob"))
+    again = new_store(remote_dir, tmp_path / "cache")
+    assert again.get(BLOB, oid) == blobs[oid]
+    assert again.dropped == 1 and requests(again) == 1      # the object, fetched again
+
+
+def test_damaged_cached_fans_and_slices_are_fetched_again(remote, tmp_path):
+    remote_dir, blobs = remote
+    oid = sorted(blobs)[5]
+    store = new_store(remote_dir, tmp_path / "cache")
+    assert store.get(BLOB, oid) == blobs[oid]
+    shutil.rmtree(tmp_path / "cache" / "objects")
+    for sub in ("fans", "slices"):
+        for dirpath, _, files in os.walk(tmp_path / "cache" / "remote" / sub):
+            for name in files:
+                with open(os.path.join(dirpath, name), "r+b") as f:
+                    f.seek(20)
+                    f.write(b"\xff\xff")
+    again = new_store(remote_dir, tmp_path / "cache")
+    assert again.get(BLOB, oid) == blobs[oid]
+    assert again.dropped == 2
+    assert not again.unreadable_parts()
+
+
+def test_a_damaged_remote_fan_makes_a_miss_cannot_tell(remote, tmp_path):
+    from store.errors import CannotTell
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    name = store.pack_names()[0]
+    store.transport.put(layout.fan_key(name), b"verfs-fan 1\nnonsense")
+    with pytest.raises(CannotTell):
+        store.get(BLOB, sorted(blobs)[0])
+    assert "unreadable pack" in store.unreadable_parts()[0]
+
+
+# --- the cache directory ----------------------------------------------------------------
+def test_deleting_the_cache_under_a_live_store(remote, tmp_path):
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    some = sorted(blobs)[:20]
+    assert all(store.get(BLOB, o) == blobs[o] for o in some)
+    store.cache.put("roots", some[0], some[1])
+    tree = store.states.put(TREE, b"derived tree")
+    shutil.rmtree(tmp_path / "cache")
+    assert all(store.get(BLOB, o) == blobs[o] for o in some)
+    assert store.cache.get("roots", some[0]) is None        # derived: simply absent
+    store.cache.put("roots", some[0], some[1])
+    assert store.cache.get("roots", some[0]) == some[1]
+    assert not store.states.contains(TREE, tree)
+    assert store.states.put(TREE, b"derived tree") == tree
+    assert store.states.get(TREE, tree) == b"derived tree"
+    assert not list(store.transport.list("objects/"))      # states stay local
+
+
+def test_the_cache_keeps_its_bound(tmp_path):
+    limit = 200 << 10
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    blobs = {}
+    for i in range(120):
+        data = os.urandom(4000) + b"%d" % i         # incompressible: 4 KB each on disk
+        blobs[hash_bytes(data)] = data
+    pusher.upload_pack([(BLOB, o, d) for o, d in blobs.items()], layout.HISTORY)
+    store = new_store(tmp_path / "remote", tmp_path / "cache", cache_size=limit)
+    for oid, data in blobs.items():
+        assert store.get(BLOB, oid) == data
+        assert store.local.usage() <= limit
+    for _ in range(3):
+        for oid, data in blobs.items():
+            assert store.states.get(BLOB, oid) == data
+    assert store.local.trims > 0 and store.local.evicted > 0
+    assert store.local.usage() <= limit
+
+
+def test_a_large_blob_is_fetched_once_then_read_by_range(tmp_path):
+    data = os.urandom(RAW_ABOVE + 300_000)
+    oid = hash_bytes(data)
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    pusher.upload_pack([(BLOB, oid, data)], layout.HISTORY)
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    assert store.read_blob_range(oid, 1000, 50) == data[1000:1050]
+    before = requests(store)
+    assert store.blob_size(oid) == len(data)
+    assert store.read_blob_range(oid, RAW_ABOVE, 10_000) == data[RAW_ABOVE:RAW_ABOVE + 10_000]
+    assert requests(store) == before
+    plain = store.fetched.plain_blob(oid)
+    assert plain is not None
+    with open(plain, "r+b") as f:                   # a byte of the cached copy flipped
+        f.seek(RAW_ABOVE + 5)
+        byte = f.read(1)
+        f.seek(RAW_ABOVE + 5)
+        f.write(bytes([byte[0] ^ 1]))
+    assert store.read_blob_range(oid, RAW_ABOVE, 100) == data[RAW_ABOVE:RAW_ABOVE + 100]
+    assert store.dropped == 1 and requests(store) == before + 1
+
+
+def test_many_threads_reading_a_cold_cache_agree(remote, tmp_path):
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    oids = sorted(blobs)[:400]
+    barrier = threading.Barrier(8)
+    errors, wrong = [], []
+
+    def read(part):
+        barrier.wait(timeout=30)
+        try:
+            for oid in part:
+                if store.get(BLOB, oid) != blobs[oid]:
+                    wrong.append(oid)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(oids[i::8] + oids[:50],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and not wrong
+
+
+def test_listing_and_prefixes_over_packs_and_loose(remote, tmp_path):
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    loose = store.put(BLOB, b"loose one")
+    assert list(store.iter_ids(BLOB)) == sorted({*blobs, loose})
+    assert list(store.iter_ids(VERSION)) == []
+    oid = sorted(blobs)[10]
+    assert store.resolve(BLOB, oid[:10]) == oid
+    assert store.resolve(BLOB, loose[:10]) == loose
+    assert store.where(BLOB, oid).startswith(store.transport.label + "/packs/")
+
+
+def test_derived_objects_are_written_locally_without_asking_the_remote(remote, tmp_path):
+    """Reconstruction asks ``contains`` of every tree it makes: of the states store
+    that costs no loose look-up and no manifest read (a pack with no trees: nothing)."""
+    remote_dir, blobs = remote
+    store = new_store(remote_dir, tmp_path / "cache")
+    store.states.get(BLOB, sorted(blobs)[0])                # the fan is local now
+    before = requests(store)
+    trees = [store.states.put(TREE, b"tree %d" % i) for i in range(50)]
+    assert requests(store) == before
+    assert store.states.get(TREE, trees[0]) == b"tree 0"
+    assert store.states.blob_size(sorted(blobs)[0]) == len(blobs[sorted(blobs)[0]])
+    assert store.states.cache is store.cache

@@ -1,0 +1,107 @@
+"""A mount of a remote store: its head, polled, and what the mount says while the
+remote cannot be reached.
+
+Everything of a remote store but ``head`` is immutable, so the mount follows ``head``
+alone: the follower (follow.py) asks ``RemoteHead.poll`` on each of its looks, which
+asks the remote at most every ``every`` seconds — one conditional request (a 304 while
+nothing moved) — and, when head moved, reads it and refreshes the store's manifest
+before the new head is shown, so the new versions' objects are found at once.  No
+FUSE request ever waits for that: a look at ``head/`` reads what the last poll left.
+
+While the remote cannot be reached, reads through the mount answer EIO (the
+transport's timeouts bound each wait); saying so once per kind of failure is enough
+for a log that a mount of a laptop on a train would otherwise fill (``Outage``).
+"""
+
+import logging
+import threading
+import time
+
+from store.errors import Error
+
+from ..errors import DamagedRepository
+
+log = logging.getLogger("verfs.mount")
+
+POLL_EVERY = 3.0        # seconds between looks at the remote's head (``--poll``)
+
+
+class Outage:
+    """Failures to reach the remote, logged once per kind (the error's class) until it
+    answers again, then one line saying how many requests failed meanwhile."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._kinds: set[str] = set()
+        self.failed = 0         # requests failed since the remote last answered
+
+    def failure(self, what: str, exc: Exception) -> None:
+        kind = type(exc).__name__
+        with self._lock:
+            self.failed += 1
+            first = kind not in self._kinds
+            self._kinds.add(kind)
+        if first:
+            log.error("%s: %s (the remote cannot be reached: reads answer EIO until it "
+                      "answers again; said once)", what, exc)
+
+    def answered(self) -> None:
+        with self._lock:
+            failed, self.failed = self.failed, 0
+            self._kinds.clear()
+        if failed:
+            log.info("the remote answers again (%d requests failed meanwhile)", failed)
+
+
+OUTAGE = Outage()       # the daemon's: one mount per process
+
+
+class RemoteHead:
+    """The head source (refs.py) of a remote store: the head read at start (``first``,
+    as ``RemoteStore.read_head`` gives it), then what the polls found."""
+
+    def __init__(self, remote, first: tuple[str | None, str | None],
+                 every: float = POLL_EVERY, outage: Outage = OUTAGE):
+        self.remote = remote
+        self.every = every
+        self.outage = outage
+        self._head, self._etag = first
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def key(self) -> tuple:
+        return (self._etag,)
+
+    def read(self) -> str | None:
+        if self._etag is None:
+            raise DamagedRepository(f"{self.remote.url} has no head (a push that never "
+                                    f"finished?)")
+        return self._head
+
+    def names(self, vid: str) -> bool:
+        """A remote keeps no reflog: no version is known lost."""
+        return False
+
+    def poll(self, now: bool = False) -> bool:
+        """Look at the remote's head if ``every`` seconds went by since the last look
+        (at once with ``now``); whether it moved."""
+        with self._lock:
+            if not now and time.monotonic() - self._last < self.every:
+                return False
+            self._last = time.monotonic()
+            try:
+                got = self.remote.transport.get_if_changed("head", self._etag)
+                if got is False or (got is None and self._etag is None):
+                    self.outage.answered()
+                    return False
+                head, etag = self.remote.read_head()
+                self.remote.refresh()
+            except Error as exc:    # unreachable, refused, or a damaged head
+                self.outage.failure(f"polling {self.remote.url}/head", exc)
+                return False
+            self.outage.answered()
+            moved = (head, etag) != (self._head, self._etag)
+            if moved:
+                log.info("the remote's head is %s now", head or "empty")
+            self._head, self._etag = head, etag
+            return moved
