@@ -336,7 +336,7 @@ class _Lacking:
         self._local, self._remote = local, remote
 
     def here(self, kind: str, oid: str) -> None:
-        if not self._local.contains(kind, oid):
+        if not self._local.has(kind, oid):
             self._local.adopt(kind, oid, self._remote)
 
     def get_inventory(self, oid: str):

@@ -21,7 +21,7 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-default"))
 
 
-@pytest.fixture(params=["file"])
+@pytest.fixture(params=["file", "s3"])
 def url(request, tmp_path):
     """A remote store's URL, not made yet (the first push makes it)."""
     if request.param == "file":
@@ -33,10 +33,11 @@ class Machine:
     """Commands run as on a machine of their own: one cache directory."""
 
     def __init__(self, cache):
-        self.env = verfs_env(XDG_CACHE_HOME=str(cache))
+        self.cache = str(cache)
 
     def __call__(self, *args, cwd=None, check=True):
-        return run_verfs(*args, cwd=cwd, check=check, env=self.env)
+        return run_verfs(*args, cwd=cwd, check=check,
+                         env=verfs_env(XDG_CACHE_HOME=self.cache))
 
 
 @pytest.fixture

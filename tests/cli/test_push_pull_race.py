@@ -15,7 +15,7 @@ from verfs import ops, sharing
 from verfs.repo import Repository
 
 
-@pytest.fixture(params=["file"])
+@pytest.fixture(params=["file", "s3"])
 def url(request, tmp_path):
     if request.param == "file":
         return f"file://{tmp_path}/remote"
