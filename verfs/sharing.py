@@ -240,13 +240,10 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
             counts.tables += 1
     if ready:
         ready()
-    if force:
-        _force_head(remote, head)
-    else:
-        try:
-            remote.write_head(head, etag)
-        except PreconditionFailed:
-            raise HeadMoved("the remote's head moved while pushing: pull first") from None
+    try:
+        remote.write_head(head, etag, force=force)
+    except PreconditionFailed:
+        raise HeadMoved("the remote's head moved while pushing: pull first") from None
     counts.moved = True
     repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent])
     return _done(counts, remote, start)
@@ -254,17 +251,6 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
 
 def _known(repo: Repository, vid: str | None) -> bool:
     return vid is None or repo.store.contains("version", vid)
-
-
-def _force_head(remote, head: str | None) -> None:
-    """Write head whatever the remote's is now (re-read, for the conditional write)."""
-    while True:
-        _, etag = remote.read_head()
-        try:
-            remote.write_head(head, etag)
-            return
-        except PreconditionFailed:
-            continue        # yet another push meanwhile: overwrite that one too
 
 
 def _done(counts: Counts, remote, start) -> Counts:
