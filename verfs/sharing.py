@@ -354,18 +354,19 @@ def _import_tables(repo: Repository, remote, counts: Counts) -> None:
 def pull(repo: Repository, remote, url: str,
          progress: Callable[[int], None] | None = None) -> Counts:
     """Bring the remote's new history, then move head to the remote's when that
-    contains local head and the working tree has no unrecorded changes."""
+    contains local head and the working tree has no unrecorded changes.  The
+    fetching needs no lock (objects only join the store); moving head takes it."""
     start = remote.stats.copy()
     remote.refresh()
+    head, _ = remote.read_head()
+    old = repo.head()
+    counts = Counts(old=old, new=old, theirs=head)
+    if head is None:
+        return _done(counts, remote, start)
+    if not (_known(repo, head) and _contains(repo.history, old, head)):
+        fetch(repo, remote, head, old, progress, counts)
     with repo.locked():
-        old = repo.head()
-        head, _ = remote.read_head()
-        counts = Counts(old=old, new=old, theirs=head)
-        if head is None:
-            return _done(counts, remote, start)
-        known = _known(repo, head)
-        if not (known and _contains(repo.history, old, head)):
-            fetch(repo, remote, head, old, progress, counts)
+        old = counts.old = counts.new = repo.head()     # a command may have moved it
         history = repo.history
         if _contains(history, old, head):       # up to date, or ahead of the remote
             return _done(counts, remote, start)
