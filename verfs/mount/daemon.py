@@ -121,7 +121,10 @@ def open_remote_source(remote: Remote, log_file: str | None = None) -> Source:
     — so that a mistyped URL is a one-line error in the user's terminal.  Nothing
     else is fetched: every version is read when looked at."""
     store = _open_remote(remote)
-    store.read_head()
+    try:
+        store.read_head()
+    finally:
+        store.close()
     state = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
     default_log = os.path.join(state, "verfs", "mount.log")
     return Source(None, None, remote.url, os.path.abspath(log_file or default_log),

@@ -100,7 +100,7 @@ class HeadFile:
             return ("unreadable", exc.errno)
 
     def read(self) -> str | None:
-        """Head's version (None: empty); DamagedRepository or OSError."""
+        """Head's version (None: empty); DamagedRepository if it cannot be read so."""
         try:
             return read_head(os.path.dirname(self.path))
         except OSError as exc:
