@@ -113,6 +113,7 @@ class RemoteStore(ObjectStore):
         self._fan_lock = threading.Lock()
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
+        self._recent: dict[str, str] = {}           # kind → the pack of its last hit
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
@@ -193,7 +194,7 @@ class RemoteStore(ObjectStore):
         try:
             return self._set_manifest(data, etag)
         except FormatError as exc:
-            raise StoreError(f"{self.url}/{MANIFEST_KEY}: {exc}") from None
+            raise FormatError(f"{self._where(MANIFEST_KEY)}: {exc}") from None
 
     def pack_names(self, role: str | None = None) -> list[str]:
         return self._manifest.pack_names(role)
@@ -262,7 +263,11 @@ class RemoteStore(ObjectStore):
     def _find_packed(self, kind: str, oid: str) -> tuple[str, int, int] | None:
         """``(pack name, offset, length)`` of the object in a pack of the manifest."""
         first = int(oid[:2], 16)
-        for name in self._manifest.pack_names():
+        names = self._manifest.pack_names()
+        recent = self._recent.get(kind)
+        if recent in names:         # neighbours come together: first where the last was
+            names = [recent, *(n for n in names if n != recent)]
+        for name in names:
             fan = self._fan(name)
             if fan is None:
                 continue
@@ -271,6 +276,7 @@ class RemoteStore(ObjectStore):
                 continue
             hit = self._slice(name, fan, kind, first).get(oid)
             if hit is not None:
+                self._recent[kind] = name
                 return name, *hit
         return None
 
@@ -616,7 +622,7 @@ class RemoteStore(ObjectStore):
         try:
             return layout.parse_head(got[0]), got[1]
         except FormatError as exc:
-            raise StoreError(f"{self._where(HEAD_KEY)}: {exc}") from None
+            raise FormatError(f"{self._where(HEAD_KEY)}: {exc}") from None
 
     def write_head(self, vid: str | None, etag: str | None, force: bool = False) -> str:
         """Move the remote's head to ``vid`` if it is still what ``etag`` named (None:

@@ -526,3 +526,20 @@ def test_a_cache_that_cannot_be_written_still_reads(dir_pushed, tmp_path):
     assert store.states.get(TREE, tree) == b"in memory"
     store.cache.put("roots", oid, oid)          # a derived cache that keeps nothing
     assert store.get(BLOB, oid) == blobs[oid]
+
+
+def test_a_lookup_tries_first_the_pack_of_the_last_hit(tmp_path):
+    """Objects read together were pushed together: after a hit in one pack, the next
+    look-up of that kind asks that pack's slice first, not every pack's before it."""
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    packs = {}
+    for p in range(4):
+        items = [(BLOB, hash_bytes(b"%d-%d" % (p, i)), b"%d-%d" % (p, i)) for i in range(3000)]
+        packs[pusher.upload_pack(items, layout.HISTORY)] = [(oid, d) for _, oid, d in items]
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    searched_last = packs[store.pack_names()[-1]]
+    assert store.get(BLOB, searched_last[0][0]) == searched_last[0][1]
+    before = requests(store)
+    for oid, data in searched_last[1:21]:
+        assert store.get(BLOB, oid) == data
+    assert requests(store) - before <= 2 * 20       # its slice and the object, each
