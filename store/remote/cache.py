@@ -109,13 +109,18 @@ class LocalCache:
 
     def drop(self, rel_or_path: str) -> None:
         """Remove a damaged file (it is fetched again)."""
-        path = rel_or_path if os.path.isabs(rel_or_path) else self.path(rel_or_path)
+        self._unlink(rel_or_path if os.path.isabs(rel_or_path) else self.path(rel_or_path))
+
+    def _unlink(self, path: str) -> bool:
+        """Remove a file (gone already: fine); whether it is gone."""
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as exc:
             self.swallowed(f"remote cache: cannot remove {path}", exc)
+            return False
+        return True
 
     def touch(self, path: str) -> None:
         """Mark a file used now (its mtime), at most once per ``TOUCH_EVERY``."""
@@ -178,12 +183,7 @@ class LocalCache:
                     name = os.path.basename(path)
                     if path == keep or name.startswith(KEEP) or name.startswith(".tmp-"):
                         continue
-                    try:
-                        os.unlink(path)
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        self.swallowed(f"remote cache: cannot evict {path}", exc)
+                    if not self._unlink(path):
                         continue
                     total -= size
                     self.evicted += 1
