@@ -15,39 +15,8 @@ from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
 from store.remote import store as remote_store
-from store.remote.store import RemoteStore, open_remote
-from store.remote.transport import DirTransport, NotARemoteStore, PreconditionFailed
-from store.remote.url import open_transport
-
-
-class Where:
-    """A remote, as transports to it: ``writer()`` (a fresh one: another machine) and
-    ``reader()`` (the same, except over HTTP: nginx serving the directory written)."""
-
-    def __init__(self, writer, reader=None, label=""):
-        self.writer, self.reader = writer, reader or writer
-        self.label = label
-
-
-def dir_remote(path) -> Where:
-    return Where(lambda: DirTransport(str(path)), label="dir")
-
-
-def make_where(kind, request, tmp_path) -> Where:
-    if kind == "dir":
-        return dir_remote(tmp_path / "remote")
-    if kind == "s3":
-        url = request.getfixturevalue("s3_url")
-        return Where(lambda: open_transport(url), label="s3")
-    root, url = request.getfixturevalue("http_root"), request.getfixturevalue("http_url")
-    return Where(lambda: DirTransport(str(root)), lambda: open_transport(url), label="http")
-
-
-def new_store(where, cache_dir, transport=None, write=False, **kw) -> RemoteStore:
-    if not isinstance(where, Where):
-        where = dir_remote(where)
-    transport = transport or (where.writer() if write or kw.get("create") else where.reader())
-    return open_remote(transport.label, cache_dir=str(cache_dir), transport=transport, **kw)
+from store.remote.transport import NotARemoteStore, PreconditionFailed
+from tests.remote.stores import Where, dir_remote, make_where, new_store, requests
 
 
 @pytest.fixture(params=["dir", "s3", "http"])
@@ -83,10 +52,6 @@ def writable_remote(writable, tmp_path):
 def dir_pushed(tmp_path):
     """The same over a directory only (for what no transport changes)."""
     return pushed(dir_remote(tmp_path / "remote"), tmp_path)
-
-
-def requests(store) -> int:
-    return store.transport.stats.requests
 
 
 def same_slice(blobs) -> tuple[str, str]:
