@@ -43,7 +43,7 @@ from ..disk import DiskStore
 from ..diskcache import DiskCache
 from ..errors import CannotTell, CorruptObject, FormatError, ObjectNotFound, StoreError
 from ..files import create_temp
-from ..ids import hash_bytes, is_id
+from ..ids import EMPTY_BLOB, hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
 from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
@@ -442,6 +442,8 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return pending[(BLOB, oid)][offset:offset + size]
+        if oid == EMPTY_BLOB:
+            return b""
         return self._local_place(oid, lambda s: s.read_blob_range(oid, offset, size),
                                  lambda: self.get(BLOB, oid)[offset:offset + size])
 
@@ -449,12 +451,16 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return len(pending[(BLOB, oid)])
+        if oid == EMPTY_BLOB:
+            return 0
         return self._local_place(oid, lambda s: s.blob_size(oid),
                                  lambda: len(self.get(BLOB, oid)))
 
     def plain_blob(self, oid: str) -> str | None:
         """The cached copy of a large blob (fetched whole first), checked: a file the
         kernel may read directly.  None for a small one."""
+        if oid == EMPTY_BLOB:
+            return None
         return self._local_place(oid, lambda s: s.plain_blob(oid), lambda: None)
 
     # --- listing ------------------------------------------------------------------------

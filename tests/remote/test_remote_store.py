@@ -10,7 +10,7 @@ import pytest
 
 from store.base import BLOB, TREE, VERSION
 from store.errors import CorruptObject, ObjectNotFound
-from store.ids import hash_bytes
+from store.ids import EMPTY_BLOB, hash_bytes
 from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
@@ -508,3 +508,14 @@ def test_a_lookup_tries_first_the_pack_of_the_last_hit(tmp_path):
     for oid, data in searched_last[1:21]:
         assert store.get(BLOB, oid) == data
     assert requests(store) - before <= 2 * 20       # its slice and the object, each
+
+
+def test_the_empty_blob_needs_no_object(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    before = requests(store)
+    assert store.blob_size(EMPTY_BLOB) == 0
+    assert store.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.states.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.get(BLOB, EMPTY_BLOB) == b""
+    assert store.plain_blob(EMPTY_BLOB) is None
+    assert requests(store) == before
