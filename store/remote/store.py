@@ -114,6 +114,8 @@ class RemoteStore(ObjectStore):
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
         self._recent: dict[str, str] = {}           # kind → the pack of its last hit
+        self._headers: dict[str, layout.TableHeader | None] = {}     # of tables, by name
+        self._buckets = LRU(8 << 20, lambda entries: 100 + 200 * len(entries))
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
@@ -692,6 +694,13 @@ class RemoteStore(ObjectStore):
 
     # --- tables, for the derived cache --------------------------------------------------
     def _table_header(self, name: str, area: str) -> layout.TableHeader | None:
+        """The table's header (kept in memory once read, as its fans are)."""
+        header = self._headers.get(name)
+        if header is None:
+            header = self._headers[name] = self._read_table_header(name, area)
+        return header
+
+    def _read_table_header(self, name: str, area: str) -> layout.TableHeader | None:
         rel = f"remote/tables/{name}/head"
         kept = self.local.read(rel)
         if kept is not None:
@@ -711,6 +720,12 @@ class RemoteStore(ObjectStore):
 
     def _bucket(self, name: str, area: str, header: layout.TableHeader,
                 first: int) -> dict[str, str]:
+        """The entries of one bucket of a table (kept in memory, a bounded number)."""
+        return self._buckets.get_or_compute(
+            (name, first), lambda: self._read_bucket(name, area, header, first))
+
+    def _read_bucket(self, name: str, area: str, header: layout.TableHeader,
+                     first: int) -> dict[str, str]:
         rel = f"remote/tables/{name}/{first:02x}"
         kept = self.local.read(rel)
         if kept is not None:
