@@ -54,6 +54,12 @@ def dir_pushed(tmp_path):
     return pushed(dir_remote(tmp_path / "remote"), tmp_path)
 
 
+def disk_usage(path) -> int:
+    """Bytes of every file below ``path`` (measured here, not by the cache)."""
+    return sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(path)
+               for n in names)
+
+
 def same_slice(blobs) -> tuple[str, str]:
     """Two blob ids sharing their first byte (so one index slice)."""
     by_first: dict[str, str] = {}
@@ -367,12 +373,15 @@ def test_the_cache_keeps_its_bound(tmp_path):
     store = new_store(tmp_path / "remote", tmp_path / "cache", cache_size=limit)
     for oid, data in blobs.items():
         assert store.get(BLOB, oid) == data
-        assert store.local.usage() <= limit
+        assert disk_usage(tmp_path / "cache") <= limit
     for _ in range(3):
         for oid, data in blobs.items():
             assert store.states.get(BLOB, oid) == data
+    for i in range(80):                 # derived objects count as much as fetched ones
+        store.states.put(TREE, os.urandom(4000) + b"%d" % i)
+        assert disk_usage(tmp_path / "cache") <= limit
     assert store.local.trims > 0 and store.local.evicted > 0
-    assert store.local.usage() <= limit
+    assert disk_usage(tmp_path / "cache") <= limit
 
 
 def test_a_large_blob_is_fetched_once_then_read_by_range(tmp_path):
