@@ -671,14 +671,16 @@ class RemoteStore(ObjectStore):
         """Every intact entry of a table (lines that fail their check are dropped)."""
         area = next((a for a, n in self._manifest.tables if n == name), None)
         key = layout.table_key(name)
-        got = self.transport.get(key)
-        if area is None or got is None:
+        if area is None:
             raise StoreError(f"{self._where(key)}: no such table in the manifest")
+        got = self.transport.get(key)
+        if got is None:
+            raise FormatError(f"{self._where(key)}: the manifest's table is missing")
         data = got[0]
         try:
             header = layout.parse_table_header(data, area)
         except FormatError as exc:
-            raise StoreError(f"{self._where(key)}: {exc}") from None
+            raise FormatError(f"{self._where(key)}: {exc}") from None
         out = {}
         for first in range(256):
             offset, length = header.bucket(first)
@@ -695,10 +697,9 @@ class RemoteStore(ObjectStore):
     # --- tables, for the derived cache --------------------------------------------------
     def _table_header(self, name: str, area: str) -> layout.TableHeader | None:
         """The table's header (kept in memory once read, as its fans are)."""
-        header = self._headers.get(name)
-        if header is None:
-            header = self._headers[name] = self._read_table_header(name, area)
-        return header
+        if name not in self._headers:
+            self._headers[name] = self._read_table_header(name, area)
+        return self._headers[name]
 
     def _read_table_header(self, name: str, area: str) -> layout.TableHeader | None:
         rel = f"remote/tables/{name}/head"
