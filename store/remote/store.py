@@ -43,7 +43,7 @@ from ..disk import DiskStore
 from ..diskcache import DiskCache
 from ..errors import CannotTell, CorruptObject, FormatError, ObjectNotFound, StoreError
 from ..files import create_temp
-from ..ids import hash_bytes, is_id
+from ..ids import EMPTY_BLOB, hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
 from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
@@ -113,6 +113,9 @@ class RemoteStore(ObjectStore):
         self._fan_lock = threading.Lock()
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
+        self._recent: dict[str, str] = {}           # kind → the pack of its last hit
+        self._headers: dict[str, layout.TableHeader | None] = {}     # of tables, by name
+        self._buckets = LRU(8 << 20, lambda entries: 100 + 200 * len(entries))
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
@@ -193,7 +196,7 @@ class RemoteStore(ObjectStore):
         try:
             return self._set_manifest(data, etag)
         except FormatError as exc:
-            raise StoreError(f"{self.url}/{MANIFEST_KEY}: {exc}") from None
+            raise FormatError(f"{self._where(MANIFEST_KEY)}: {exc}") from None
 
     def pack_names(self, role: str | None = None) -> list[str]:
         return self._manifest.pack_names(role)
@@ -262,7 +265,11 @@ class RemoteStore(ObjectStore):
     def _find_packed(self, kind: str, oid: str) -> tuple[str, int, int] | None:
         """``(pack name, offset, length)`` of the object in a pack of the manifest."""
         first = int(oid[:2], 16)
-        for name in self._manifest.pack_names():
+        names = self._manifest.pack_names()
+        recent = self._recent.get(kind)
+        if recent in names:         # neighbours come together: first where the last was
+            names = [recent, *(n for n in names if n != recent)]
+        for name in names:
             fan = self._fan(name)
             if fan is None:
                 continue
@@ -271,6 +278,7 @@ class RemoteStore(ObjectStore):
                 continue
             hit = self._slice(name, fan, kind, first).get(oid)
             if hit is not None:
+                self._recent[kind] = name
                 return name, *hit
         return None
 
@@ -436,6 +444,8 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return pending[(BLOB, oid)][offset:offset + size]
+        if oid == EMPTY_BLOB:
+            return b""
         return self._local_place(oid, lambda s: s.read_blob_range(oid, offset, size),
                                  lambda: self.get(BLOB, oid)[offset:offset + size])
 
@@ -443,12 +453,16 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return len(pending[(BLOB, oid)])
+        if oid == EMPTY_BLOB:
+            return 0
         return self._local_place(oid, lambda s: s.blob_size(oid),
                                  lambda: len(self.get(BLOB, oid)))
 
     def plain_blob(self, oid: str) -> str | None:
         """The cached copy of a large blob (fetched whole first), checked: a file the
         kernel may read directly.  None for a small one."""
+        if oid == EMPTY_BLOB:
+            return None
         return self._local_place(oid, lambda s: s.plain_blob(oid), lambda: None)
 
     # --- listing ------------------------------------------------------------------------
@@ -616,7 +630,7 @@ class RemoteStore(ObjectStore):
         try:
             return layout.parse_head(got[0]), got[1]
         except FormatError as exc:
-            raise StoreError(f"{self._where(HEAD_KEY)}: {exc}") from None
+            raise FormatError(f"{self._where(HEAD_KEY)}: {exc}") from None
 
     def write_head(self, vid: str | None, etag: str | None, force: bool = False) -> str:
         """Move the remote's head to ``vid`` if it is still what ``etag`` named (None:
@@ -657,14 +671,16 @@ class RemoteStore(ObjectStore):
         """Every intact entry of a table (lines that fail their check are dropped)."""
         area = next((a for a, n in self._manifest.tables if n == name), None)
         key = layout.table_key(name)
-        got = self.transport.get(key)
-        if area is None or got is None:
+        if area is None:
             raise StoreError(f"{self._where(key)}: no such table in the manifest")
+        got = self.transport.get(key)
+        if got is None:
+            raise FormatError(f"{self._where(key)}: the manifest's table is missing")
         data = got[0]
         try:
             header = layout.parse_table_header(data, area)
         except FormatError as exc:
-            raise StoreError(f"{self._where(key)}: {exc}") from None
+            raise FormatError(f"{self._where(key)}: {exc}") from None
         out = {}
         for first in range(256):
             offset, length = header.bucket(first)
@@ -680,6 +696,12 @@ class RemoteStore(ObjectStore):
 
     # --- tables, for the derived cache --------------------------------------------------
     def _table_header(self, name: str, area: str) -> layout.TableHeader | None:
+        """The table's header (kept in memory once read, as its fans are)."""
+        if name not in self._headers:
+            self._headers[name] = self._read_table_header(name, area)
+        return self._headers[name]
+
+    def _read_table_header(self, name: str, area: str) -> layout.TableHeader | None:
         rel = f"remote/tables/{name}/head"
         kept = self.local.read(rel)
         if kept is not None:
@@ -699,6 +721,12 @@ class RemoteStore(ObjectStore):
 
     def _bucket(self, name: str, area: str, header: layout.TableHeader,
                 first: int) -> dict[str, str]:
+        """The entries of one bucket of a table (kept in memory, a bounded number)."""
+        return self._buckets.get_or_compute(
+            (name, first), lambda: self._read_bucket(name, area, header, first))
+
+    def _read_bucket(self, name: str, area: str, header: layout.TableHeader,
+                     first: int) -> dict[str, str]:
         rel = f"remote/tables/{name}/{first:02x}"
         kept = self.local.read(rel)
         if kept is not None:

@@ -10,44 +10,13 @@ import pytest
 
 from store.base import BLOB, TREE, VERSION
 from store.errors import CorruptObject, ObjectNotFound
-from store.ids import hash_bytes
+from store.ids import EMPTY_BLOB, hash_bytes
 from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
 from store.remote import store as remote_store
-from store.remote.store import RemoteStore, open_remote
-from store.remote.transport import DirTransport, NotARemoteStore, PreconditionFailed
-from store.remote.url import open_transport
-
-
-class Where:
-    """A remote, as transports to it: ``writer()`` (a fresh one: another machine) and
-    ``reader()`` (the same, except over HTTP: nginx serving the directory written)."""
-
-    def __init__(self, writer, reader=None, label=""):
-        self.writer, self.reader = writer, reader or writer
-        self.label = label
-
-
-def dir_remote(path) -> Where:
-    return Where(lambda: DirTransport(str(path)), label="dir")
-
-
-def make_where(kind, request, tmp_path) -> Where:
-    if kind == "dir":
-        return dir_remote(tmp_path / "remote")
-    if kind == "s3":
-        url = request.getfixturevalue("s3_url")
-        return Where(lambda: open_transport(url), label="s3")
-    root, url = request.getfixturevalue("http_root"), request.getfixturevalue("http_url")
-    return Where(lambda: DirTransport(str(root)), lambda: open_transport(url), label="http")
-
-
-def new_store(where, cache_dir, transport=None, write=False, **kw) -> RemoteStore:
-    if not isinstance(where, Where):
-        where = dir_remote(where)
-    transport = transport or (where.writer() if write or kw.get("create") else where.reader())
-    return open_remote(transport.label, cache_dir=str(cache_dir), transport=transport, **kw)
+from store.remote.transport import NotARemoteStore, PreconditionFailed
+from tests.remote.stores import Where, dir_remote, make_where, new_store, requests
 
 
 @pytest.fixture(params=["dir", "s3", "http"])
@@ -85,8 +54,10 @@ def dir_pushed(tmp_path):
     return pushed(dir_remote(tmp_path / "remote"), tmp_path)
 
 
-def requests(store) -> int:
-    return store.transport.stats.requests
+def disk_usage(path) -> int:
+    """Bytes of every file below ``path`` (measured here, not by the cache)."""
+    return sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(path)
+               for n in names)
 
 
 def same_slice(blobs) -> tuple[str, str]:
@@ -402,12 +373,15 @@ def test_the_cache_keeps_its_bound(tmp_path):
     store = new_store(tmp_path / "remote", tmp_path / "cache", cache_size=limit)
     for oid, data in blobs.items():
         assert store.get(BLOB, oid) == data
-        assert store.local.usage() <= limit
+        assert disk_usage(tmp_path / "cache") <= limit
     for _ in range(3):
         for oid, data in blobs.items():
             assert store.states.get(BLOB, oid) == data
+    for i in range(80):                 # derived objects count as much as fetched ones
+        store.states.put(TREE, os.urandom(4000) + b"%d" % i)
+        assert disk_usage(tmp_path / "cache") <= limit
     assert store.local.trims > 0 and store.local.evicted > 0
-    assert store.local.usage() <= limit
+    assert disk_usage(tmp_path / "cache") <= limit
 
 
 def test_a_large_blob_is_fetched_once_then_read_by_range(tmp_path):
@@ -526,3 +500,31 @@ def test_a_cache_that_cannot_be_written_still_reads(dir_pushed, tmp_path):
     assert store.states.get(TREE, tree) == b"in memory"
     store.cache.put("roots", oid, oid)          # a derived cache that keeps nothing
     assert store.get(BLOB, oid) == blobs[oid]
+
+
+def test_a_lookup_tries_first_the_pack_of_the_last_hit(tmp_path):
+    """Objects read together were pushed together: after a hit in one pack, the next
+    look-up of that kind asks that pack's slice first, not every pack's before it."""
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    packs = {}
+    for p in range(4):
+        items = [(BLOB, hash_bytes(b"%d-%d" % (p, i)), b"%d-%d" % (p, i)) for i in range(3000)]
+        packs[pusher.upload_pack(items, layout.HISTORY)] = [(oid, d) for _, oid, d in items]
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    searched_last = packs[store.pack_names()[-1]]
+    assert store.get(BLOB, searched_last[0][0]) == searched_last[0][1]
+    before = requests(store)
+    for oid, data in searched_last[1:21]:
+        assert store.get(BLOB, oid) == data
+    assert requests(store) - before <= 2 * 20       # its slice and the object, each
+
+
+def test_the_empty_blob_needs_no_object(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    before = requests(store)
+    assert store.blob_size(EMPTY_BLOB) == 0
+    assert store.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.states.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.get(BLOB, EMPTY_BLOB) == b""
+    assert store.plain_blob(EMPTY_BLOB) is None
+    assert requests(store) == before
