@@ -240,13 +240,10 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
             counts.tables += 1
     if ready:
         ready()
-    if force:
-        _force_head(remote, head)
-    else:
-        try:
-            remote.write_head(head, etag)
-        except PreconditionFailed:
-            raise HeadMoved("the remote's head moved while pushing: pull first") from None
+    try:
+        remote.write_head(head, etag, force=force)
+    except PreconditionFailed:
+        raise HeadMoved("the remote's head moved while pushing: pull first") from None
     counts.moved = True
     repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent])
     return _done(counts, remote, start)
@@ -254,17 +251,6 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
 
 def _known(repo: Repository, vid: str | None) -> bool:
     return vid is None or repo.store.contains("version", vid)
-
-
-def _force_head(remote, head: str | None) -> None:
-    """Write head whatever the remote's is now (re-read, for the conditional write)."""
-    while True:
-        _, etag = remote.read_head()
-        try:
-            remote.write_head(head, etag)
-            return
-        except PreconditionFailed:
-            continue        # yet another push meanwhile: overwrite that one too
 
 
 def _done(counts: Counts, remote, start) -> Counts:
@@ -336,7 +322,7 @@ class _Lacking:
         self._local, self._remote = local, remote
 
     def here(self, kind: str, oid: str) -> None:
-        if not self._local.contains(kind, oid):
+        if not self._local.has(kind, oid):
             self._local.adopt(kind, oid, self._remote)
 
     def get_inventory(self, oid: str):
@@ -368,18 +354,19 @@ def _import_tables(repo: Repository, remote, counts: Counts) -> None:
 def pull(repo: Repository, remote, url: str,
          progress: Callable[[int], None] | None = None) -> Counts:
     """Bring the remote's new history, then move head to the remote's when that
-    contains local head and the working tree has no unrecorded changes."""
+    contains local head and the working tree has no unrecorded changes.  The
+    fetching needs no lock (objects only join the store); moving head takes it."""
     start = remote.stats.copy()
     remote.refresh()
+    head, _ = remote.read_head()
+    old = repo.head()
+    counts = Counts(old=old, new=old, theirs=head)
+    if head is None:
+        return _done(counts, remote, start)
+    if not (_known(repo, head) and _contains(repo.history, old, head)):
+        fetch(repo, remote, head, old, progress, counts)
     with repo.locked():
-        old = repo.head()
-        head, _ = remote.read_head()
-        counts = Counts(old=old, new=old, theirs=head)
-        if head is None:
-            return _done(counts, remote, start)
-        known = _known(repo, head)
-        if not (known and _contains(repo.history, old, head)):
-            fetch(repo, remote, head, old, progress, counts)
+        old = counts.old = counts.new = repo.head()     # a command may have moved it
         history = repo.history
         if _contains(history, old, head):       # up to date, or ahead of the remote
             return _done(counts, remote, start)

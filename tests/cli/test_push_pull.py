@@ -21,7 +21,7 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-default"))
 
 
-@pytest.fixture(params=["file"])
+@pytest.fixture(params=["file", "s3"])
 def url(request, tmp_path):
     """A remote store's URL, not made yet (the first push makes it)."""
     if request.param == "file":
@@ -33,10 +33,11 @@ class Machine:
     """Commands run as on a machine of their own: one cache directory."""
 
     def __init__(self, cache):
-        self.env = verfs_env(XDG_CACHE_HOME=str(cache))
+        self.cache = str(cache)
 
     def __call__(self, *args, cwd=None, check=True):
-        return run_verfs(*args, cwd=cwd, check=check, env=self.env)
+        return run_verfs(*args, cwd=cwd, check=check,
+                         env=verfs_env(XDG_CACHE_HOME=self.cache))
 
 
 @pytest.fixture
@@ -79,12 +80,19 @@ def test_push_then_clone_is_a_local_clone(sample, url, machines, tmp_path):
     assert [e["version"] for e in log] == sample.chain[::-1]
 
 
-def test_pull_brings_new_patches(repo_dir, url, machines, tmp_path):
-    a, b, _ = machines
+def shared(a, b, repo_dir, url, tmp_path):
+    """``repo_dir`` at a first patch, pushed by ``a``; its clone by ``b`` from the
+    remote (returned)."""
     record(a, repo_dir, "one")
     a("push", url, cwd=repo_dir)
     copy = tmp_path / "copy"
     b("clone", url, copy)
+    return copy
+
+
+def test_pull_brings_new_patches(repo_dir, url, machines, tmp_path):
+    a, b, _ = machines
+    copy = shared(a, b, repo_dir, url, tmp_path)
     two = record(a, repo_dir, "two", "d/g")
     three = record(a, repo_dir, "three")
     a("push", url, cwd=repo_dir)
@@ -112,10 +120,7 @@ def test_pull_into_an_empty_repository_and_push_of_nothing(repo_dir, url, machin
 
 def test_pull_does_not_move_head_over_unrecorded_changes(repo_dir, url, machines, tmp_path):
     a, b, _ = machines
-    record(a, repo_dir, "one")
-    a("push", url, cwd=repo_dir)
-    copy = tmp_path / "copy"
-    b("clone", url, copy)
+    copy = shared(a, b, repo_dir, url, tmp_path)
     old = head(b, copy)
     two = record(a, repo_dir, "two")
     a("push", url, cwd=repo_dir)
@@ -132,10 +137,7 @@ def test_pull_does_not_move_head_over_unrecorded_changes(repo_dir, url, machines
 def test_push_refused_when_the_remote_is_ahead_then_pull_and_push(repo_dir, url, machines,
                                                                   tmp_path):
     a, b, _ = machines
-    record(a, repo_dir, "one")
-    a("push", url, cwd=repo_dir)
-    copy = tmp_path / "copy"
-    b("clone", url, copy)
+    copy = shared(a, b, repo_dir, url, tmp_path)
     record(a, repo_dir, "two")
     theirs = head(a, repo_dir)
     a("push", url, cwd=repo_dir)
@@ -159,10 +161,7 @@ def test_push_refused_when_the_remote_is_ahead_then_pull_and_push(repo_dir, url,
 
 def test_push_force_overwrites_loudly(repo_dir, url, machines, tmp_path):
     a, b, _ = machines
-    record(a, repo_dir, "one")
-    a("push", url, cwd=repo_dir)
-    copy = tmp_path / "copy"
-    b("clone", url, copy)
+    copy = shared(a, b, repo_dir, url, tmp_path)
     record(a, repo_dir, "two")
     a("push", url, cwd=repo_dir)
     mine = record(b, copy, "mine", "g")
@@ -211,3 +210,22 @@ def test_bad_urls_and_no_store(repo_dir, machines, tmp_path):
     assert "holds no verfs store" in err
     one_line_error(a("clone", f"file://{tmp_path}/plain", tmp_path / "d", check=False), 1)
     assert not (tmp_path / "d").exists()
+
+
+def test_a_damaged_remote_pack_is_never_installed(repo_dir, machines, tmp_path):
+    a, b, _ = machines
+    remote = tmp_path / "remote"
+    url = f"file://{remote}"
+    copy = shared(a, b, repo_dir, url, tmp_path)
+    record(a, repo_dir, "two")
+    a("push", url, cwd=repo_dir)
+    packs = copy / ".verfs" / "store" / "packs"
+    before = sorted(packs.iterdir()) if packs.exists() else []
+    for pack in (remote / "packs").glob("*.pack"):
+        data = bytearray(pack.read_bytes())
+        data[len(data) // 3] ^= 0x55
+        pack.write_bytes(bytes(data))
+    one_line_error(b("pull", url, cwd=copy, check=False), 3)
+    assert (sorted(packs.iterdir()) if packs.exists() else []) == before
+    one_line_error(b("clone", url, tmp_path / "new", check=False), 3)
+    assert not (tmp_path / "new").exists()
