@@ -11,10 +11,12 @@ again.
 Several processes of one user share a directory without locks: every file is
 written under a temporary name and renamed into place, and a reader that finds a
 file gone — another process evicted it, or the user deleted the directory — fetches
-it again.  The directory is bounded in bytes: each process keeps a running estimate
-of what it added, and when that passes ``limit`` it measures the directory again
-(so the bound holds for what all of them wrote) and removes the least recently used
-files (by mtime, which a read touches) until it is under ``LOW_WATER`` of the bound.
+it again.  The directory is bounded in bytes: each process measures it (what every
+process wrote) and keeps a running estimate on top of what it adds itself; when that
+passes ``limit`` — or it has added half the room left at its last measure, since
+others add too — it measures the directory again and, above the bound, removes the
+least recently used files (by mtime, which a read touches) until it holds
+``LOW_WATER`` of it.
 """
 
 import hashlib
@@ -40,6 +42,8 @@ class LocalCache:
         self.root = os.path.abspath(root)
         self.limit = limit
         self._estimate: int | None = None   # bytes in the directory, as far as we know
+        self._since = 0                     # bytes we added since we last measured it
+        self._every = 0                     # ... after which we measure it again
         self._lock = threading.Lock()
         self._trimming = threading.Lock()
         self._touched: dict[str, float] = {}
@@ -105,13 +109,18 @@ class LocalCache:
 
     def drop(self, rel_or_path: str) -> None:
         """Remove a damaged file (it is fetched again)."""
-        path = rel_or_path if os.path.isabs(rel_or_path) else self.path(rel_or_path)
+        self._unlink(rel_or_path if os.path.isabs(rel_or_path) else self.path(rel_or_path))
+
+    def _unlink(self, path: str) -> bool:
+        """Remove a file (gone already: fine); whether it is gone."""
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as exc:
             self.swallowed(f"remote cache: cannot remove {path}", exc)
+            return False
+        return True
 
     def touch(self, path: str) -> None:
         """Mark a file used now (its mtime), at most once per ``TOUCH_EVERY``."""
@@ -134,7 +143,8 @@ class LocalCache:
         with self._lock:
             if self._estimate is not None:
                 self._estimate += nbytes
-                if self._estimate <= self.limit:
+                self._since += nbytes
+                if self._estimate <= self.limit and self._since <= self._every:
                     return
         self.trim(keep)
 
@@ -173,16 +183,15 @@ class LocalCache:
                     name = os.path.basename(path)
                     if path == keep or name.startswith(KEEP) or name.startswith(".tmp-"):
                         continue
-                    try:
-                        os.unlink(path)
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        self.swallowed(f"remote cache: cannot evict {path}", exc)
+                    if not self._unlink(path):
                         continue
                     total -= size
                     self.evicted += 1
             with self._lock:
-                self._estimate = total
+                # Others write here too: measure again once we added half of the room
+                # left (or a 64th of the bound), so what all of us add meanwhile stays
+                # near the bound, however many we are.
+                self._estimate, self._since = total, 0
+                self._every = max((self.limit - total) // 2, self.limit // 64)
         finally:
             self._trimming.release()

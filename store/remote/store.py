@@ -32,6 +32,7 @@ import hashlib
 import logging
 import os
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,7 +46,7 @@ from ..files import create_temp
 from ..ids import hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
-from ..place import PLAIN, RAW, decode, encode, is_plain
+from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
 from . import layout
 from .cache import LocalCache
 from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, Fan, Manifest
@@ -55,7 +56,8 @@ from .url import open_transport
 log = logging.getLogger("verfs.store")
 
 DEFAULT_CACHE_SIZE = 2 << 30
-FETCH_CHUNK = 32 << 20      # a whole pack is fetched in ranges of this size
+FETCH_CHUNK = 32 << 20      # a whole pack, or a large blob, is fetched in ranges of this size
+STREAM_ABOVE = 8 << 20      # a packed blob larger than this is streamed into the cache
 TABLE_THREADS = 8           # buckets of the remote tables fetched at once
 
 
@@ -111,6 +113,7 @@ class RemoteStore(ObjectStore):
         self._fan_lock = threading.Lock()
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
+        self._recent: dict[str, str] = {}           # kind → the pack of its last hit
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
@@ -191,7 +194,7 @@ class RemoteStore(ObjectStore):
         try:
             return self._set_manifest(data, etag)
         except FormatError as exc:
-            raise StoreError(f"{self.url}/{MANIFEST_KEY}: {exc}") from None
+            raise FormatError(f"{self._where(MANIFEST_KEY)}: {exc}") from None
 
     def pack_names(self, role: str | None = None) -> list[str]:
         return self._manifest.pack_names(role)
@@ -260,7 +263,11 @@ class RemoteStore(ObjectStore):
     def _find_packed(self, kind: str, oid: str) -> tuple[str, int, int] | None:
         """``(pack name, offset, length)`` of the object in a pack of the manifest."""
         first = int(oid[:2], 16)
-        for name in self._manifest.pack_names():
+        names = self._manifest.pack_names()
+        recent = self._recent.get(kind)
+        if recent in names:         # neighbours come together: first where the last was
+            names = [recent, *(n for n in names if n != recent)]
+        for name in names:
             fan = self._fan(name)
             if fan is None:
                 continue
@@ -269,6 +276,7 @@ class RemoteStore(ObjectStore):
                 continue
             hit = self._slice(name, fan, kind, first).get(oid)
             if hit is not None:
+                self._recent[kind] = name
                 return name, *hit
         return None
 
@@ -281,9 +289,21 @@ class RemoteStore(ObjectStore):
                 return hit
 
     # --- reading objects ----------------------------------------------------------------
+    def _cached(self, kind: str, oid: str) -> bool:
+        """Whether the local cache holds the object (one that cannot be read: no)."""
+        try:
+            return self.fetched.contains(kind, oid)
+        except OSError as exc:
+            self.local.swallowed("remote cache: cannot look in it", exc)
+            return False
+
     def _local_copy(self, kind: str, oid: str) -> bytes | None:
         """The cached copy's verified bytes; a damaged one is dropped (None)."""
-        place = self.fetched.locate(kind, oid)
+        try:
+            place = self.fetched.locate(kind, oid)
+        except OSError as exc:      # a cache that cannot be read is an empty one
+            self.local.swallowed("remote cache: cannot look in it", exc)
+            return None
         if place is None:
             return None
         with place:
@@ -299,15 +319,19 @@ class RemoteStore(ObjectStore):
         self._dropped(path)
         return None
 
-    def _fetch(self, kind: str, oid: str) -> bytes | None:
+    def _fetch(self, kind: str, oid: str, keep_only: bool = False) -> bytes | bool | None:
         """The object from the remote, verified, and kept in the local cache; None
-        if the remote does not have it (after the miss rule)."""
+        if the remote does not have it (after the miss rule).  ``keep_only``: the
+        caller reads the cached copy, so a large packed blob is streamed into the
+        cache rather than held in memory (True once kept)."""
         def probe():
             hit = self._find_packed(kind, oid)
             if hit is not None:
                 name, offset, length = hit
                 key = layout.pack_key(name)
                 where = f"{self._where(key)} at {offset}"
+                if keep_only and kind == BLOB and length > STREAM_ABOVE:
+                    return self._stream_blob(oid, key, offset, length, where)
                 raw = self.transport.get_range(key, offset, length)
                 if len(raw) != length:
                     raise CorruptObject(kind, oid, where, "the pack is shorter than its index says")
@@ -316,8 +340,8 @@ class RemoteStore(ObjectStore):
             got = self.transport.get(key)
             return None if got is None else (got[0], self._where(key))
         found = self._settled(probe)
-        if found is None:
-            return None
+        if found is None or isinstance(found, bool):
+            return found
         raw, where = found
         data = decode(kind, oid, raw, where)
         if hash_bytes(data) != oid:
@@ -327,6 +351,35 @@ class RemoteStore(ObjectStore):
         except OSError as exc:
             self.local.swallowed("remote cache: cannot keep a fetched object", exc)
         return data
+
+    def _stream_blob(self, oid: str, key: str, offset: int, length: int, where: str) -> bool:
+        """Fetch a large packed blob into the cache as its plain file, by ranges of
+        ``FETCH_CHUNK``, decoded and hashed as it comes: verified before it is put in
+        place.  True, or False if the cache cannot keep it."""
+        final = self.fetched.path(BLOB, oid) + PLAIN
+        try:
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            fd, tmp = create_temp(os.path.dirname(final), ".tmp-fetch-")
+        except OSError as exc:
+            self.local.swallowed("remote cache: cannot keep a fetched object", exc)
+            return False
+        try:
+            with os.fdopen(fd, "wb") as f:
+                hasher = hashlib.sha256()
+                for part in _decoded(self.transport, key, offset, length, oid, where):
+                    hasher.update(part)
+                    f.write(part)
+            if hasher.hexdigest() != oid:
+                raise CorruptObject(BLOB, oid, where, "content does not match its hash")
+            self.fetched.loose.install(final, lambda path: os.replace(tmp, path))
+        except OSError as exc:
+            self.local.swallowed("remote cache: cannot keep a fetched object", exc)
+            return False
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self.local.added(length, keep=final)
+        return True
 
     def _missing(self, kind: str, oid: str) -> ObjectNotFound:
         broken = self.unreadable_parts()
@@ -349,7 +402,7 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (kind, oid) in pending:
             return True
-        if self.fetched.contains(kind, oid):
+        if self._cached(kind, oid):
             return True
         key = layout.object_key(kind, oid)
         return self._settled(lambda: self._find_packed(kind, oid)
@@ -361,21 +414,27 @@ class RemoteStore(ObjectStore):
             return f"{self._where(layout.pack_key(hit[0]))} at {hit[1]}"
         return self._where(layout.object_key(kind, oid))
 
-    def _local_place(self, oid: str, use):
+    def _local_place(self, oid: str, use, fallback):
         """``use(fetched)`` on the blob's local copy (fetched whole first); a copy
-        found damaged is dropped and fetched again, once."""
+        found damaged is dropped and fetched again, once.  ``fallback()`` when the
+        cache cannot keep it (unwritable)."""
         for last in (False, True):
-            if not self.fetched.contains(BLOB, oid) and self._fetch(BLOB, oid) is None:
-                raise self._missing(BLOB, oid)
+            if not self._cached(BLOB, oid):
+                got = self._fetch(BLOB, oid, keep_only=True)
+                if got is None:
+                    raise self._missing(BLOB, oid)
+                if not self._cached(BLOB, oid):
+                    return fallback()
             try:
                 return use(self.fetched)
             except ObjectNotFound:      # evicted meanwhile
                 if last:
-                    raise
+                    return fallback()
             except CorruptObject as exc:
                 if last or exc.path is None or not exc.path.startswith(self.cache_dir):
                     raise
                 self._dropped(exc.path.split(" at ")[0])
+        return fallback()
 
     def read_blob_range(self, oid: str, offset: int, size: int) -> bytes:
         """Verified: the blob fetched whole into the cache once, then read there by
@@ -383,18 +442,20 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return pending[(BLOB, oid)][offset:offset + size]
-        return self._local_place(oid, lambda s: s.read_blob_range(oid, offset, size))
+        return self._local_place(oid, lambda s: s.read_blob_range(oid, offset, size),
+                                 lambda: self.get(BLOB, oid)[offset:offset + size])
 
     def blob_size(self, oid: str) -> int:
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return len(pending[(BLOB, oid)])
-        return self._local_place(oid, lambda s: s.blob_size(oid))
+        return self._local_place(oid, lambda s: s.blob_size(oid),
+                                 lambda: len(self.get(BLOB, oid)))
 
     def plain_blob(self, oid: str) -> str | None:
         """The cached copy of a large blob (fetched whole first), checked: a file the
         kernel may read directly.  None for a small one."""
-        return self._local_place(oid, lambda s: s.plain_blob(oid))
+        return self._local_place(oid, lambda s: s.plain_blob(oid), lambda: None)
 
     # --- listing ------------------------------------------------------------------------
     def _index_ids(self, name: str) -> dict[str, list[str]]:
@@ -423,6 +484,11 @@ class RemoteStore(ObjectStore):
             self.local.write_checked(rel, data)
             return ids
         return {}
+
+    def pack_ids(self, name: str) -> dict[str, list[str]]:
+        """Every id of the pack ``name``, by kind (its whole index: one ranged GET,
+        kept in the cache)."""
+        return self._index_ids(name)
 
     def _ids(self, kind: str, prefix: str = "") -> set[str]:
         self.refresh()
@@ -556,7 +622,7 @@ class RemoteStore(ObjectStore):
         try:
             return layout.parse_head(got[0]), got[1]
         except FormatError as exc:
-            raise StoreError(f"{self._where(HEAD_KEY)}: {exc}") from None
+            raise FormatError(f"{self._where(HEAD_KEY)}: {exc}") from None
 
     def write_head(self, vid: str | None, etag: str | None, force: bool = False) -> str:
         """Move the remote's head to ``vid`` if it is still what ``etag`` named (None:
@@ -701,9 +767,13 @@ class RemoteStore(ObjectStore):
 
     @functools.cached_property
     def states(self) -> ObjectStore:
-        """The local derived store over the remote (see store/layered.py)."""
+        """The local derived store over the remote (see store/layered.py) — in
+        memory when the cache directory cannot be written (as a mount of an
+        unwritable store keeps its trees, store/overlay.py)."""
         from ..layered import LayeredStore
-        return LayeredStore(self.derived, _StatesBase(self))
+        from ..memory import MemoryStore
+        top = self.derived if _writable(self.cache_dir) else MemoryStore()
+        return LayeredStore(top, _StatesBase(self))
 
     def contains_packed(self, kind: str, oid: str) -> bool:
         """Whether the object is here without asking the remote anything but index
@@ -712,12 +782,55 @@ class RemoteStore(ObjectStore):
         absence only means they are made (again) locally."""
         pending = self._pending
         return (pending is not None and (kind, oid) in pending) or \
-            self.fetched.contains(kind, oid) or self._find_packed(kind, oid) is not None
+            self._cached(kind, oid) or self._find_packed(kind, oid) is not None
 
     def close(self) -> None:
         if "_pool" in self.__dict__:
             self._pool.shutdown(wait=False)
         self._db.close()
+
+
+def _writable(directory: str) -> bool:
+    """Whether files can be made in ``directory`` (made if need be)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = create_temp(directory, ".tmp-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(tmp)
+    return True
+
+
+def _decoded(transport: Transport, key: str, offset: int, length: int, oid: str,
+             where: str) -> Iterator[bytes]:
+    """The canonical bytes of the encoded blob at ``offset`` of ``key``, piece by
+    piece (fetched by ranges, inflated with a bound on each piece)."""
+    inflate = None
+    for at in range(0, length, FETCH_CHUNK):
+        want = min(FETCH_CHUNK, length - at)
+        chunk = transport.get_range(key, offset + at, want)
+        if len(chunk) != want:
+            raise CorruptObject(BLOB, oid, where, "the pack is shorter than its index says")
+        if at == 0:
+            tag, chunk = chunk[:1], chunk[1:]
+            if tag == ZLIB:
+                inflate = zlib.decompressobj()
+            elif tag != RAW:
+                raise CorruptObject(BLOB, oid, where, "unknown encoding byte")
+        if inflate is None:
+            yield chunk
+            continue
+        try:
+            while chunk:
+                yield inflate.decompress(chunk, FETCH_CHUNK)
+                chunk = inflate.unconsumed_tail
+        except zlib.error as exc:
+            raise CorruptObject(BLOB, oid, where, f"bad zlib data: {exc}") from None
+    if inflate is not None:
+        if not inflate.eof:
+            raise CorruptObject(BLOB, oid, where, "bad zlib data: cut short")
+        yield inflate.flush()
 
 
 class RemoteCache(DerivedCache):

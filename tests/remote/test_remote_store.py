@@ -14,26 +14,44 @@ from store.ids import hash_bytes
 from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
-from store.remote.store import RemoteStore, open_remote
-from store.remote.transport import DirTransport, NotARemoteStore, PreconditionFailed
+from store.remote import store as remote_store
+from store.remote.transport import NotARemoteStore, PreconditionFailed
+from tests.remote.stores import Where, dir_remote, make_where, new_store, requests
 
 
-def new_store(remote_dir, cache_dir, transport=None, **kw) -> RemoteStore:
-    transport = transport or DirTransport(str(remote_dir))
-    return open_remote(transport.label, cache_dir=str(cache_dir), transport=transport, **kw)
+@pytest.fixture(params=["dir", "s3", "http"])
+def where(request, tmp_path) -> Where:
+    return make_where(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["dir", "s3"])
+def writable(request, tmp_path) -> Where:
+    return make_where(request.param, request, tmp_path)
+
+
+def pushed(where, tmp_path):
+    pusher = new_store(where, tmp_path / "pusher", create=True)
+    blobs = {hash_bytes(b"blob %d" % i): b"blob %d" % i for i in range(2000)}
+    pusher.upload_pack([(BLOB, oid, data) for oid, data in blobs.items()], layout.HISTORY)
+    return where, blobs
 
 
 @pytest.fixture
-def remote(tmp_path):
+def remote(where, tmp_path):
     """A remote with one history pack of 2,000 blobs (about 8 per slice) pushed."""
-    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
-    blobs = {hash_bytes(b"blob %d" % i): b"blob %d" % i for i in range(2000)}
-    pusher.upload_pack([(BLOB, oid, data) for oid, data in blobs.items()], layout.HISTORY)
-    return tmp_path / "remote", blobs
+    return pushed(where, tmp_path)
 
 
-def requests(store) -> int:
-    return store.transport.stats.requests
+@pytest.fixture
+def writable_remote(writable, tmp_path):
+    """The same over the remotes that list and write (a directory, S3)."""
+    return pushed(writable, tmp_path)
+
+
+@pytest.fixture
+def dir_pushed(tmp_path):
+    """The same over a directory only (for what no transport changes)."""
+    return pushed(dir_remote(tmp_path / "remote"), tmp_path)
 
 
 def same_slice(blobs) -> tuple[str, str]:
@@ -48,9 +66,9 @@ def same_slice(blobs) -> tuple[str, str]:
 
 # --- what lookups cost ------------------------------------------------------------------
 def test_one_ranged_get_per_object_once_its_slice_is_local(remote, tmp_path):
-    remote_dir, blobs = remote
+    where, blobs = remote
     a, b = same_slice(blobs)
-    store = new_store(remote_dir, tmp_path / "cache")
+    store = new_store(where, tmp_path / "cache")
     assert requests(store) == 2                 # verfs-remote, manifest
     assert store.get(BLOB, a) == blobs[a]
     assert requests(store) == 5                 # + the fan, the slice, the object
@@ -61,11 +79,11 @@ def test_one_ranged_get_per_object_once_its_slice_is_local(remote, tmp_path):
 
 
 def test_a_new_store_over_the_same_cache_asks_nothing(remote, tmp_path):
-    remote_dir, blobs = remote
+    where, blobs = remote
     a, b = same_slice(blobs)
-    first = new_store(remote_dir, tmp_path / "cache")
+    first = new_store(where, tmp_path / "cache")
     assert first.get(BLOB, a) == blobs[a] and first.get(BLOB, b) == blobs[b]
-    again = new_store(remote_dir, tmp_path / "cache")
+    again = new_store(where, tmp_path / "cache")
     assert again.get(BLOB, a) == blobs[a] and again.get(BLOB, b) == blobs[b]
     assert again.contains(BLOB, a)
     assert requests(again) == 0
@@ -74,9 +92,9 @@ def test_a_new_store_over_the_same_cache_asks_nothing(remote, tmp_path):
 def test_a_miss_refreshes_the_manifest_before_it_is_final(remote, tmp_path):
     """A reader that opened before a push finds the pushed objects: a miss reads the
     manifest again, and is final only when it did not change."""
-    remote_dir, _ = remote
-    reader = new_store(remote_dir, tmp_path / "reader")
-    writer = new_store(remote_dir, tmp_path / "writer")
+    where, _ = remote
+    reader = new_store(where, tmp_path / "reader")
+    writer = new_store(where, tmp_path / "writer", write=True)
     oid = writer.upload_pack([(TREE, hash_bytes(b"t"), b"t")], layout.HISTORY) and \
         hash_bytes(b"t")
     assert reader.get(TREE, oid) == b"t"
@@ -94,13 +112,13 @@ def test_not_a_remote_store(tmp_path):
 
 # --- tables -----------------------------------------------------------------------------
 def test_tables_answer_the_derived_cache_a_bucket_at_a_time(remote, tmp_path):
-    remote_dir, _ = remote
-    pusher = new_store(remote_dir, tmp_path / "pusher")
+    where, _ = remote
+    pusher = new_store(where, tmp_path / "pusher", write=True)
     entries = {hash_bytes(b"v%d" % i): hash_bytes(b"r%d" % i) for i in range(3000)}
     name = pusher.upload_table("roots", entries)
     assert pusher.table_entries(name) == entries
 
-    reader = new_store(remote_dir, tmp_path / "reader")
+    reader = new_store(where, tmp_path / "reader")
     keys = sorted(entries)[:40] + [hash_bytes(b"absent")]
     buckets = {k[:2] for k in keys}
     before = requests(reader)
@@ -112,14 +130,14 @@ def test_tables_answer_the_derived_cache_a_bucket_at_a_time(remote, tmp_path):
     assert reader.cache.get("roots", keys[0]) == entries[keys[0]]
     assert reader.cache.get("stamps", keys[0]) is None      # another area: no table
     assert requests(reader) == before
-    again = new_store(remote_dir, tmp_path / "reader")
+    again = new_store(where, tmp_path / "reader")
     assert again.cache.get_many("roots", keys) == found
     assert requests(again) == 0
 
 
 def test_a_damaged_table_line_is_dropped_the_rest_served(remote, tmp_path):
-    remote_dir, _ = remote
-    pusher = new_store(remote_dir, tmp_path / "pusher")
+    where, _ = remote
+    pusher = new_store(where, tmp_path / "pusher", write=True)
     entries = {hash_bytes(b"v%d" % i): hash_bytes(b"r%d" % i) for i in range(50)}
     name = pusher.upload_table("roots", entries)
     victim, other = sorted(entries)[:2]
@@ -128,56 +146,58 @@ def test_a_damaged_table_line_is_dropped_the_rest_served(remote, tmp_path):
     wrong = hash_bytes(b"wrong")
     data = data.replace(entries[victim].encode(), wrong.encode())
     pusher.transport.put(key, data)
-    reader = new_store(remote_dir, tmp_path / "reader")
+    reader = new_store(where, tmp_path / "reader")
     got = reader.cache.get_many("roots", [victim, other])
     assert got == {other: entries[other]}
     assert reader.dropped == 1
     assert victim not in reader.table_entries(name)
 
 
-def test_first_writer_wins_gives_way_to_the_remote_tables(remote, tmp_path):
-    remote_dir, _ = remote
-    pusher = new_store(remote_dir, tmp_path / "pusher")
+def test_first_writer_wins_gives_way_to_the_remote_tables(dir_pushed, tmp_path):
+    where, _ = dir_pushed
+    pusher = new_store(where, tmp_path / "pusher", write=True)
     k = hash_bytes(b"k")
     pusher.upload_table("stamps", {k: "100"})
-    reader = new_store(remote_dir, tmp_path / "reader")
+    reader = new_store(where, tmp_path / "reader")
     reader.cache.put_many([], if_absent=[("stamps", k, "200")])
     assert reader.cache.get("stamps", k) == "100"
 
 
 # --- writers ----------------------------------------------------------------------------
-class GatedTransport(DirTransport):
-    """A directory transport whose first read of the manifest once ``armed`` waits
-    at a barrier, so that two writers both read it before either writes it."""
+def gated(transport, barrier):
+    """``transport`` (a real one), whose first read of the manifest once ``armed``
+    waits at ``barrier`` — so that two writers both read it before either writes it —
+    and which counts the conditional writes it lost (``lost``)."""
+    get, put = transport.get, transport.put
+    transport.armed, transport.lost = False, 0
 
-    def __init__(self, root, barrier):
-        super().__init__(root)
-        self.barrier, self.armed, self.lost = barrier, False, 0
-
-    def get(self, key):
-        got = super().get(key)
-        if key == layout.MANIFEST_KEY and self.armed:
-            self.armed = False
-            self.barrier.wait(timeout=30)
+    def gated_get(key):
+        got = get(key)
+        if key == layout.MANIFEST_KEY and transport.armed:
+            transport.armed = False
+            barrier.wait(timeout=30)
         return got
 
-    def put(self, key, data, **kw):
+    def counted_put(key, data, **kw):
         try:
-            return super().put(key, data, **kw)
+            return put(key, data, **kw)
         except PreconditionFailed:
-            self.lost += 1
+            transport.lost += 1
             raise
+
+    transport.get, transport.put = gated_get, counted_put
+    return transport
 
 
 @pytest.mark.parametrize("first_push", [False, True])
-def test_two_writers_growing_the_manifest_keep_both_lines(tmp_path, first_push):
-    remote_dir = tmp_path / "remote"
-    setup = new_store(remote_dir, tmp_path / "setup", create=True)
+def test_two_writers_growing_the_manifest_keep_both_lines(writable, tmp_path, first_push):
+    where = writable
+    setup = new_store(where, tmp_path / "setup", create=True)
     if not first_push:
         setup.upload_pack([(BLOB, hash_bytes(b"old"), b"old")], layout.HISTORY)
     barrier = threading.Barrier(2)
-    writers = [new_store(remote_dir, tmp_path / f"w{i}",
-                         transport=GatedTransport(str(remote_dir), barrier)) for i in (0, 1)]
+    writers = [new_store(where, tmp_path / f"w{i}",
+                         transport=gated(where.writer(), barrier)) for i in (0, 1)]
     names, errors = [None, None], []
     for w in writers:
         w.transport.armed = True
@@ -198,23 +218,23 @@ def test_two_writers_growing_the_manifest_keep_both_lines(tmp_path, first_push):
     assert sum(w.transport.lost for w in writers) == 1      # one lost the race, retried
     final = layout.parse_manifest(setup.transport.get(layout.MANIFEST_KEY)[0])
     assert set(names) <= set(final.pack_names())
-    reader = new_store(remote_dir, tmp_path / "reader")
+    reader = new_store(where, tmp_path / "reader")
     assert reader.get(BLOB, hash_bytes(b"w0")) == b"w0"
     assert reader.get(BLOB, hash_bytes(b"w1")) == b"w1"
 
 
-def test_a_batch_is_one_pack(tmp_path):
-    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+def test_a_batch_is_one_pack(writable, tmp_path):
+    store = new_store(writable, tmp_path / "cache", create=True)
     with store.batch():
         oids = [store.put(BLOB, b"%d" % i) for i in range(100)]
     assert len(store.pack_names()) == 1
     assert not list(store.transport.list("objects/"))
-    reader = new_store(tmp_path / "remote", tmp_path / "reader")
+    reader = new_store(writable, tmp_path / "reader")
     assert [reader.get(BLOB, o) for o in oids] == [b"%d" % i for i in range(100)]
 
 
-def test_a_failed_batch_uploads_nothing(tmp_path):
-    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+def test_a_failed_batch_uploads_nothing(writable, tmp_path):
+    store = new_store(writable, tmp_path / "cache", create=True)
     with pytest.raises(RuntimeError), store.batch():
         oid = store.put(BLOB, b"lost")
         raise RuntimeError
@@ -222,8 +242,8 @@ def test_a_failed_batch_uploads_nothing(tmp_path):
     assert not store.contains(BLOB, oid)
 
 
-def test_head_moves_only_from_what_its_writer_read(tmp_path):
-    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+def test_head_moves_only_from_what_its_writer_read(writable, tmp_path):
+    store = new_store(writable, tmp_path / "cache", create=True)
     assert store.read_head() == (None, None)
     v1, v2, v3 = (hash_bytes(x) for x in (b"1", b"2", b"3"))
     e1 = store.write_head(v1, None)
@@ -241,16 +261,17 @@ def test_head_moves_only_from_what_its_writer_read(tmp_path):
 
 
 def test_fetch_pack_is_verified(remote, tmp_path):
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+    where, blobs = remote
+    store = new_store(where, tmp_path / "cache")
     name = store.pack_names("history")[0]
     dest = tmp_path / "got" / f"{name}.pack"
     store.fetch_pack(name, str(dest))
     assert hash_bytes(dest.read_bytes()) == name
     key = layout.pack_key(name)
-    data = bytearray(store.transport.get(key)[0])
+    writer = where.writer()
+    data = bytearray(writer.get(key)[0])
     data[100] ^= 1
-    store.transport.put(key, bytes(data))
+    writer.put(key, bytes(data))
     with pytest.raises(BadPack, match="does not match"):
         store.fetch_pack(name, str(tmp_path / "bad.pack"))
     assert not (tmp_path / "bad.pack").exists()
@@ -258,14 +279,15 @@ def test_fetch_pack_is_verified(remote, tmp_path):
 
 # --- damage -----------------------------------------------------------------------------
 def test_a_corrupt_remote_object_is_corrupt_never_wrong_bytes(remote, tmp_path):
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+    where, blobs = remote
+    store = new_store(where, tmp_path / "cache")
     oid = sorted(blobs)[7]
     name, offset, length = store._find_packed(BLOB, oid)
     key = layout.pack_key(name)
-    data = bytearray(store.transport.get(key)[0])
+    writer = where.writer()
+    data = bytearray(writer.get(key)[0])
     data[offset:offset + length] = encode(BLOB, b"blob 8")[:length].ljust(length, b"x")
-    store.transport.put(key, bytes(data))
+    writer.put(key, bytes(data))
     for _ in range(2):          # and not kept: the second read fails as the first
         with pytest.raises(CorruptObject) as info:
             store.get(BLOB, oid)
@@ -273,23 +295,23 @@ def test_a_corrupt_remote_object_is_corrupt_never_wrong_bytes(remote, tmp_path):
     assert not store.fetched.contains(BLOB, oid)
 
 
-def test_a_corrupt_cached_copy_is_dropped_and_fetched_again(remote, tmp_path):
-    remote_dir, blobs = remote
+def test_a_corrupt_cached_copy_is_dropped_and_fetched_again(dir_pushed, tmp_path):
+    where, blobs = dir_pushed
     oid = sorted(blobs)[3]
-    store = new_store(remote_dir, tmp_path / "cache")
+    store = new_store(where, tmp_path / "cache")
     assert store.get(BLOB, oid) == blobs[oid]
     path = store.fetched.loose.exists(BLOB, oid)
     with open(path, "wb") as f:
         f.write(encode(BLOB, b"not the blob"))
-    again = new_store(remote_dir, tmp_path / "cache")
+    again = new_store(where, tmp_path / "cache")
     assert again.get(BLOB, oid) == blobs[oid]
     assert again.dropped == 1 and requests(again) == 1      # the object, fetched again
 
 
-def test_damaged_cached_fans_and_slices_are_fetched_again(remote, tmp_path):
-    remote_dir, blobs = remote
+def test_damaged_cached_fans_and_slices_are_fetched_again(dir_pushed, tmp_path):
+    where, blobs = dir_pushed
     oid = sorted(blobs)[5]
-    store = new_store(remote_dir, tmp_path / "cache")
+    store = new_store(where, tmp_path / "cache")
     assert store.get(BLOB, oid) == blobs[oid]
     shutil.rmtree(tmp_path / "cache" / "objects")
     for sub in ("fans", "slices"):
@@ -298,7 +320,7 @@ def test_damaged_cached_fans_and_slices_are_fetched_again(remote, tmp_path):
                 with open(os.path.join(dirpath, name), "r+b") as f:
                     f.seek(20)
                     f.write(b"\xff\xff")
-    again = new_store(remote_dir, tmp_path / "cache")
+    again = new_store(where, tmp_path / "cache")
     assert again.get(BLOB, oid) == blobs[oid]
     assert again.dropped == 2
     assert not again.unreadable_parts()
@@ -306,19 +328,19 @@ def test_damaged_cached_fans_and_slices_are_fetched_again(remote, tmp_path):
 
 def test_a_damaged_remote_fan_makes_a_miss_cannot_tell(remote, tmp_path):
     from store.errors import CannotTell
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+    where, blobs = remote
+    store = new_store(where, tmp_path / "cache")
     name = store.pack_names()[0]
-    store.transport.put(layout.fan_key(name), b"verfs-fan 1\nnonsense")
+    where.writer().put(layout.fan_key(name), b"verfs-fan 1\nnonsense")
     with pytest.raises(CannotTell):
         store.get(BLOB, sorted(blobs)[0])
     assert "unreadable pack" in store.unreadable_parts()[0]
 
 
 # --- the cache directory ----------------------------------------------------------------
-def test_deleting_the_cache_under_a_live_store(remote, tmp_path):
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+def test_deleting_the_cache_under_a_live_store(dir_pushed, tmp_path):
+    where, blobs = dir_pushed
+    store = new_store(where, tmp_path / "cache")
     some = sorted(blobs)[:20]
     assert all(store.get(BLOB, o) == blobs[o] for o in some)
     store.cache.put("roots", some[0], some[1])
@@ -376,8 +398,8 @@ def test_a_large_blob_is_fetched_once_then_read_by_range(tmp_path):
 
 
 def test_many_threads_reading_a_cold_cache_agree(remote, tmp_path):
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+    where, blobs = remote
+    store = new_store(where, tmp_path / "cache")
     oids = sorted(blobs)[:400]
     barrier = threading.Barrier(8)
     errors, wrong = [], []
@@ -399,9 +421,9 @@ def test_many_threads_reading_a_cold_cache_agree(remote, tmp_path):
     assert not errors and not wrong
 
 
-def test_listing_and_prefixes_over_packs_and_loose(remote, tmp_path):
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+def test_listing_and_prefixes_over_packs_and_loose(writable_remote, tmp_path):
+    where, blobs = writable_remote
+    store = new_store(where, tmp_path / "cache")
     loose = store.put(BLOB, b"loose one")
     assert list(store.iter_ids(BLOB)) == sorted({*blobs, loose})
     assert list(store.iter_ids(VERSION)) == []
@@ -411,11 +433,11 @@ def test_listing_and_prefixes_over_packs_and_loose(remote, tmp_path):
     assert store.where(BLOB, oid).startswith(store.transport.label + "/packs/")
 
 
-def test_derived_objects_are_written_locally_without_asking_the_remote(remote, tmp_path):
+def test_derived_objects_are_written_locally_without_asking_the_remote(dir_pushed, tmp_path):
     """Reconstruction asks ``contains`` of every tree it makes: of the states store
     that costs no loose look-up and no manifest read (a pack with no trees: nothing)."""
-    remote_dir, blobs = remote
-    store = new_store(remote_dir, tmp_path / "cache")
+    where, blobs = dir_pushed
+    store = new_store(where, tmp_path / "cache")
     store.states.get(BLOB, sorted(blobs)[0])                # the fan is local now
     before = requests(store)
     trees = [store.states.put(TREE, b"tree %d" % i) for i in range(50)]
@@ -423,3 +445,66 @@ def test_derived_objects_are_written_locally_without_asking_the_remote(remote, t
     assert store.states.get(TREE, trees[0]) == b"tree 0"
     assert store.states.blob_size(sorted(blobs)[0]) == len(blobs[sorted(blobs)[0]])
     assert store.states.cache is store.cache
+
+
+@pytest.mark.parametrize("compressible", [False, True])
+def test_a_large_blob_is_streamed_into_the_cache(tmp_path, monkeypatch, compressible):
+    """Above STREAM_ABOVE a packed blob is fetched by ranges, inflated and hashed as it
+    comes, and put in place only once it checks; damaged, it is never kept."""
+    monkeypatch.setattr(remote_store, "STREAM_ABOVE", RAW_ABOVE)
+    monkeypatch.setattr(remote_store, "FETCH_CHUNK", 200_000)
+    data = os.urandom(3_000_000)
+    if compressible:                                # 4 bits a byte: zlib, still large
+        data = data.translate(bytes(i & 15 for i in range(256)))
+    oid = hash_bytes(data)
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    pusher.upload_pack([(BLOB, oid, data)], layout.HISTORY)
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    _, offset, length = store._find_packed(BLOB, oid)
+    assert (length < 0.9 * len(data)) == compressible and length > RAW_ABOVE
+    before = requests(store)
+    assert store.read_blob_range(oid, 1_500_000, 1000) == data[1_500_000:1_501_000]
+    assert requests(store) - before == -(-length // 200_000)    # its ranges, no more
+    assert store.blob_size(oid) == len(data)
+
+    key = layout.pack_key(store.pack_names()[0])
+    raw = bytearray(store.transport.get(key)[0])
+    raw[offset + length - 10] ^= 1
+    store.transport.put(key, bytes(raw))
+    cold = new_store(tmp_path / "remote", tmp_path / "cold")
+    with pytest.raises(CorruptObject, match=key):
+        cold.read_blob_range(oid, 0, 10)
+    assert not cold.fetched.contains(BLOB, oid)
+
+
+def test_a_cache_that_cannot_be_written_still_reads(dir_pushed, tmp_path):
+    """A cache directory that cannot be made (below a file: so even for root) is only
+    a slower cache: objects are read, large blobs too, and states stay in memory."""
+    where, blobs = dir_pushed
+    (tmp_path / "file").write_bytes(b"")
+    store = new_store(where, tmp_path / "file" / "cache")
+    oid = sorted(blobs)[0]
+    assert store.get(BLOB, oid) == blobs[oid]
+    assert store.read_blob_range(oid, 1, 3) == blobs[oid][1:4]
+    assert store.blob_size(oid) == len(blobs[oid])
+    tree = store.states.put(TREE, b"in memory")
+    assert store.states.get(TREE, tree) == b"in memory"
+    store.cache.put("roots", oid, oid)          # a derived cache that keeps nothing
+    assert store.get(BLOB, oid) == blobs[oid]
+
+
+def test_a_lookup_tries_first_the_pack_of_the_last_hit(tmp_path):
+    """Objects read together were pushed together: after a hit in one pack, the next
+    look-up of that kind asks that pack's slice first, not every pack's before it."""
+    pusher = new_store(tmp_path / "remote", tmp_path / "pusher", create=True)
+    packs = {}
+    for p in range(4):
+        items = [(BLOB, hash_bytes(b"%d-%d" % (p, i)), b"%d-%d" % (p, i)) for i in range(3000)]
+        packs[pusher.upload_pack(items, layout.HISTORY)] = [(oid, d) for _, oid, d in items]
+    store = new_store(tmp_path / "remote", tmp_path / "cache")
+    searched_last = packs[store.pack_names()[-1]]
+    assert store.get(BLOB, searched_last[0][0]) == searched_last[0][1]
+    before = requests(store)
+    for oid, data in searched_last[1:21]:
+        assert store.get(BLOB, oid) == data
+    assert requests(store) - before <= 2 * 20       # its slice and the object, each
