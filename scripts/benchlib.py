@@ -15,6 +15,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -509,12 +510,14 @@ class Mounts:
 
     def mount(self, repo: str, mp: str, flags: Sequence[str] = (),
               env: dict | None = None) -> Mount:
-        """``env``: variables for this daemon (say ``VERFS_FUSE=fusepy``)."""
+        """``env``: variables for this daemon (say ``VERFS_FUSE=fusepy``); ``repo`` a
+        directory, or a remote store's URL (``--store URL``)."""
         os.makedirs(mp, exist_ok=True)
+        where = "--store" if "://" in repo else "--repo"
         log = os.path.join(self.log_dir, os.path.basename(mp) + ".mount.log")
         if os.path.exists(log):         # each mount's log tells of that mount only
             os.unlink(log)
-        proc = run([self.verfs, "mount", *flags, "--repo", repo, "--log", log, mp],
+        proc = run([self.verfs, "mount", *flags, where, repo, "--log", log, mp],
                    stdout=subprocess.PIPE, timeout=120,
                    env={**(self.env or os.environ), **env} if env else self.env)
         m = re.search(rb"daemon pid (\d+)", proc.stdout)
@@ -712,3 +715,176 @@ def write_json(path: str, info: dict, figs: list[Figure], extra: dict) -> None:
 
 def say(*parts) -> None:
     print(*parts, file=sys.stderr, flush=True)
+
+
+# --- remote stores: a real SeaweedFS, and a proxy that counts what reaches it ------------
+
+def load_servers(root: str):
+    """tests/servers.py (SeaweedFS and nginx started and stopped), imported by path:
+    the benchmark runs the same servers the tests do."""
+    import importlib.util
+    path = os.path.join(root, "tests", "servers.py")
+    spec = importlib.util.spec_from_file_location("verfs_test_servers", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module          # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Traffic:
+    requests: int = 0
+    bytes_in: int = 0           # response bodies: what the clients fetched
+    bytes_out: int = 0          # request bodies: what they uploaded
+    kinds: dict[str, int] = field(default_factory=dict)    # requests by key_kind
+
+    def __sub__(self, other: "Traffic") -> "Traffic":
+        kinds = {k: n - other.kinds.get(k, 0) for k, n in self.kinds.items()}
+        return Traffic(self.requests - other.requests, self.bytes_in - other.bytes_in,
+                       self.bytes_out - other.bytes_out, {k: n for k, n in kinds.items() if n})
+
+    def breakdown(self) -> str:
+        return ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items(),
+                                                        key=lambda kv: (-kv[1], kv[0])))
+
+
+def key_kind(method: str, path: str) -> str:
+    """What an S3 request of a remote store was for: its key's kind (the layout of
+    docs/FORMAT.md, "Remote stores"), for the benchmark's notes."""
+    import urllib.parse
+    parts = urllib.parse.urlsplit(path)
+    if "list-type" in parts.query:
+        return "list"
+    key = urllib.parse.unquote(parts.path).rstrip("/")
+    name = key.rsplit("/", 1)[-1]
+    for suffix in (".fan", ".pack", ".tab"):
+        if name.endswith(suffix):
+            return f"{method} {suffix[1:]}"
+    if "/objects/" in key:
+        return f"{method} objects/{key.split('/objects/', 1)[1].split('/', 1)[0]}"
+    return f"{method} {name}"
+
+
+class CountingProxy:
+    """A plain HTTP proxy on a loopback port in front of an S3 endpoint, counting
+    requests and body bytes: what a mount daemon (another process, whose own counters
+    the benchmark cannot read) asks of the server.  Headers pass unchanged, ``Host``
+    included, so the clients' signatures still hold."""
+
+    def __init__(self, upstream: str):
+        import urllib.parse
+        parts = urllib.parse.urlsplit(upstream)
+        self.upstream = (parts.hostname, parts.port)
+        self.traffic = Traffic()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._server = None
+        self.url = ""
+
+    def snapshot(self) -> Traffic:
+        with self._lock:
+            return Traffic(self.traffic.requests, self.traffic.bytes_in,
+                           self.traffic.bytes_out, dict(self.traffic.kinds))
+
+    def _count(self, bytes_in: int, bytes_out: int, kind: str) -> None:
+        with self._lock:
+            self.traffic.requests += 1
+            self.traffic.bytes_in += bytes_in
+            self.traffic.bytes_out += bytes_out
+            self.traffic.kinds[kind] = self.traffic.kinds.get(kind, 0) + 1
+
+    def _forward(self, method, path, headers, body):
+        import http.client
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            fresh = conn is None
+            if fresh:
+                conn = http.client.HTTPConnection(*self.upstream, timeout=120)
+                self._local.conn = conn
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                return resp, resp.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._local.conn = None
+                if fresh or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def __enter__(self) -> "CountingProxy":
+        import http.server
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def relay(self):
+                if "chunked" in (self.headers.get("Transfer-Encoding") or ""):
+                    self.send_error(501, "chunked request bodies are not relayed")
+                    return
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("expect", "connection", "keep-alive")}
+                try:
+                    resp, data = proxy._forward(self.command, self.path, headers, body)
+                except (OSError, Exception) as exc:   # noqa: BLE001 - a 502, as a proxy says
+                    self.send_error(502, f"upstream: {exc}")
+                    return
+                proxy._count(len(data), n, key_kind(self.command, self.path))
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "keep-alive",
+                                         "content-length"):
+                        self.send_header(k, v)
+                if self.command == "HEAD":
+                    self.send_header("Content-Length", resp.getheader("Content-Length", "0"))
+                else:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = relay
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def read_tree(top: str) -> dict[str, str]:
+    """Every regular file below ``top``: relative path → SHA-256 of its bytes, read
+    with os.read (as walk_read)."""
+    import hashlib
+    out = {}
+    for d, _dirs, names in os.walk(top):
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.islink(p):
+                continue
+            h = hashlib.sha256()
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                while chunk := os.read(fd, 1 << 20):
+                    h.update(chunk)
+            finally:
+                os.close(fd)
+            out[os.path.relpath(p, top)] = h.hexdigest()
+    return out
+
+
+def numbers_in(text: str, word: str) -> int | None:
+    """The count before ``word`` in a summary line ("... 1,234 requests"), or None."""
+    m = re.search(r"([\d,]+) " + re.escape(word), text)
+    return int(m.group(1).replace(",", "")) if m else None

@@ -165,47 +165,45 @@ def weed_argv(weed: str, data_dir: str, config: str) -> tuple[list[str], int]:
     return argv, s3
 
 
+def _wait(what: str, probe, proc: subprocess.Popen | None, log_path: str,
+          pause: float = 0.2) -> None:
+    """Until ``probe()`` returns without an exception, within START_TIMEOUT;
+    ServerFailed with the tail of the server's log if it exits or never does."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise ServerFailed(f"{what}: the server exited with status {proc.returncode}:\n"
+                               f"{_log_tail(log_path)}")
+        try:
+            probe()
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means: not up yet
+            last = exc
+        if time.monotonic() > deadline:
+            raise ServerFailed(f"{what}: not within {START_TIMEOUT:.0f}s ({last}):\n"
+                               f"{_log_tail(log_path)}")
+        time.sleep(pause)
+
+
 def _wait_s3(server: S3Server, proc: subprocess.Popen) -> None:
-    """Until ``list_buckets`` answers (bounded); ServerFailed with the log's tail."""
+    """Until ``list_buckets`` answers, then until a first put succeeds: the volume
+    server registers with the master a moment after S3 answers, and a put before
+    that fails."""
     import boto3
     from botocore.config import Config
     client = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION,
                           aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
                           config=Config(retries={"max_attempts": 1}, connect_timeout=2,
                                         read_timeout=5))
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if proc.poll() is not None:
-            raise ServerFailed(f"weed exited with status {proc.returncode}:\n"
-                               f"{_log_tail(server.log_path)}")
-        try:
-            client.list_buckets()
-            return
-        except Exception as exc:  # noqa: BLE001 - any failure means: not up yet
-            last = exc
-        if time.monotonic() > deadline:
-            raise ServerFailed(f"SeaweedFS did not answer at {server.endpoint} within "
-                               f"{START_TIMEOUT:.0f}s ({last}):\n{_log_tail(server.log_path)}")
-        time.sleep(0.2)
-
-
-def _wait_writable(server: S3Server) -> None:
-    """Until a first put succeeds: the volume server registers with the master a
-    moment after S3 answers, and a put before that fails."""
-    client = server.client()
+    _wait(f"SeaweedFS at {server.endpoint} answering", client.list_buckets, proc,
+          server.log_path)
     bucket = "verfs-probe"
     server.make_bucket(bucket)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            client.put_object(Bucket=bucket, Key="probe", Body=b"x")
-            client.delete_object(Bucket=bucket, Key="probe")
-            return
-        except Exception as exc:  # noqa: BLE001
-            if time.monotonic() > deadline:
-                raise ServerFailed(f"SeaweedFS at {server.endpoint} takes no writes "
-                                   f"({exc}):\n{_log_tail(server.log_path)}") from None
-        time.sleep(0.2)
+
+    def put():
+        client.put_object(Bucket=bucket, Key="probe", Body=b"x")
+        client.delete_object(Bucket=bucket, Key="probe")
+    _wait(f"SeaweedFS at {server.endpoint} taking writes", put, proc, server.log_path)
 
 
 @contextlib.contextmanager
@@ -225,7 +223,6 @@ def seaweedfs(workdir: str) -> Iterator[S3Server]:
     proc = _start(argv, server.log_path, workdir)
     try:
         _wait_s3(server, proc)
-        _wait_writable(server)
         yield server
     finally:
         _stop(proc)
@@ -265,22 +262,15 @@ def _wait_http(url: str, proc: subprocess.Popen, log_path: str) -> None:
     import http.client
     import urllib.parse
     parts = urllib.parse.urlsplit(url)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if proc.poll() is not None:
-            raise ServerFailed(f"nginx exited with status {proc.returncode}:\n"
-                               f"{_log_tail(log_path)}")
+
+    def head():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=2)
             conn.request("HEAD", "/")
             conn.getresponse().read()
+        finally:
             conn.close()
-            return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise ServerFailed(f"nginx did not answer at {url} ({exc}):\n"
-                                   f"{_log_tail(log_path)}") from None
-        time.sleep(0.1)
+    _wait(f"nginx at {url} answering", head, proc, log_path, pause=0.1)
 
 
 @contextlib.contextmanager
@@ -294,6 +284,7 @@ def nginx(root_dir: str, workdir: str | None = None) -> Iterator[str]:
         raise ServerMissing("no nginx program (apt-get install nginx-light)")
     own = workdir is None
     tmp = tempfile.mkdtemp(prefix="verfs-nginx-") if own else workdir
+    os.makedirs(tmp, exist_ok=True)
     try:
         (port,) = free_ports(1)
         conf = os.path.join(tmp, "nginx.conf")
@@ -303,13 +294,13 @@ def nginx(root_dir: str, workdir: str | None = None) -> Iterator[str]:
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, user=user,
                                       root=os.path.abspath(root_dir)))
-        log = os.path.join(tmp, "nginx.out")
-        # -e: nginx's early error log, before the config is read, is not /var/log
-        proc = _start([program, "-c", conf, "-p", tmp, "-e", os.path.join(tmp, "error.log")],
-                      log, tmp)
+        # -e: nginx's early error log, before the config is read, is not /var/log;
+        # what it prints goes there too
+        log = os.path.join(tmp, "error.log")
+        proc = _start([program, "-c", conf, "-p", tmp, "-e", log], log, tmp)
         try:
             url = f"http://{HOST}:{port}"
-            _wait_http(url, proc, os.path.join(tmp, "error.log"))
+            _wait_http(url, proc, log)
             yield url
         finally:
             _stop(proc)

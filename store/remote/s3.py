@@ -195,6 +195,8 @@ class S3Transport(Transport):
             args["IfNoneMatch"] = "*"
         client = self.client
         try:
+            # (a conditional put retried after a lost answer can find its own write
+            # there and fail: the caller reads again, and sees it moved to its value)
             resp = client.put_object(**args)
         except self._errors() as exc:
             self._count()

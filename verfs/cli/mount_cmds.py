@@ -33,7 +33,8 @@ from .options import Size, find_repo
               help="Serve in the foreground until unmounted or interrupted.")
 @click.option("--debug", is_flag=True, help="Log every operation (and libfuse's own).")
 @click.option("--log", "log_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Where the daemon logs (default: STORE/logs/mount.log).")
+              help="Where the daemon logs (default: STORE/logs/mount.log; for a URL, "
+                   "$XDG_STATE_HOME/verfs/mount.log).")
 @click.option("--passthrough", is_flag=True,
               help="Let the kernel read files over 1 MiB straight from the store (FUSE "
                    "passthrough: native speed, warm or cold), at the price of a round trip "

@@ -4,7 +4,7 @@
 /versions/<hash>/...   every version in the store, its tree (without any .verfs:
                        a repository's own data, never a tree's, as checkout)
 /versions/<prefix>     a unique prefix of >= 4 hex digits (looked up, never listed)
-/head/...              head's version: a directory, the same tree  (repository mounts)
+/head/...              head's version: a directory, the same tree (a repository's, a remote's)
 /history/NNNN-<slug>/  each version along head's chain, oldest first: directories
 /tags/<name>/          each tag's version: directories
 /info/<hash>           text: patch name, author, date, parent, inventory
