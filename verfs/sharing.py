@@ -265,8 +265,7 @@ def _done(counts: Counts, remote, start) -> Counts:
 def pack_ids(remote, name: str) -> list[tuple[str, str]]:
     """The (kind, id) of every object of the remote's pack ``name`` (its index,
     fetched once and kept in the remote's local cache)."""
-    ids = (getattr(remote, "pack_ids", None) or remote._index_ids)(name)
-    return [(kind, oid) for kind, oids in ids.items() for oid in oids]
+    return [(kind, oid) for kind, oids in remote.pack_ids(name).items() for oid in oids]
 
 
 def fetch(repo: Repository, remote, head: str | None, stop: str | None,
