@@ -27,12 +27,11 @@ kept in the local derived cache (``PACKS_HERE``), so a later pull does not look 
 them again; deleting the cache only makes the next pull look once more.
 """
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from store import EMPTY_TREE_ID, KINDS
-from store.ids import EMPTY_BLOB
+from store import DIR, KINDS
+from store.base import WELL_KNOWN
 from store.remote.transport import PreconditionFailed, ReadOnlyRemote
 
 from .errors import DirtyWorkingTree, VerfsError
@@ -44,8 +43,6 @@ from .patch.text import read_patch
 from .repo import Repository
 from .stamps import STAMPS
 from .testhook import pause
-
-log = logging.getLogger("verfs.sharing")
 
 PACK_BYTES = 32 << 20           # objects' bytes in one uploaded pack (at most, but one)
 HISTORY, STATES = "history", "states"   # the roles of a remote's packs
@@ -109,41 +106,43 @@ def _contains(history: History, head: str | None, vid: str | None) -> bool:
 
 
 def history_objects(history: History, vid: str, have: set) -> Iterator[tuple[str, str]]:
-    """The history objects version ``vid`` adds to its parent's that ``have`` lacks
-    (added to it as they are given): its patch, the blobs its binary prims name, the
-    inventories it names back to one ``have`` holds, and the version itself, last."""
+    """The history objects version ``vid`` adds to its parent's that ``have`` (a set
+    of (kind, id)) lacks, added to it as they are given: its patch, the blobs its
+    binary prims name, the inventories it names back to one ``have`` holds, and the
+    version itself, last."""
     step = history.step(vid)
     wanted = [("patch", step.version.patch)]
     for p in step.patch.prims:
         if isinstance(p, Binary):
             wanted += [("blob", p.old), ("blob", p.new)]
     inv = step.version.inventory
-    while inv and inv not in have:
+    while inv and ("inventory", inv) not in have:
         wanted.append(("inventory", inv))
         inv = history.store.get_inventory(inv).parent
     wanted.append(("version", vid))
-    for kind, oid in wanted:
-        if oid not in have:
-            have.add(oid)
-            yield kind, oid
+    for key in wanted:
+        if key not in have:
+            have.add(key)
+            yield key
 
 
 def state_objects(states, root: str, have: set) -> Iterator[tuple[str, str]]:
-    """The trees and blobs of tree ``root`` that ``have`` lacks (added to it as they
-    are given), never going into a tree it holds: pushing version after version, the
-    parent's root is all in ``have``, so this is a Merkle diff against it."""
+    """The trees and blobs of tree ``root`` that ``have`` (a set of (kind, id)) lacks,
+    added to it as they are given, never going into a tree it holds: pushing version
+    after version, the parent's root is all in ``have``, so this is a Merkle diff
+    against it."""
     todo = [root]
     while todo:
-        tree = todo.pop()
+        tree = ("tree", todo.pop())
         if tree in have:
             continue
         have.add(tree)
-        yield "tree", tree
-        for e in states.get_tree(tree).entries:
-            if e.kind == "dir":
+        yield tree
+        for e in states.get_tree(tree[1]).entries:
+            if e.kind == DIR:
                 todo.append(e.oid)
-            elif e.oid not in have:
-                have.add(e.oid)
+            elif ("blob", e.oid) not in have:
+                have.add(("blob", e.oid))
                 yield "blob", e.oid
 
 
@@ -174,11 +173,12 @@ class Packer:
         self.uploaded(name)
 
 
-def remote_ids(remote) -> set[str]:
-    """Every id the remote holds (its packs' indices, and its loose objects)."""
-    have = {EMPTY_TREE_ID, EMPTY_BLOB}
+def remote_ids(remote) -> set[tuple[str, str]]:
+    """Every (kind, id) the remote holds (its packs' indices, and its loose objects),
+    and those every store has."""
+    have = set(WELL_KNOWN)
     for kind in KINDS:
-        have.update(remote.iter_ids(kind))
+        have.update((kind, oid) for oid in remote.iter_ids(kind))
     return have
 
 
@@ -223,7 +223,7 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
             packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
             counts.versions += kind == "version"
         root = roots[vid] = history.root_tree(vid)
-        fresh = [(kind, oid) for kind, oid in state_objects(states, root, have)]
+        fresh = list(state_objects(states, root, have))
         for kind, oid in fresh:
             packers[STATES].add(kind, oid, states.get(kind, oid))
         if fresh:
@@ -299,7 +299,7 @@ def _complete(repo: Repository, remote, head: str | None, stop: str | None) -> i
     still lacks (objects the remote keeps loose, not in packs); how many versions
     that chain has."""
     local = _Lacking(repo.store, remote)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     n = 0
     with repo.store.batch():
         vid = head

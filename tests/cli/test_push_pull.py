@@ -229,3 +229,22 @@ def test_a_damaged_remote_pack_is_never_installed(repo_dir, machines, tmp_path):
     assert (sorted(packs.iterdir()) if packs.exists() else []) == before
     one_line_error(b("clone", url, tmp_path / "new", check=False), 3)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_blob_and_a_tree_with_one_id_are_both_pushed(repo_dir, machines, tmp_path):
+    """A file holding exactly a tree's bytes has the tree's id: push sends both (what
+    the remote has is known by kind and id, not by id alone)."""
+    from store.remote.store import open_remote
+    from verfs.repo import Repository
+    a = machines[0]
+    url = f"file://{tmp_path}/remote"
+    record(a, repo_dir, "one", "d/x")
+    repo = Repository(str(repo_dir))
+    states = repo.history.states
+    tree = next(e.oid for e in states.get_tree(repo.history.root_tree(repo.head())).entries
+                if e.name == "d")
+    (repo_dir / "copy").write_bytes(states.get("tree", tree))
+    a("record", "-m", "copy", cwd=repo_dir)
+    a("push", url, cwd=repo_dir)
+    remote = open_remote(url, cache_dir=str(tmp_path / "check"))
+    assert remote.contains("tree", tree) and remote.contains("blob", tree)
