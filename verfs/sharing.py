@@ -14,8 +14,9 @@ patch.
 What the remote lacks is known from the ids its packs hold (their indices, fetched
 once and kept in the remote's local cache): for the states, a Merkle walk of each
 pushed version's root that does not go into a tree the remote (or this push) already
-has — so only what changed since the version's parent is looked at, as
-verfs/stamps.py's ``produced`` does.
+has — so only what changed since the version's parent is looked at.  The stamps
+pushed are those of what each version's patch made (verfs/stamps.py's ``produced``,
+the Merkle diff against its parent's root), as recording gives them.
 
 **Pull** and **clone** download whole packs — those holding an object the local store
 lacks — verify every object, and install them as local packs (history packs into the
@@ -41,7 +42,7 @@ from .ops import new_repository, working_tree
 from .patch.prims import Binary
 from .patch.text import read_patch
 from .repo import Repository
-from .stamps import STAMPS
+from .stamps import STAMPS, produced
 from .testhook import pause
 
 PACK_BYTES = 32 << 20           # objects' bytes in one uploaded pack (at most, but one)
@@ -158,6 +159,8 @@ class Packer:
         self.size = 0
 
     def add(self, kind: str, oid: str, data: bytes) -> None:
+        if (kind, oid) in WELL_KNOWN:
+            return
         if self.items and self.size + len(data) > self.limit:
             self.flush()
         self.items.append((kind, oid, data))
@@ -174,9 +177,11 @@ class Packer:
 
 
 def remote_ids(remote) -> set[tuple[str, str]]:
-    """Every (kind, id) the remote holds (its packs' indices, and its loose objects),
-    and those every store has."""
-    have = set(WELL_KNOWN)
+    """Every (kind, id) the remote holds (its packs' indices, and its loose objects).
+    Not the objects every store has (the empty tree and file): those are never
+    uploaded (``Packer``), but a version's walk meets them, so that their stamps go
+    with the rest."""
+    have = set()
     for kind in KINDS:
         have.update((kind, oid) for oid in remote.iter_ids(kind))
     return have
@@ -218,17 +223,20 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
                for role in (HISTORY, STATES)}
     roots: dict[str, str] = {}
     stamps: dict[str, str] = {}
+    parent = history.root_tree(history.version(new[0]).parent) if new else None
     for vid in new:
         for kind, oid in history_objects(history, vid, have):
             packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
             counts.versions += kind == "version"
         root = roots[vid] = history.root_tree(vid)
-        fresh = list(state_objects(states, root, have))
-        for kind, oid in fresh:
+        for kind, oid in state_objects(states, root, have):
             packers[STATES].add(kind, oid, states.get(kind, oid))
-        if fresh:
-            found = history.stamps(vid, [oid for _, oid in fresh])
-            stamps.update((oid, str(n)) for oid, n in found.items())
+        # Stamps of what is new where it is (a binary file's blob too, which went with
+        # the history): a reader's stamps come from these tables.
+        made = produced(states, parent, root, lambda ids: {i for i in ids if i in stamps})
+        for oid, n in history.stamps(vid, made).items() if made else ():
+            stamps.setdefault(oid, str(n))
+        parent = root
         if progress:
             progress(1)
     for packer in packers.values():

@@ -248,3 +248,20 @@ def test_a_blob_and_a_tree_with_one_id_are_both_pushed(repo_dir, machines, tmp_p
     a("push", url, cwd=repo_dir)
     remote = open_remote(url, cache_dir=str(tmp_path / "check"))
     assert remote.contains("tree", tree) and remote.contains("blob", tree)
+
+
+def test_a_clone_reads_the_pushed_roots_and_stamps(sample, url, machines, tmp_path):
+    """The tables a push uploads are what a clone's derived cache starts with: its
+    versions' roots and stamps are the pusher's, nothing replayed to find them."""
+    from verfs.repo import Repository
+    a, b, _ = machines
+    a("push", url, cwd=sample.root)
+    b("clone", url, tmp_path / "copy")
+    copy = Repository(str(tmp_path / "copy"))
+    origin = sample.repo.history
+    for vid in sample.chain:
+        root = copy.history.root_tree(vid)
+        assert root == origin.root_tree(vid)
+        ids = [root, *(e.oid for e in copy.history.states.get_tree(root).entries)]
+        assert copy.history.stamps(vid, ids) == origin.stamps(vid, ids)
+    assert copy.history.replayed == 0 and copy.history.restamped == 0
