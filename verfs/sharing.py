@@ -242,10 +242,10 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
     for packer in packers.values():
         packer.flush()
     closed = repo.store.cache.get_many(CLOSED, new)
-    for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed)):
-        if entries:
-            remote.upload_table(area, entries)
-            counts.tables += 1
+    tables = [remote.upload_table(area, entries)
+              for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed))
+              if entries]
+    counts.tables = len(tables)
     if ready:
         ready()
     try:
@@ -253,7 +253,8 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
     except PreconditionFailed:
         raise HeadMoved("the remote's head moved while pushing: pull first") from None
     counts.moved = True
-    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent])
+    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent]
+                              + [(TABLES_HERE, name, "imported") for name in tables])
     return _done(counts, remote, start)
 
 

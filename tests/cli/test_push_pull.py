@@ -265,3 +265,15 @@ def test_a_clone_reads_the_pushed_roots_and_stamps(sample, url, machines, tmp_pa
         ids = [root, *(e.oid for e in copy.history.states.get_tree(root).entries)]
         assert copy.history.stamps(vid, ids) == origin.stamps(vid, ids)
     assert copy.history.replayed == 0 and copy.history.restamped == 0
+
+
+def test_a_pusher_pulls_back_only_what_others_pushed(repo_dir, url, machines, tmp_path):
+    """What a push uploaded is known to be here: a later pull fetches only the packs
+    and tables of the pushes made elsewhere since."""
+    a, b, _ = machines
+    copy = shared(a, b, repo_dir, url, tmp_path)
+    record(b, copy, "two")
+    theirs = b("push", url, cwd=copy).stdout.decode()
+    ours = a("pull", url, cwd=repo_dir).stdout.decode()
+    moved = re.compile(r"(\d+) objects? in (\d+) packs? and (\d+) tables?")
+    assert moved.search(ours).groups() == moved.search(theirs).groups(), (ours, theirs)
