@@ -192,22 +192,41 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
          progress: Callable[[int], None] | None = None,
          ready: Callable[[], None] | None = None) -> Counts:
     """Make the remote's head local head, uploading what it lacks (see the module's
-    docstring).  ``force``: whatever head the remote has is overwritten.  ``ready``
-    is called just before head is written (tests gate concurrent pushes there)."""
+    docstring).  ``force``: whatever head the remote has is overwritten.  A head that
+    another push moved meanwhile to a version local head contains is pushed over
+    (what is still missing uploaded first); one it does not contain refuses.
+    ``ready`` is called just before head is first written (tests gate concurrent
+    pushes there)."""
     if not remote.transport.writable:
         raise ReadOnlyRemote(f"{remote.url}: a plain web server is read-only; push to "
                              f"s3:// or a directory (file:///DIR), and copy that to it")
     start = remote.stats.copy()
+    counts = Counts()
+    while True:
+        try:
+            _push(repo, remote, force, pack_bytes, progress, ready, counts)
+            return _done(counts, remote, start)
+        except PreconditionFailed:
+            theirs, _ = remote.read_head()
+            if not (_known(repo, theirs) and _contains(repo.history, counts.new, theirs)):
+                raise HeadMoved("the remote's head moved while pushing: pull first") from None
+            ready = None        # the race is over: this push goes on on top of the winner
+
+
+def _push(repo: Repository, remote, force: bool, pack_bytes: int, progress, ready,
+          counts: Counts) -> None:
+    """One try of ``push``: PreconditionFailed when the remote's head moved since it
+    was read."""
     remote.refresh()
     head = repo.head()
     old, etag = remote.read_head()
-    counts = Counts(old=old, new=head)
+    counts.old, counts.new = old, head
     new = since(repo.history, head, old) if _known(repo, old) else None
     if new is None and not force:
         raise RemoteAhead(f"the remote's head {short(old)} is not in yours: pull first "
                           f"(or push --force)")
     if old == head:
-        return _done(counts, remote, start)
+        return
     if new is None:
         new = since(repo.history, head, None)
     have = remote_ids(remote)
@@ -245,17 +264,13 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
     tables = [remote.upload_table(area, entries)
               for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed))
               if entries]
-    counts.tables = len(tables)
+    counts.tables += len(tables)
     if ready:
         ready()
-    try:
-        remote.write_head(head, etag, force=force)
-    except PreconditionFailed:
-        raise HeadMoved("the remote's head moved while pushing: pull first") from None
+    remote.write_head(head, etag, force=force)
     counts.moved = True
     repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent]
                               + [(TABLES_HERE, name, "imported") for name in tables])
-    return _done(counts, remote, start)
 
 
 def _known(repo: Repository, vid: str | None) -> bool:
