@@ -43,7 +43,7 @@ from ..disk import DiskStore
 from ..diskcache import DiskCache
 from ..errors import CannotTell, CorruptObject, FormatError, ObjectNotFound, StoreError
 from ..files import create_temp
-from ..ids import hash_bytes, is_id
+from ..ids import EMPTY_BLOB, hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
 from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
@@ -114,6 +114,8 @@ class RemoteStore(ObjectStore):
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
         self._recent: dict[str, str] = {}           # kind → the pack of its last hit
+        self._headers: dict[str, layout.TableHeader | None] = {}     # of tables, by name
+        self._buckets = LRU(8 << 20, lambda entries: 100 + 200 * len(entries))
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
         self._sealed = False
         self._batch_lock = threading.Lock()
@@ -442,6 +444,8 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return pending[(BLOB, oid)][offset:offset + size]
+        if oid == EMPTY_BLOB:
+            return b""
         return self._local_place(oid, lambda s: s.read_blob_range(oid, offset, size),
                                  lambda: self.get(BLOB, oid)[offset:offset + size])
 
@@ -449,12 +453,16 @@ class RemoteStore(ObjectStore):
         pending = self._pending
         if pending is not None and (BLOB, oid) in pending:
             return len(pending[(BLOB, oid)])
+        if oid == EMPTY_BLOB:
+            return 0
         return self._local_place(oid, lambda s: s.blob_size(oid),
                                  lambda: len(self.get(BLOB, oid)))
 
     def plain_blob(self, oid: str) -> str | None:
         """The cached copy of a large blob (fetched whole first), checked: a file the
         kernel may read directly.  None for a small one."""
+        if oid == EMPTY_BLOB:
+            return None
         return self._local_place(oid, lambda s: s.plain_blob(oid), lambda: None)
 
     # --- listing ------------------------------------------------------------------------
@@ -663,14 +671,16 @@ class RemoteStore(ObjectStore):
         """Every intact entry of a table (lines that fail their check are dropped)."""
         area = next((a for a, n in self._manifest.tables if n == name), None)
         key = layout.table_key(name)
-        got = self.transport.get(key)
-        if area is None or got is None:
+        if area is None:
             raise StoreError(f"{self._where(key)}: no such table in the manifest")
+        got = self.transport.get(key)
+        if got is None:
+            raise FormatError(f"{self._where(key)}: the manifest's table is missing")
         data = got[0]
         try:
             header = layout.parse_table_header(data, area)
         except FormatError as exc:
-            raise StoreError(f"{self._where(key)}: {exc}") from None
+            raise FormatError(f"{self._where(key)}: {exc}") from None
         out = {}
         for first in range(256):
             offset, length = header.bucket(first)
@@ -686,6 +696,12 @@ class RemoteStore(ObjectStore):
 
     # --- tables, for the derived cache --------------------------------------------------
     def _table_header(self, name: str, area: str) -> layout.TableHeader | None:
+        """The table's header (kept in memory once read, as its fans are)."""
+        if name not in self._headers:
+            self._headers[name] = self._read_table_header(name, area)
+        return self._headers[name]
+
+    def _read_table_header(self, name: str, area: str) -> layout.TableHeader | None:
         rel = f"remote/tables/{name}/head"
         kept = self.local.read(rel)
         if kept is not None:
@@ -705,6 +721,12 @@ class RemoteStore(ObjectStore):
 
     def _bucket(self, name: str, area: str, header: layout.TableHeader,
                 first: int) -> dict[str, str]:
+        """The entries of one bucket of a table (kept in memory, a bounded number)."""
+        return self._buckets.get_or_compute(
+            (name, first), lambda: self._read_bucket(name, area, header, first))
+
+    def _read_bucket(self, name: str, area: str, header: layout.TableHeader,
+                     first: int) -> dict[str, str]:
         rel = f"remote/tables/{name}/{first:02x}"
         kept = self.local.read(rel)
         if kept is not None:

@@ -10,7 +10,7 @@ import pytest
 
 from store.base import BLOB, TREE, VERSION
 from store.errors import CorruptObject, ObjectNotFound
-from store.ids import hash_bytes
+from store.ids import EMPTY_BLOB, hash_bytes
 from store.pack import BadPack
 from store.place import RAW_ABOVE, encode
 from store.remote import layout
@@ -52,6 +52,12 @@ def writable_remote(writable, tmp_path):
 def dir_pushed(tmp_path):
     """The same over a directory only (for what no transport changes)."""
     return pushed(dir_remote(tmp_path / "remote"), tmp_path)
+
+
+def disk_usage(path) -> int:
+    """Bytes of every file below ``path`` (measured here, not by the cache)."""
+    return sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(path)
+               for n in names)
 
 
 def same_slice(blobs) -> tuple[str, str]:
@@ -367,12 +373,15 @@ def test_the_cache_keeps_its_bound(tmp_path):
     store = new_store(tmp_path / "remote", tmp_path / "cache", cache_size=limit)
     for oid, data in blobs.items():
         assert store.get(BLOB, oid) == data
-        assert store.local.usage() <= limit
+        assert disk_usage(tmp_path / "cache") <= limit
     for _ in range(3):
         for oid, data in blobs.items():
             assert store.states.get(BLOB, oid) == data
+    for i in range(80):                 # derived objects count as much as fetched ones
+        store.states.put(TREE, os.urandom(4000) + b"%d" % i)
+        assert disk_usage(tmp_path / "cache") <= limit
     assert store.local.trims > 0 and store.local.evicted > 0
-    assert store.local.usage() <= limit
+    assert disk_usage(tmp_path / "cache") <= limit
 
 
 def test_a_large_blob_is_fetched_once_then_read_by_range(tmp_path):
@@ -508,3 +517,14 @@ def test_a_lookup_tries_first_the_pack_of_the_last_hit(tmp_path):
     for oid, data in searched_last[1:21]:
         assert store.get(BLOB, oid) == data
     assert requests(store) - before <= 2 * 20       # its slice and the object, each
+
+
+def test_the_empty_blob_needs_no_object(tmp_path):
+    store = new_store(tmp_path / "remote", tmp_path / "cache", create=True)
+    before = requests(store)
+    assert store.blob_size(EMPTY_BLOB) == 0
+    assert store.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.states.read_blob_range(EMPTY_BLOB, 0, 10) == b""
+    assert store.get(BLOB, EMPTY_BLOB) == b""
+    assert store.plain_blob(EMPTY_BLOB) is None
+    assert requests(store) == before
