@@ -14,8 +14,9 @@ patch.
 What the remote lacks is known from the ids its packs hold (their indices, fetched
 once and kept in the remote's local cache): for the states, a Merkle walk of each
 pushed version's root that does not go into a tree the remote (or this push) already
-has — so only what changed since the version's parent is looked at, as
-verfs/stamps.py's ``produced`` does.
+has — so only what changed since the version's parent is looked at.  The stamps
+pushed are those of what each version's patch made (verfs/stamps.py's ``produced``,
+the Merkle diff against its parent's root), as recording gives them.
 
 **Pull** and **clone** download whole packs — those holding an object the local store
 lacks — verify every object, and install them as local packs (history packs into the
@@ -27,12 +28,11 @@ kept in the local derived cache (``PACKS_HERE``), so a later pull does not look 
 them again; deleting the cache only makes the next pull look once more.
 """
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from store import EMPTY_TREE_ID, KINDS
-from store.ids import EMPTY_BLOB
+from store import DIR, KINDS
+from store.base import WELL_KNOWN
 from store.remote.transport import PreconditionFailed, ReadOnlyRemote
 
 from .errors import DirtyWorkingTree, VerfsError
@@ -42,10 +42,8 @@ from .ops import new_repository, working_tree
 from .patch.prims import Binary
 from .patch.text import read_patch
 from .repo import Repository
-from .stamps import STAMPS
+from .stamps import STAMPS, produced
 from .testhook import pause
-
-log = logging.getLogger("verfs.sharing")
 
 PACK_BYTES = 32 << 20           # objects' bytes in one uploaded pack (at most, but one)
 HISTORY, STATES = "history", "states"   # the roles of a remote's packs
@@ -109,41 +107,43 @@ def _contains(history: History, head: str | None, vid: str | None) -> bool:
 
 
 def history_objects(history: History, vid: str, have: set) -> Iterator[tuple[str, str]]:
-    """The history objects version ``vid`` adds to its parent's that ``have`` lacks
-    (added to it as they are given): its patch, the blobs its binary prims name, the
-    inventories it names back to one ``have`` holds, and the version itself, last."""
+    """The history objects version ``vid`` adds to its parent's that ``have`` (a set
+    of (kind, id)) lacks, added to it as they are given: its patch, the blobs its
+    binary prims name, the inventories it names back to one ``have`` holds, and the
+    version itself, last."""
     step = history.step(vid)
     wanted = [("patch", step.version.patch)]
     for p in step.patch.prims:
         if isinstance(p, Binary):
             wanted += [("blob", p.old), ("blob", p.new)]
     inv = step.version.inventory
-    while inv and inv not in have:
+    while inv and ("inventory", inv) not in have:
         wanted.append(("inventory", inv))
         inv = history.store.get_inventory(inv).parent
     wanted.append(("version", vid))
-    for kind, oid in wanted:
-        if oid not in have:
-            have.add(oid)
-            yield kind, oid
+    for key in wanted:
+        if key not in have:
+            have.add(key)
+            yield key
 
 
 def state_objects(states, root: str, have: set) -> Iterator[tuple[str, str]]:
-    """The trees and blobs of tree ``root`` that ``have`` lacks (added to it as they
-    are given), never going into a tree it holds: pushing version after version, the
-    parent's root is all in ``have``, so this is a Merkle diff against it."""
+    """The trees and blobs of tree ``root`` that ``have`` (a set of (kind, id)) lacks,
+    added to it as they are given, never going into a tree it holds: pushing version
+    after version, the parent's root is all in ``have``, so this is a Merkle diff
+    against it."""
     todo = [root]
     while todo:
-        tree = todo.pop()
+        tree = ("tree", todo.pop())
         if tree in have:
             continue
         have.add(tree)
-        yield "tree", tree
-        for e in states.get_tree(tree).entries:
-            if e.kind == "dir":
+        yield tree
+        for e in states.get_tree(tree[1]).entries:
+            if e.kind == DIR:
                 todo.append(e.oid)
-            elif e.oid not in have:
-                have.add(e.oid)
+            elif ("blob", e.oid) not in have:
+                have.add(("blob", e.oid))
                 yield "blob", e.oid
 
 
@@ -159,6 +159,8 @@ class Packer:
         self.size = 0
 
     def add(self, kind: str, oid: str, data: bytes) -> None:
+        if (kind, oid) in WELL_KNOWN:
+            return
         if self.items and self.size + len(data) > self.limit:
             self.flush()
         self.items.append((kind, oid, data))
@@ -174,11 +176,14 @@ class Packer:
         self.uploaded(name)
 
 
-def remote_ids(remote) -> set[str]:
-    """Every id the remote holds (its packs' indices, and its loose objects)."""
-    have = {EMPTY_TREE_ID, EMPTY_BLOB}
+def remote_ids(remote) -> set[tuple[str, str]]:
+    """Every (kind, id) the remote holds (its packs' indices, and its loose objects).
+    Not the objects every store has (the empty tree and file): those are never
+    uploaded (``Packer``), but a version's walk meets them, so that their stamps go
+    with the rest."""
+    have = set()
     for kind in KINDS:
-        have.update(remote.iter_ids(kind))
+        have.update((kind, oid) for oid in remote.iter_ids(kind))
     return have
 
 
@@ -187,22 +192,41 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
          progress: Callable[[int], None] | None = None,
          ready: Callable[[], None] | None = None) -> Counts:
     """Make the remote's head local head, uploading what it lacks (see the module's
-    docstring).  ``force``: whatever head the remote has is overwritten.  ``ready``
-    is called just before head is written (tests gate concurrent pushes there)."""
+    docstring).  ``force``: whatever head the remote has is overwritten.  A head that
+    another push moved meanwhile to a version local head contains is pushed over
+    (what is still missing uploaded first); one it does not contain refuses.
+    ``ready`` is called just before head is first written (tests gate concurrent
+    pushes there)."""
     if not remote.transport.writable:
         raise ReadOnlyRemote(f"{remote.url}: a plain web server is read-only; push to "
                              f"s3:// or a directory (file:///DIR), and copy that to it")
     start = remote.stats.copy()
+    counts = Counts()
+    while True:
+        try:
+            _push(repo, remote, force, pack_bytes, progress, ready, counts)
+            return _done(counts, remote, start)
+        except PreconditionFailed:
+            theirs, _ = remote.read_head()
+            if not (_known(repo, theirs) and _contains(repo.history, counts.new, theirs)):
+                raise HeadMoved("the remote's head moved while pushing: pull first") from None
+            ready = None        # the race is over: this push goes on on top of the winner
+
+
+def _push(repo: Repository, remote, force: bool, pack_bytes: int, progress, ready,
+          counts: Counts) -> None:
+    """One try of ``push``: PreconditionFailed when the remote's head moved since it
+    was read."""
     remote.refresh()
     head = repo.head()
     old, etag = remote.read_head()
-    counts = Counts(old=old, new=head)
+    counts.old, counts.new = old, head
     new = since(repo.history, head, old) if _known(repo, old) else None
     if new is None and not force:
         raise RemoteAhead(f"the remote's head {short(old)} is not in yours: pull first "
                           f"(or push --force)")
     if old == head:
-        return _done(counts, remote, start)
+        return
     if new is None:
         new = since(repo.history, head, None)
     have = remote_ids(remote)
@@ -218,35 +242,35 @@ def push(repo: Repository, remote, force: bool = False, pack_bytes: int = PACK_B
                for role in (HISTORY, STATES)}
     roots: dict[str, str] = {}
     stamps: dict[str, str] = {}
+    parent = history.root_tree(history.version(new[0]).parent) if new else None
     for vid in new:
         for kind, oid in history_objects(history, vid, have):
             packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
             counts.versions += kind == "version"
         root = roots[vid] = history.root_tree(vid)
-        fresh = [(kind, oid) for kind, oid in state_objects(states, root, have)]
-        for kind, oid in fresh:
+        for kind, oid in state_objects(states, root, have):
             packers[STATES].add(kind, oid, states.get(kind, oid))
-        if fresh:
-            found = history.stamps(vid, [oid for _, oid in fresh])
-            stamps.update((oid, str(n)) for oid, n in found.items())
+        # Stamps of what is new where it is (a binary file's blob too, which went with
+        # the history): a reader's stamps come from these tables.
+        made = produced(states, parent, root, lambda ids: {i for i in ids if i in stamps})
+        for oid, n in history.stamps(vid, made).items() if made else ():
+            stamps.setdefault(oid, str(n))
+        parent = root
         if progress:
             progress(1)
     for packer in packers.values():
         packer.flush()
     closed = repo.store.cache.get_many(CLOSED, new)
-    for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed)):
-        if entries:
-            remote.upload_table(area, entries)
-            counts.tables += 1
+    tables = [remote.upload_table(area, entries)
+              for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed))
+              if entries]
+    counts.tables += len(tables)
     if ready:
         ready()
-    try:
-        remote.write_head(head, etag, force=force)
-    except PreconditionFailed:
-        raise HeadMoved("the remote's head moved while pushing: pull first") from None
+    remote.write_head(head, etag, force=force)
     counts.moved = True
-    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent])
-    return _done(counts, remote, start)
+    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent]
+                              + [(TABLES_HERE, name, "imported") for name in tables])
 
 
 def _known(repo: Repository, vid: str | None) -> bool:
@@ -265,8 +289,7 @@ def _done(counts: Counts, remote, start) -> Counts:
 def pack_ids(remote, name: str) -> list[tuple[str, str]]:
     """The (kind, id) of every object of the remote's pack ``name`` (its index,
     fetched once and kept in the remote's local cache)."""
-    ids = (getattr(remote, "pack_ids", None) or remote._index_ids)(name)
-    return [(kind, oid) for kind, oids in ids.items() for oid in oids]
+    return [(kind, oid) for kind, oids in remote.pack_ids(name).items() for oid in oids]
 
 
 def fetch(repo: Repository, remote, head: str | None, stop: str | None,
@@ -300,7 +323,7 @@ def _complete(repo: Repository, remote, head: str | None, stop: str | None) -> i
     still lacks (objects the remote keeps loose, not in packs); how many versions
     that chain has."""
     local = _Lacking(repo.store, remote)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     n = 0
     with repo.store.batch():
         vid = head

@@ -229,3 +229,51 @@ def test_a_damaged_remote_pack_is_never_installed(repo_dir, machines, tmp_path):
     assert (sorted(packs.iterdir()) if packs.exists() else []) == before
     one_line_error(b("clone", url, tmp_path / "new", check=False), 3)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_blob_and_a_tree_with_one_id_are_both_pushed(repo_dir, machines, tmp_path):
+    """A file holding exactly a tree's bytes has the tree's id: push sends both (what
+    the remote has is known by kind and id, not by id alone)."""
+    from store.remote.store import open_remote
+    from verfs.repo import Repository
+    a = machines[0]
+    url = f"file://{tmp_path}/remote"
+    record(a, repo_dir, "one", "d/x")
+    repo = Repository(str(repo_dir))
+    states = repo.history.states
+    tree = next(e.oid for e in states.get_tree(repo.history.root_tree(repo.head())).entries
+                if e.name == "d")
+    (repo_dir / "copy").write_bytes(states.get("tree", tree))
+    a("record", "-m", "copy", cwd=repo_dir)
+    a("push", url, cwd=repo_dir)
+    remote = open_remote(url, cache_dir=str(tmp_path / "check"))
+    assert remote.contains("tree", tree) and remote.contains("blob", tree)
+
+
+def test_a_clone_reads_the_pushed_roots_and_stamps(sample, url, machines, tmp_path):
+    """The tables a push uploads are what a clone's derived cache starts with: its
+    versions' roots and stamps are the pusher's, nothing replayed to find them."""
+    from verfs.repo import Repository
+    a, b, _ = machines
+    a("push", url, cwd=sample.root)
+    b("clone", url, tmp_path / "copy")
+    copy = Repository(str(tmp_path / "copy"))
+    origin = sample.repo.history
+    for vid in sample.chain:
+        root = copy.history.root_tree(vid)
+        assert root == origin.root_tree(vid)
+        ids = [root, *(e.oid for e in copy.history.states.get_tree(root).entries)]
+        assert copy.history.stamps(vid, ids) == origin.stamps(vid, ids)
+    assert copy.history.replayed == 0 and copy.history.restamped == 0
+
+
+def test_a_pusher_pulls_back_only_what_others_pushed(repo_dir, url, machines, tmp_path):
+    """What a push uploaded is known to be here: a later pull fetches only the packs
+    and tables of the pushes made elsewhere since."""
+    a, b, _ = machines
+    copy = shared(a, b, repo_dir, url, tmp_path)
+    record(b, copy, "two")
+    theirs = b("push", url, cwd=copy).stdout.decode()
+    ours = a("pull", url, cwd=repo_dir).stdout.decode()
+    moved = re.compile(r"(\d+) objects? in (\d+) packs? and (\d+) tables?")
+    assert moved.search(ours).groups() == moved.search(theirs).groups(), (ours, theirs)
