@@ -69,3 +69,16 @@ def test_an_unreachable_remote_keeps_head_and_is_said_once(sample, tmp_path, cap
         os.rename(tmp_path / "away", where)
         assert not head.poll() and outage.failed == 0
     assert "the remote answers again (3 requests failed meanwhile)" in caplog.text
+
+
+def test_a_damaged_remote_head_keeps_the_last_one_shown(sample, tmp_path, caplog):
+    _, remote = _remote(sample, tmp_path)
+    head = RemoteHead(remote, remote.read_head(), every=0, outage=Outage())
+    remote.transport.put("head", b"not a version\n")
+    with caplog.at_level(logging.INFO, "verfs.mount"):
+        for _ in range(3):
+            assert not head.poll()
+    assert head.read() == sample.repo.head()
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "keeps showing" in said[0], said
+    assert "cannot be reached" not in caplog.text

@@ -18,6 +18,7 @@ import threading
 import time
 
 from store.errors import Error
+from store.remote.transport import RemoteError
 
 from ..errors import DamagedRepository
 
@@ -68,6 +69,7 @@ class RemoteHead:
         self._head, self._etag = first
         self._last = time.monotonic()
         self._lock = threading.Lock()
+        self._damage: str | None = None     # the damage of head last said
 
     def key(self) -> tuple:
         return (self._etag,)
@@ -96,10 +98,18 @@ class RemoteHead:
                     return False
                 head, etag = self.remote.read_head()
                 self.remote.refresh()
-            except Error as exc:    # unreachable, refused, or a damaged head
+            except RemoteError as exc:
                 self.outage.failure(f"polling {self.remote.url}/head", exc)
                 return False
+            except Error as exc:    # a damaged head: as a repository's, said once
+                self.outage.answered()
+                if str(exc) != self._damage:
+                    self._damage = str(exc)
+                    log.warning("%s; the mount keeps showing %s as head", exc,
+                                self._head or "no version")
+                return False
             self.outage.answered()
+            self._damage = None
             moved = (head, etag) != (self._head, self._etag)
             if moved:
                 log.info("the remote's head is %s now", head or "empty")
