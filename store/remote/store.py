@@ -50,7 +50,13 @@ from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
 from . import layout
 from .cache import LocalCache
 from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, Fan, Manifest
-from .transport import NotARemoteStore, PreconditionFailed, ReadOnlyRemote, Transport
+from .transport import (
+    NotARemoteStore,
+    PreconditionFailed,
+    ReadOnlyRemote,
+    RemoteError,
+    Transport,
+)
 from .url import open_transport
 
 log = logging.getLogger("verfs.store")
@@ -59,6 +65,9 @@ DEFAULT_CACHE_SIZE = 2 << 30
 FETCH_CHUNK = 32 << 20      # a whole pack, or a large blob, is fetched in ranges of this size
 STREAM_ABOVE = 8 << 20      # a packed blob larger than this is streamed into the cache
 TABLE_THREADS = 8           # buckets of the remote tables fetched at once
+WHOLE_AFTER = 64            # objects fetched one by one from a history pack before it is
+WHOLE_MAX = 64 << 20        # fetched whole (if no larger than this, nor than an eighth of
+                            # the cache's bound); a states pack after a sixteenth of its objects
 
 
 def default_cache_dir(url: str) -> str:
@@ -114,6 +123,8 @@ class RemoteStore(ObjectStore):
         self._slices = LRU(32 << 20, lambda records: 100 + 80 * len(records))
         self._broken: dict[str, str] = {}           # pack name → why it cannot be read
         self._recent: dict[str, str] = {}           # kind → the pack of its last hit
+        self._hits: dict[str, int] = {}             # pack name → objects fetched from it
+        self._refresh_lock = threading.Lock()
         self._headers: dict[str, layout.TableHeader | None] = {}     # of tables, by name
         self._buckets = LRU(8 << 20, lambda entries: 100 + 200 * len(entries))
         self._pending: dict[tuple[str, str], bytes] | None = None   # an open batch
@@ -148,20 +159,39 @@ class RemoteStore(ObjectStore):
             etag, _, data = kept.partition(b"\n")
             try:
                 self._set_manifest(data, etag.decode() or None, keep=False)
-                return
             except (FormatError, UnicodeDecodeError):
                 self._dropped("remote/manifest")
+            else:
+                # One conditional request (a 304 when nothing changed), so a remote
+                # emptied and pushed to again at the same URL is never taken for the
+                # one this cache saw; offline, what was seen is read (objects cannot
+                # change, and a miss asks again).
+                try:
+                    self.refresh()
+                except RemoteError as exc:
+                    log.warning("%s: cannot read its manifest (%s); using the one last seen",
+                                self.url, exc)
+                return
         self.refresh()
 
-    def _set_manifest(self, data: bytes, etag: str | None, keep: bool = True) -> bool:
+    def _set_manifest(self, data: bytes, etag: str | None, keep: bool = True,
+                      fresh: bool = False) -> bool:
         """Make ``data`` the manifest known, if it is newer (it only grows); whether
-        it added anything."""
+        it added anything.  A ``fresh`` one (just read from the remote, refreshes
+        being one at a time) that lacks lines of the known one means the remote was
+        emptied and made again: it is the truth then, and what this cache knew of
+        the old one's packs is simply no longer asked (objects are named by their
+        hashes, so none of it can be wrong)."""
         manifest = layout.parse_manifest(data)
         with self._lock:
             old = self._manifest
             if not (set(old.packs) <= set(manifest.packs)
                     and set(old.tables) <= set(manifest.tables)):
-                return False        # older than what is known (a race of two readers)
+                if not fresh:
+                    return False    # older than what is known (a race of two readers)
+                log.warning("%s: the remote's manifest lost packs this cache knew; the "
+                            "remote was made again, and is read as it is now", self.url)
+                self._recent.clear()
             self._manifest, self._manifest_data, self._manifest_etag = manifest, data, etag
         if keep:
             self.local.write("remote/manifest", (etag or "").encode() + b"\n" + data)
@@ -189,14 +219,17 @@ class RemoteStore(ObjectStore):
     def refresh(self) -> bool:
         """Read the manifest again (a cheap request when it has not changed);
         whether it lists anything new."""
-        got = self.transport.get_if_changed(MANIFEST_KEY, self._manifest_etag)
-        if not got:         # unchanged (False), or no manifest yet (None)
-            return False
-        data, etag = got
-        try:
-            return self._set_manifest(data, etag)
-        except FormatError as exc:
-            raise FormatError(f"{self._where(MANIFEST_KEY)}: {exc}") from None
+        with self._refresh_lock:
+            got = self.transport.get_if_changed(MANIFEST_KEY, self._manifest_etag)
+            if got is None and self._manifest.packs:
+                got = (layout.MANIFEST_HEADER, None)     # emptied since: nothing is there
+            if not got:         # unchanged (False), or no manifest yet (None)
+                return False
+            data, etag = got
+            try:
+                return self._set_manifest(data, etag, fresh=True)
+            except FormatError as exc:
+                raise FormatError(f"{self._where(MANIFEST_KEY)}: {exc}") from None
 
     def pack_names(self, role: str | None = None) -> list[str]:
         return self._manifest.pack_names(role)
@@ -337,6 +370,7 @@ class RemoteStore(ObjectStore):
                 raw = self.transport.get_range(key, offset, length)
                 if len(raw) != length:
                     raise CorruptObject(kind, oid, where, "the pack is shorter than its index says")
+                self._fetched_from(name)
                 return raw, where
             key = layout.object_key(kind, oid)
             got = self.transport.get(key)
@@ -353,6 +387,35 @@ class RemoteStore(ObjectStore):
         except OSError as exc:
             self.local.swallowed("remote cache: cannot keep a fetched object", exc)
         return data
+
+    def _fetched_from(self, name: str) -> None:
+        """Count an object fetched from pack ``name`` by range; after ``WHOLE_AFTER``
+        of a history pack's (a sixteenth of a states pack's), fetch the pack whole
+        into the cache, where the local store reads it: listing ``history/`` or
+        walking a log reads a whole chain, one object after the other, and one GET of
+        the pack costs less than thousands of ranged ones.  What a fetch costs beyond
+        that is bounded (``WHOLE_MAX``, an eighth of the cache's bound); a failure
+        only means reading on by range."""
+        fan = self._fans.get(name)
+        if fan is None:
+            return
+        with self._lock:
+            hits = self._hits.get(name, 0) + 1
+            self._hits[name] = hits
+        role = next((r for r, n in self._manifest.packs if n == name), None)
+        after = WHOLE_AFTER if role == HISTORY else max(WHOLE_AFTER, fan.count // 16)
+        size = fan.index_offset + fan.count * RECORD.size + TRAILER.size
+        if hits != after or size > min(WHOLE_MAX, self.local.limit // 8):
+            return
+        dest = os.path.join(self.fetched.root, "packs", name + SUFFIX)
+        try:
+            self.fetch_pack(name, dest)
+        except (StoreError, OSError) as exc:
+            self.local.swallowed("remote cache: cannot keep a whole pack", exc)
+            return
+        self.local.added(size, keep=dest)
+        log.info("fetched the whole pack %s (%d bytes) after %d objects of it",
+                 self._where(layout.pack_key(name)), size, hits)
 
     def _stream_blob(self, oid: str, key: str, offset: int, length: int, where: str) -> bool:
         """Fetch a large packed blob into the cache as its plain file, by ranges of

@@ -24,8 +24,12 @@ class Said:
         self.paths.append(path)
 
 
-def refs(sample, vid):
-    return Refs(sample.repo.history, vid)
+def refs(sample, vid, shown=True):
+    """A state of head; ``shown``: as after a look at history/ or tags/ under it."""
+    out = Refs(sample.repo.history, vid)
+    if shown:
+        out.chain       # noqa: B018 - walked, as a listing of history/ walks it
+    return out
 
 
 def test_a_record_only_adds_names(sample):
@@ -41,6 +45,17 @@ def test_going_back_changes_names(sample):
     assert c.head and not c.added
     assert len(c.changed["history"]) == len(sample.chain) - 2
     assert c.changed["tags"] == {"v1.0"}          # the tag is no longer reached
+
+
+def test_a_state_never_looked_under_walks_no_chain(sample):
+    """Nothing under history/ or tags/ was shown from a state whose chain was never
+    walked: its listings may only have grown, and no chain is walked to say so (over a
+    remote store, that walk would fetch the whole chain)."""
+    old = refs(sample, sample.chain[-1], shown=False)
+    new = refs(sample, sample.chain[1], shown=False)
+    c = changes(old, new)
+    assert c.head and c.added == {"history", "tags"} and not any(c.changed.values())
+    assert "chain" not in old.__dict__ and "chain" not in new.__dict__
 
 
 def test_nothing_moved_is_no_change(sample):
@@ -74,6 +89,7 @@ def test_an_intermediate_state_is_not_missed(sample):
     follower.start(said)
     follower.stop()
     last = sample.repo.head()
+    view.lookup("/tags")                # shown: the tag is there
     ops.unrecord(sample.repo, 3)
     view.lookup("/tags")                # shown: the tag is gone
     sample.repo.set_head(last, "test: back")

@@ -62,6 +62,13 @@ def changes(old: Refs, new: Refs) -> Changes:
         return out
     out.head = True
     out.top = (old.head is None) != (new.head is None)
+    if "chain" not in old.__dict__:
+        # Nothing under history/ or tags/ was shown from ``old``: its chain was never
+        # walked.  So their listings can only have grown as far as the kernel knows,
+        # and neither chain need be walked now — over a remote store with a long
+        # history, that walk is the whole chain's objects.
+        out.added |= {HISTORY, TAGS}
+        return out
     for top, before, after in ((HISTORY, old.history_links, new.history_links),
                                (TAGS, old.tags, new.tags)):
         out.changed[top] = {name for name, vid in before.items() if after.get(name) != vid}
