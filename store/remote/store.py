@@ -302,18 +302,42 @@ class RemoteStore(ObjectStore):
         recent = self._recent.get(kind)
         if recent in names:         # neighbours come together: first where the last was
             names = [recent, *(n for n in names if n != recent)]
-        for name in names:
+        self._prefetch_fans(names)
+        for i, name in enumerate(names):
             fan = self._fan(name)
             if fan is None:
                 continue
             start, end = fan.records(kind, first)
             if start == end:
                 continue
+            if i:       # the likeliest pack missed: ask the others' slices at once
+                self._prefetch_slices(names[i:], kind, first)
             hit = self._slice(name, fan, kind, first).get(oid)
             if hit is not None:
                 self._recent[kind] = name
                 return name, *hit
         return None
+
+    def _prefetch_fans(self, names: list[str]) -> None:
+        """Fetch, in parallel, the fans not yet known: one round trip for all of them
+        rather than one per pack, the first time a look-up needs them."""
+        missing = [n for n in names if n not in self._fans and n not in self._broken]
+        if len(missing) > 1:
+            list(self._pool.map(self._fan, missing))
+
+    def _prefetch_slices(self, names: list[str], kind: str, first: int) -> None:
+        """The slices of ``kind`` and ``first`` of the packs ``names`` not yet known,
+        fetched in parallel: a cold look-up costs one round trip more, not one per pack."""
+        todo = []
+        for name in names:
+            fan = self._fans.get(name)
+            if fan is None or self._slices.get((name, kind, first)) is not None:
+                continue
+            start, end = fan.records(kind, first)
+            if start != end:
+                todo.append((name, fan))
+        if len(todo) > 1:
+            list(self._pool.map(lambda nf: self._slice(nf[0], nf[1], kind, first), todo))
 
     def _settled(self, probe):
         """``probe()`` until it finds something, or misses with the manifest
