@@ -31,6 +31,7 @@ from ..swallow import Swallowed
 
 log = logging.getLogger("verfs.store")
 
+BLOCK = 4096            # a file's share of the disk is whole blocks of about this size
 LOW_WATER = 0.75        # a trim goes down to this fraction of the bound
 TOUCH_EVERY = 30.0      # seconds: a file read more often is touched once in this time
 KEEP = ("index.sqlite",)
@@ -140,6 +141,7 @@ class LocalCache:
         """``nbytes`` were written below the root (by us, or by the local derived
         store); trim when the estimate passes the bound.  ``keep``: a file just
         written, which its writer is about to read — never the one evicted."""
+        nbytes = -(-nbytes // BLOCK) * BLOCK        # a file takes whole blocks
         with self._lock:
             if self._estimate is not None:
                 self._estimate += nbytes
@@ -162,7 +164,9 @@ class LocalCache:
                     st = os.stat(path)
                 except OSError:
                     continue
-                out.append((st.st_mtime, st.st_size, path))
+                # What the file takes on disk (a 300-byte object takes a 4 KiB
+                # block): the bound is on the disk the cache uses, not on its bytes.
+                out.append((st.st_mtime, max(st.st_size, st.st_blocks * 512), path))
         return out
 
     def trim(self, keep: str | None = None) -> None:

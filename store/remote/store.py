@@ -136,7 +136,10 @@ class RemoteStore(ObjectStore):
 
     # --- opening ------------------------------------------------------------------------
     def _check_marker(self, create: bool) -> None:
-        if self.local.read("remote/verfs-remote") == MARKER:
+        """The remote holds a verfs store (its marker; seen once is enough for a
+        reader).  A writer always asks: the remote may have been emptied since this
+        cache saw it, and its first push must make the marker again."""
+        if not create and self.local.read("remote/verfs-remote") == MARKER:
             return
         got = self.transport.get(MARKER_KEY)
         if got is None and create:

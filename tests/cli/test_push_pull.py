@@ -277,3 +277,20 @@ def test_a_pusher_pulls_back_only_what_others_pushed(repo_dir, url, machines, tm
     ours = a("pull", url, cwd=repo_dir).stdout.decode()
     moved = re.compile(r"(\d+) objects? in (\d+) packs? and (\d+) tables?")
     assert moved.search(ours).groups() == moved.search(theirs).groups(), (ours, theirs)
+
+
+def test_a_remote_emptied_and_made_again_is_read_as_it_is_now(sample, machines, tmp_path):
+    """The same cache saw the old remote: a push to the new one at the same URL sends
+    everything again (its manifest is asked at opening, and the marker by every
+    writer), and a clone through that cache gets the new remote's head — the old
+    manifest's packs, gone, are never asked for."""
+    import shutil
+    a, _, _ = machines
+    url = f"file://{tmp_path}/remote"
+    first = traffic(a("push", url, cwd=sample.root))
+    shutil.rmtree(tmp_path / "remote")
+    again = traffic(a("push", url, cwd=sample.root))
+    assert again[0] >= first[0]                         # everything was sent again
+    assert (tmp_path / "remote" / "verfs-remote").exists()
+    a("clone", url, str(tmp_path / "copy"))
+    assert head(a, tmp_path / "copy") == sample.repo.head()

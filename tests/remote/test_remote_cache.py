@@ -40,21 +40,23 @@ def test_a_read_touches_the_file(tmp_path):
 
 
 def test_the_least_recently_used_go_first_and_some_never(tmp_path):
-    cache = LocalCache(str(tmp_path), 10_000)
+    """(Files of whole 4 KiB blocks: the bound is on the disk used, so a file counts
+    at least a block.)"""
+    cache = LocalCache(str(tmp_path), 40_960)
     for i in range(8):
-        cache.write(f"objects/{i}", b"x" * 1000)
+        cache.write(f"objects/{i}", b"x" * 4096)
         os.utime(tmp_path / "objects" / str(i), (1000 + i, 1000 + i))
     os.makedirs(tmp_path / "cache" / "v2")
-    (tmp_path / "cache" / "v2" / "index.sqlite").write_bytes(b"d" * 1000)
-    (tmp_path / "objects" / ".tmp-partial").write_bytes(b"t" * 1000)
+    (tmp_path / "cache" / "v2" / "index.sqlite").write_bytes(b"d" * 4096)
+    (tmp_path / "objects" / ".tmp-partial").write_bytes(b"t" * 4096)
     os.makedirs(tmp_path / "derived" / ".staging-x")
-    (tmp_path / "derived" / ".staging-x" / "pack").write_bytes(b"s" * 5000)
-    cache.write("objects/new", b"n" * 2000)         # 12,000 bytes in view: trim to 7,500
+    (tmp_path / "derived" / ".staging-x" / "pack").write_bytes(b"s" * 20480)
+    cache.write("objects/new", b"n" * 8192)         # 48 KiB in view: trim to 30 KiB
     left = sorted(os.listdir(tmp_path / "objects"))
     assert left == [".tmp-partial", "5", "6", "7", "new"]
     assert (tmp_path / "cache" / "v2" / "index.sqlite").exists()
     assert (tmp_path / "derived" / ".staging-x" / "pack").exists()   # not counted either
-    assert cache.usage() <= 10_000 * LOW_WATER
+    assert cache.usage() <= 40_960 * LOW_WATER
     assert cache.evicted == 5 and cache.trims == 1
 
 
@@ -69,7 +71,7 @@ def test_processes_sharing_a_directory_keep_its_bound(tmp_path):
     """Two caches over one directory (two processes): each measures the directory
     again once it added half the room left, so what the other wrote is counted too —
     the directory never holds much more than the bound."""
-    limit, size = 100_000, 1000
+    limit, size = 400_000, 4096
     caches = [LocalCache(str(tmp_path), limit) for _ in range(2)]
     worst = 0
     for i in range(600):
