@@ -166,6 +166,10 @@ class ObjectStore:
         ``storage_problems``, which verifies every container."""
         return []
 
+    def prefetch(self, kind: str, oids: list[str]) -> None:
+        """A hint: these objects are about to be read.  A remote store fetches them
+        together (one round trip, not one each); others need nothing."""
+
     def batch(self):
         """A context in which writes may be grouped for speed (see DiskStore)."""
         return contextlib.nullcontext(self)

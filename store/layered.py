@@ -190,6 +190,11 @@ class LayeredStore(ObjectStore):
     def unreadable_parts(self) -> list[str]:
         return self.top.unreadable_parts() + self.base.unreadable_parts()
 
+    def prefetch(self, kind: str, oids: list[str]) -> None:
+        if type(self.base).prefetch is ObjectStore.prefetch:
+            return          # a local base: nothing to gain, and no look in top to pay
+        self.base.prefetch(kind, [o for o in oids if not self._in_top(kind, o)])
+
     def batch(self):
         return self.top.batch()
 

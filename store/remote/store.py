@@ -41,7 +41,14 @@ from ..blocks import BlockLists
 from ..cache import LRU
 from ..disk import DiskStore
 from ..diskcache import DiskCache
-from ..errors import CannotTell, CorruptObject, FormatError, ObjectNotFound, StoreError
+from ..errors import (
+    CannotTell,
+    CorruptObject,
+    Error,
+    FormatError,
+    ObjectNotFound,
+    StoreError,
+)
 from ..files import create_temp
 from ..ids import EMPTY_BLOB, hash_bytes, is_id
 from ..overlay import _absent
@@ -555,6 +562,27 @@ class RemoteStore(ObjectStore):
             return None
         return self._local_place(oid, lambda s: s.plain_blob(oid), lambda: None)
 
+    def prefetch(self, kind: str, oids: list[str]) -> None:
+        """Fetch the objects not cached yet in parallel (on a pool of their own: a
+        fetch may itself ask fans and slices on ``_pool``).  Failures are left for the
+        read that follows, which says them."""
+        pending = self._pending or {}
+        todo = [o for o in dict.fromkeys(oids)
+                if (kind, o) not in pending and o != EMPTY_BLOB and not self._cached(kind, o)]
+        if len(todo) < 2:
+            return
+
+        def fetch(oid):
+            try:
+                self._fetch(kind, oid)
+            except Error:
+                pass
+        list(self._fetchers.map(fetch, todo))
+
+    @functools.cached_property
+    def _fetchers(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(TABLE_THREADS, thread_name_prefix="verfs-prefetch")
+
     # --- listing ------------------------------------------------------------------------
     def _index_ids(self, name: str) -> dict[str, list[str]]:
         """Every id of a pack's whole index (fetched once and kept)."""
@@ -897,8 +925,9 @@ class RemoteStore(ObjectStore):
             self._cached(kind, oid) or self._find_packed(kind, oid) is not None
 
     def close(self) -> None:
-        if "_pool" in self.__dict__:
-            self._pool.shutdown(wait=False)
+        for pool in ("_pool", "_fetchers"):
+            if pool in self.__dict__:
+                self.__dict__[pool].shutdown(wait=False)
         self._db.close()
 
 
@@ -1010,6 +1039,9 @@ class _StatesBase(ObjectStore):
 
     def plain_blob(self, oid: str) -> str | None:
         return self.remote.plain_blob(oid)
+
+    def prefetch(self, kind: str, oids: list[str]) -> None:
+        self.remote.prefetch(kind, oids)
 
     def unreadable_parts(self) -> list[str]:
         return self.remote.unreadable_parts()

@@ -34,7 +34,7 @@ import os
 import threading
 import time
 
-from store import ObjectStore, is_id
+from store import TREE, ObjectStore, is_id
 from store.cache import LRU
 from store.disk import RAW_ABOVE
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound
@@ -147,6 +147,10 @@ class View:
                 prefix = f"{node.rel}/" if node.rel else ""
                 return [(e.name, e.kind, content_ino(e.kind, e.exec, e.oid, prefix + e.name),
                          None) for e in shown]
+            # Each subdirectory's shape needs its tree: over a remote store, fetched
+            # together rather than one round trip each.
+            self.states.prefetch(TREE, [e.oid for e in shown
+                                        if e.kind == DIR and self._dirs.get(e.oid) is None])
             stamps = self._stamps_of(node.vid, [e.oid for e in shown])
             out = []
             for e in shown:
