@@ -800,7 +800,7 @@ class RemoteStore(ObjectStore):
         except FormatError as exc:
             raise FormatError(f"{self._where(key)}: {exc}") from None
         out = {}
-        for first in range(256):
+        for first in range(layout.TABLE_BUCKETS):
             offset, length = header.bucket(first)
             found, bad = layout.parse_bucket(area, first, data[offset:offset + length])
             self._count_bad(key, bad)
@@ -845,7 +845,7 @@ class RemoteStore(ObjectStore):
 
     def _read_bucket(self, name: str, area: str, header: layout.TableHeader,
                      first: int) -> dict[str, str]:
-        rel = f"remote/tables/{name}/{first:02x}"
+        rel = f"remote/tables/{name}/{first:03x}"
         kept = self.local.read(rel)
         if kept is not None:
             found, bad = layout.parse_bucket(area, first, kept)
@@ -876,7 +876,7 @@ class RemoteStore(ObjectStore):
             header = self._table_header(name, area)
             if header is None:
                 continue
-            firsts = sorted({int(k[:2], 16) for k in missing})
+            firsts = sorted({layout.bucket_of(k) for k in missing})
             firsts = [b for b in firsts if header.bucket(b)[1]]
             if len(firsts) > 1:
                 parts = list(self._pool.map(

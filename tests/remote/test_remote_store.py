@@ -129,7 +129,7 @@ def test_tables_answer_the_derived_cache_a_bucket_at_a_time(remote, tmp_path):
 
     reader = new_store(where, tmp_path / "reader")
     keys = sorted(entries)[:40] + [hash_bytes(b"absent")]
-    buckets = {k[:2] for k in keys}
+    buckets = {k[:3] for k in keys}
     before = requests(reader)
     found = reader.cache.get_many("roots", keys)
     assert found == {k: entries[k] for k in keys[:40]}
