@@ -38,7 +38,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import EXIT_DAMAGED, CorruptObject, StoreError
+from .errors import EXIT_DAMAGED, CorruptObject, FormatError, StoreError
 from .files import create_temp, fsync_dir
 from .ids import hash_bytes, is_id, new_hasher
 from .place import decode
@@ -48,6 +48,19 @@ MAGIC = b"verfs-pk"
 SUFFIX = ".pack"
 RECORD = struct.Struct(">c32sQI")     # kind code, raw id, offset, length
 TRAILER = struct.Struct(">QQ8s")       # index offset, count, magic
+
+
+def parse_trailer(tail: bytes, size: int) -> tuple[int, int]:
+    """``(index offset, count)`` of a pack of ``size`` bytes whose last
+    ``TRAILER.size`` bytes are ``tail``; FormatError if they do not hold together.
+    (A remote pack's reader has only these bytes, fetched by range.)"""
+    if size < len(HEADER) + TRAILER.size or len(tail) != TRAILER.size:
+        raise FormatError("not a verfs pack (too short)")
+    index, count, magic = TRAILER.unpack(tail)
+    if magic != MAGIC or index < len(HEADER) or \
+            index + count * RECORD.size != size - TRAILER.size:
+        raise FormatError("a pack with a bad trailer")
+    return index, count
 CODES = {"blob": b"b", "tree": b"t", "patch": b"p", "inventory": b"i", "version": b"v"}
 _KEY = 33                              # bytes of a record's sort key: kind code + id
 
@@ -108,11 +121,11 @@ class Pack:
                 raise BadPack(path, "too short")
             if os.pread(fd, len(HEADER), 0) != HEADER:
                 raise BadPack(path, "not a verfs pack (bad header)")
-            index, count, magic = TRAILER.unpack(os.pread(fd, TRAILER.size,
-                                                          size - TRAILER.size))
-            if magic != MAGIC or index < len(HEADER) or \
-                    index + count * RECORD.size != size - TRAILER.size:
-                raise BadPack(path, "bad trailer (truncated?)")
+            try:
+                index, count = parse_trailer(os.pread(fd, TRAILER.size, size - TRAILER.size),
+                                             size)
+            except FormatError:
+                raise BadPack(path, "bad trailer (truncated?)") from None
             start = index - index % mmap.ALLOCATIONGRANULARITY
             self._map = mmap.mmap(fd, size - start, access=mmap.ACCESS_READ, offset=start)
         except OSError as exc:

@@ -25,9 +25,8 @@ from ..base import KINDS
 from ..diskcache import seal, unseal
 from ..errors import FormatError
 from ..ids import is_id
-from ..pack import CODES, RECORD, TRAILER
+from ..pack import CODES, RECORD, TRAILER, parse_trailer  # noqa: F401 - a remote pack's trailer
 from ..pack import HEADER as PACK_HEADER
-from ..pack import MAGIC as PACK_MAGIC
 
 MARKER_KEY, HEAD_KEY, MANIFEST_KEY = "verfs-remote", "head", "manifest"
 MARKER = b"verfs-remote 1\n"
@@ -185,19 +184,6 @@ class Fan:
     def byte_range(self, start: int, end: int) -> tuple[int, int]:
         """``(offset, length)`` in the pack of records ``start .. end``."""
         return self.index_offset + start * RECORD.size, (end - start) * RECORD.size
-
-
-def parse_trailer(tail: bytes, size: int) -> tuple[int, int]:
-    """``(index offset, count)`` of a pack of ``size`` bytes whose last
-    ``TRAILER.size`` bytes are ``tail`` (FormatError if they do not hold together, as
-    ``Pack`` checks)."""
-    if size < len(PACK_HEADER) + TRAILER.size or len(tail) != TRAILER.size:
-        raise FormatError("not a verfs pack (too short)")
-    index, count, magic = TRAILER.unpack(tail)
-    if magic != PACK_MAGIC or index < len(PACK_HEADER) or \
-            index + count * RECORD.size != size - TRAILER.size:
-        raise FormatError("a pack with a bad trailer")
-    return index, count
 
 
 def build_fan(index: bytes, index_offset: int) -> bytes:
