@@ -214,6 +214,12 @@ class DerivedCache:
         entry is yet (in order: the first of a key wins); backends make it one write."""
         raise NotImplementedError
 
+    def directory(self, name: str) -> str | None:
+        """A directory of the derived area for derived files of one kind (the path
+        logs, the trigram index), made if absent; None where the cache keeps no files
+        (in memory): such data is then made for each use and not kept."""
+        return None
+
 
 class MemoryCache(DerivedCache):
     def __init__(self):
@@ -264,6 +270,9 @@ class HeldCache(DerivedCache):
                     self.held_absent.setdefault((area, key), value)
                 return
         self.base.put_many(entries, if_absent)
+
+    def directory(self, name: str) -> str | None:
+        return self.base.directory(name)
 
     def seal(self) -> None:
         with self._lock:

@@ -215,6 +215,15 @@ class DiskCache(DerivedCache):
             value, why = unseal(area, key, stored)
             yield area, key, value, why
 
+    def directory(self, name: str) -> str | None:
+        path = os.path.join(self.base, name)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            self.swallowed(f"derived cache: cannot make {path}", exc)
+            return None
+        return path
+
     def put(self, area: str, key: str, value: str) -> None:
         self.put_many([(area, key, value)])
 

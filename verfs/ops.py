@@ -20,6 +20,7 @@ from store.errors import ObjectNotFound
 from store.overlay import OverlayStore
 
 from . import journal, staging
+from .derived import after_new_versions
 from .diff import tree_prims
 from .errors import (
     CommuteError,
@@ -124,6 +125,7 @@ def record(repo: Repository, name: str, author: str | None = None, date: str | N
             # allowed): once more from the working tree, which writes it again.
             vid = _record(repo, name, author, date, comment, paths)
         repo.set_head(vid, f"record: {name}")
+        after_new_versions(repo.history, vid)
         return vid
 
 

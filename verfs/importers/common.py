@@ -20,6 +20,7 @@ from store import DIR, EMPTY_TREE_ID, ObjectStore, Tree, TreeEntry
 from store.overlay import OverlayStore
 
 from .. import staging
+from ..derived import after_new_versions
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
 from ..journal import begin, change_tree, finish_begun
@@ -238,4 +239,5 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
         (begin if in_place else change_tree)(
             repo, EMPTY_TREE_ID if new else old_tree, root, vid,
             f"import {len(keys) - start} patch(es) from {source.description}")
+        after_new_versions(history, vid)
         return ImportResult(repo, len(keys) - start, len(keys), vid, warnings)
