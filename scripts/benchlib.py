@@ -888,3 +888,188 @@ def numbers_in(text: str, word: str) -> int | None:
     """The count before ``word`` in a summary line ("... 1,234 requests"), or None."""
     m = re.search(r"([\d,]+) " + re.escape(word), text)
     return int(m.group(1).replace(",", "")) if m else None
+
+
+# --- searching every version: grep and each path's log (issue 12) -------------------------
+
+@dataclass
+class Counted:
+    """What one command printed, counted as it went by and not kept: its wall time,
+    exit code, output lines and bytes, its first line, its peak resident memory (from
+    ``wait4``: the process itself, not a tree), and, when asked, lines and bytes per
+    first field (``REV`` of ``REV:path:line:text``)."""
+
+    seconds: float
+    rc: int
+    lines: int
+    bytes: int
+    first: bytes
+    maxrss: int
+    stderr: str
+    per_prefix: dict[bytes, list[int]] | None = None
+
+    def payload(self) -> int:
+        """The bytes of its lines after their first field and its colon: what two
+        ``REV:path:line:text`` outputs share when they name revisions differently
+        (every line's first field as long as the first line's)."""
+        width = self.first.find(b":") + 1 if b":" in self.first else 0
+        return self.bytes - self.lines * width
+
+
+def run_counted(argv: Sequence, *, cwd=None, env=None, ok=(0, 1), timeout=None,
+                per_prefix: bool = False) -> Counted:
+    """Run ``argv`` with its output read through a pipe and counted (a printed line
+    costs both tools the same pipe), its peak RSS from ``os.wait4``.  ``per_prefix``
+    also counts each first field's lines and bytes (slower: for untimed check runs)."""
+    argv = [str(a) for a in argv]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    err: list[bytes] = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    killer = threading.Timer(timeout, proc.kill) if timeout else None
+    if killer:
+        killer.start()
+    lines = nbytes = 0
+    first = b""
+    prefixes: dict[bytes, list[int]] | None = {} if per_prefix else None
+    try:
+        if prefixes is None:
+            fd = proc.stdout.fileno()
+            while chunk := os.read(fd, 1 << 20):
+                if len(first) < 4096 and b"\n" not in first:
+                    first += chunk[:4096]
+                lines += chunk.count(b"\n")
+                nbytes += len(chunk)
+        else:
+            for line in proc.stdout:
+                if not first:
+                    first = line
+                lines += 1
+                nbytes += len(line)
+                rec = prefixes.setdefault(line.split(b":", 1)[0], [0, 0])
+                rec[0] += 1
+                rec[1] += len(line)
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        if killer:
+            killer.cancel()
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    said = b"".join(err).decode(errors="replace")
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(argv)[:300]}: exit {proc.returncode}\n{said[-2000:]}")
+    return Counted(seconds, proc.returncode, lines, nbytes, first.split(b"\n", 1)[0] + b"\n"
+                   if first else b"", usage.ru_maxrss * 1024, said, prefixes)
+
+
+@dataclass(frozen=True)
+class GrepPattern:
+    """One search of the grep group: what it is for, ``git grep``'s flags (the same
+    for ``verfs grep``) and the pattern; ``selective``: the index should narrow it."""
+
+    what: str
+    flags: tuple[str, ...]
+    pattern: str
+    selective: bool
+    note: str = ""
+
+
+IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{5,}"
+
+
+def head_tokens(git_dir: str, rev: str) -> dict[str, int]:
+    """Identifiers of 6+ characters in ``rev``'s text files → how often they occur."""
+    text = out(["git", "-C", git_dir, "grep", "-h", "-o", "-I", "-E", IDENTIFIER, rev],
+               ok=(0, 1), timeout=3600)
+    counts: dict[str, int] = {}
+    for tok in text.split():
+        counts[tok] = counts.get(tok, 0) + 1
+    return counts
+
+
+def grep_patterns(git_dir: str, rev: str, n_revs: int, max_lines: int = 3_000_000
+                  ) -> list[GrepPattern]:
+    """The four searches, picked from the data of the newest revision ``rev`` so that
+    they mean the same on any history: three of its rarest identifiers (a fixed
+    string; an extended regex, a bracket expression and an alternation; one searched
+    ``-i`` with its case swapped) and, as the common pattern, the most frequent one
+    whose lines over ``n_revs`` revisions should stay under ``max_lines`` (the output
+    of a search over every version is lines at head × versions)."""
+    counts = head_tokens(git_dir, rev)
+    # Rare but present more than once (a name used once may be gone a version later),
+    # preferring what occurs in few places and is long: few trigram matches.
+    rare = sorted((t for t, n in counts.items() if n >= 2 and t.lower() != t.upper()),
+                  key=lambda t: (counts[t], -len(t), t))
+    picked: list[str] = []
+    for t in rare:          # distinct even ignoring case, none a part of another
+        if all(t.lower() not in p.lower() and p.lower() not in t.lower() for p in picked):
+            picked.append(t)
+        if len(picked) == 4:
+            break
+    if len(picked) < 4:
+        raise RuntimeError(f"{git_dir}: too few identifiers at {rev} to pick patterns from")
+    fixed, regex_a, icase, regex_b = picked
+    cut = len(regex_a) // 2
+    regex = f"{regex_a[:cut]}[[:alnum:]_]*{regex_a[cut + 1:]}|{regex_b}"
+    bound = max_lines // max(n_revs, 1)
+    common = max((t for t, n in counts.items() if n <= bound and t not in picked),
+                 key=lambda t: (counts[t], t))
+
+    def at_head(*toks):
+        return ", ".join(f"{t!r} {counts[t]}×" for t in toks) + " in the newest revision"
+    return [
+        GrepPattern("a selective fixed string", ("-F",), fixed, True, at_head(fixed)),
+        GrepPattern("a selective regex", ("-E",), regex, True, at_head(regex_a, regex_b)),
+        GrepPattern("a selective -i search", ("-i",), icase.swapcase(), True,
+                    at_head(icase)),
+        GrepPattern("a common pattern", ("-F",), common, False,
+                    at_head(common) + f" (the most frequent under {bound:,})"),
+    ]
+
+
+def path_changes(git_dir: str, rev: str = "HEAD") -> dict[str, int]:
+    """Every path the first-parent line of ``rev`` ever touched → how many commits
+    changed it."""
+    text = out(["git", "-C", git_dir, "log", "--first-parent", "--format=", "--name-only",
+                "--no-renames", rev], timeout=3600)
+    counts: dict[str, int] = {}
+    for p in text.splitlines():
+        if p:
+            counts[p] = counts.get(p, 0) + 1
+    return counts
+
+
+def log_paths(git_dir: str, rev: str, k: int) -> list[tuple[str, str]]:
+    """Up to ``k`` paths to ask the log of, each with why: the file changed most
+    often, one changed a median number of times, one changed once, one gone by
+    ``rev``, and a top-level directory."""
+    counts = path_changes(git_dir, rev)
+    present = set(out(["git", "-C", git_dir, "ls-tree", "-r", "--name-only", rev]).split("\n"))
+    files = sorted(counts, key=lambda p: (-counts[p], p))
+    live = [p for p in files if p in present]
+    picks: list[tuple[str, str]] = []
+
+    def take(p, why):
+        if p and all(p != q for q, _ in picks):
+            picks.append((p, why))
+    if live:
+        take(live[0], f"the file changed most often ({counts[live[0]]} commits)")
+        mid = live[len(live) // 2]
+        take(mid, f"a median file ({counts[mid]} commits)")
+        once = [p for p in live if counts[p] == 1]
+        take(once[0] if once else live[-1], "a file changed once" if once else
+             f"the file changed least ({counts[live[-1]]} commits)")
+    gone = [p for p in files if p not in present]
+    if gone:
+        take(gone[0], f"a file gone at the tip ({counts[gone[0]]} commits)")
+    tops: dict[str, int] = {}
+    for p, n in counts.items():
+        if "/" in p:
+            tops[p.split("/", 1)[0]] = tops.get(p.split("/", 1)[0], 0) + n
+    if tops:
+        top = max(tops, key=lambda d: (tops[d], d))
+        take(top, "the busiest top-level directory")
+    return picks[:k]
