@@ -388,7 +388,7 @@ def _merged_postings(segs: list[Segment], bases: list[int]):
     """The postings of ``segs`` as one segment's, documents of segment k shifted by
     ``bases[k]``: each trigram's run lists appended, only their first number redone."""
     tables = [seg.table() for seg in segs]
-    streams = [((t, k, i) for i, t in enumerate(tab[0])) for k, tab in enumerate(tables)]
+    streams = [_keyed(tab[0], k) for k, tab in enumerate(tables)]
     group: list[tuple[int, int]] = []
     current = None
     for t, k, i in heapq.merge(*streams):
@@ -399,6 +399,10 @@ def _merged_postings(segs: list[Segment], bases: list[int]):
         group.append((k, i))
     if group:
         yield _joined(current, group, segs, tables, bases)
+
+
+def _keyed(tris: list[bytes], k: int):
+    return ((t, k, i) for i, t in enumerate(tris))
 
 
 def _joined(tri, group, segs, tables, bases):

@@ -1,0 +1,251 @@
+"""What ``verfs grep`` prints: git grep's lines (``--each``), or each line once with
+the versions holding it (the default), or JSON Lines (``--json``).
+
+``--each`` is byte for byte ``git grep [-n|-l|-c] PATTERN REV...`` with every version's
+full hash for REV: ``HASH:path:N:text`` (``HASH:path:text`` without -n,
+``HASH:path`` with -l, ``HASH:path:count`` with -c, ``Binary file HASH:path
+matches``), versions newest first, paths in byte order within one.  Most of those
+lines repeat from one version to the next, so each version's block is a template
+joined with its hash (``bytes.join``: the output costs what it weighs).
+
+The default shows each matching line once — the same path, (line number) and text
+held in many versions — with the runs of versions holding it, ``NNNN-<hash>`` as
+``history/`` names them (NNNN from 1 along the chain): ``path:N:text  [0004-1a2b3c4d..
+0815-9f3c0d1e, 812 versions]``; lines held at the newest selected version first.
+
+JSON text and paths are decoded as UTF-8 with invalid bytes replaced (U+FFFD):
+JSON strings cannot hold raw bytes, and a program wanting them exactly can use
+``--each``.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .grep import Found, Piece, Searched, Selection
+
+LINES, COUNT, NAMES = "lines", "count", "names"
+
+_PATH, _SEP, _NUM, _RANGE, _OFF = (b"\x1b[35m", b"\x1b[36m", b"\x1b[32m", b"\x1b[33m",
+                                   b"\x1b[m")
+
+
+def _bytes(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to print: ``mode`` LINES, COUNT or NAMES (-c, -l); ``numbers`` (-n);
+    ``color`` (on a terminal); ``display`` a path as shown (relative to the current
+    directory inside the working tree, as git grep shows it)."""
+
+    mode: str = LINES
+    numbers: bool = False
+    color: bool = False
+    display: Callable[[str], bytes] = _bytes
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "replace")
+
+
+def _split(line: bytes) -> tuple[int, bytes]:
+    n, _, text = line.partition(b":")
+    return int(n), text
+
+
+def _found_lines(found: Found) -> list[bytes]:
+    return found.lines.split(b"\n") if found.lines else []
+
+
+# --- --each ---------------------------------------------------------------------------
+
+def _template(style: Style, path: bytes, found: Found) -> list[bytes]:
+    """The parts of a piece's lines between the hashes: the first extends what
+    comes before (so ``HASH.join`` of a version's parts is its block)."""
+    if style.mode == NAMES:
+        return [b"", b":%s\n" % path]
+    if style.mode == COUNT:
+        return [b"", b":%s:%d\n" % (path, found.count)]
+    if found.binary:
+        return [b"Binary file ", b":%s matches\n" % path]
+    parts = [b""]
+    for line in _found_lines(found):
+        if not style.numbers:
+            line = line.partition(b":")[2]
+        parts.append(b":%s:%s\n" % (path, line))
+    return parts
+
+
+def _sweep(selection: Selection, ps: list[Piece]):
+    """(version index, the pieces it holds in the order given, whether that changed
+    since the version before) for each selected version, newest first — the set
+    changes only where pieces begin or end."""
+    by_end: dict[int, list[int]] = {}
+    by_start: dict[int, list[int]] = {}
+    for k, p in enumerate(ps):
+        by_end.setdefault(p.end - 1, []).append(k)
+        by_start.setdefault(p.start, []).append(k)
+    for s, e in reversed(selection.ranges):
+        active: set[int] = set()
+        ordered: list[int] = []
+        changed = True
+        for i in range(e - 1, s - 1, -1):
+            new = by_end.get(i)
+            if new:
+                active.update(new)
+                ordered = sorted(active)
+                changed = True
+            yield i, ordered, changed
+            changed = False
+            gone = by_start.get(i)
+            if gone:
+                active.difference_update(gone)
+                ordered = sorted(active)
+                changed = True
+
+
+def each(write, searched: Searched, style: Style) -> None:
+    """``--each``: git grep's lines, one per version, path and line."""
+    results = searched.results
+    for selection, ps in searched.selections:
+        versions = selection.log.versions
+        cache: dict[int, list[bytes]] = {}
+        template: list[bytes] = []
+        for i, ordered, changed in _sweep(selection, ps):
+            if not ordered:
+                continue
+            if changed:
+                key = set(ordered)
+                template = [b""]
+                for k in ordered:
+                    parts = cache.get(k)
+                    if parts is None:
+                        p = ps[k]
+                        parts = _template(style, style.display(p.path), results.get(p.oid))
+                        cache[k] = parts
+                    template[-1] += parts[0]
+                    template.extend(parts[1:])
+                for k in [k for k in cache if k not in key]:
+                    del cache[k]
+            write(versions[i].encode().join(template))
+
+
+def each_json(write, searched: Searched, style: Style) -> None:
+    """``--each --json``: one object per version, path and line (or file)."""
+    results = searched.results
+    for selection, ps in searched.selections:
+        versions = selection.log.versions
+        for i, ordered, _ in _sweep(selection, ps):
+            for k in ordered:
+                p = ps[k]
+                found = results.get(p.oid)
+                base = {"version": versions[i], "path": _text(style.display(p.path))}
+                for obj in _objects(style, found, base):
+                    write(json.dumps(obj).encode() + b"\n")
+
+
+def _objects(style: Style, found: Found, base: dict):
+    if style.mode == NAMES:
+        yield base
+    elif style.mode == COUNT:
+        yield {**base, "count": found.count}
+    elif found.binary:
+        yield {**base, "binary": True}
+    else:
+        for line in _found_lines(found):
+            n, text = _split(line)
+            yield {**base, "line": n, "text": _text(text)}
+
+
+# --- grouped ----------------------------------------------------------------------------
+
+def _groups(searched: Searched, style: Style, selection: Selection, ps: list[Piece]
+            ) -> list[tuple[tuple, list[tuple[int, int]]]]:
+    """(key, merged runs of versions) of each distinct line (or file, or count),
+    those held at the newest version first, then by path and line."""
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    results = searched.results
+    for p in ps:
+        found = results.get(p.oid)
+        path = _bytes(p.path)
+        if style.mode == NAMES:
+            keys = [(path, -1, b"")]
+        elif style.mode == COUNT:
+            keys = [(path, found.count, b"")]
+        elif found.binary:
+            keys = [(path, -1, None)]
+        else:
+            keys = []
+            for line in _found_lines(found):
+                n, text = _split(line)
+                keys.append((path, n if style.numbers else -1, text))
+        for key in keys:
+            groups.setdefault(key, []).append((p.start, p.end))
+    out = []
+    for key, runs in groups.items():
+        runs.sort()
+        merged = [list(runs[0])]
+        for s, e in runs[1:]:
+            if s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        out.append((key, [(s, e) for s, e in merged]))
+    out.sort(key=lambda g: (-g[1][-1][1], g[0][0], g[0][1], g[0][2] or b""))
+    return out
+
+
+def _label(selection: Selection, i: int) -> str:
+    width = max(4, len(str(len(selection.log.versions))))
+    return f"{i + 1:0{width}d}-{selection.log.versions[i][:8]}"
+
+
+def _ranges(selection: Selection, runs: list[tuple[int, int]]) -> str:
+    shown = [_label(selection, s) if e - s == 1 else
+             f"{_label(selection, s)}..{_label(selection, e - 1)}" for s, e in runs]
+    n = sum(e - s for s, e in runs)
+    return f"[{', '.join(shown)}, {n} version{'s' if n != 1 else ''}]"
+
+
+def grouped(write, searched: Searched, style: Style) -> None:
+    """The default: each matching line once, with the versions holding it."""
+    c = style.color
+    path_on, sep, num_on, rng_on, off = (_PATH, _SEP + b":" + _OFF, _NUM, _RANGE, _OFF) \
+        if c else (b"", b":", b"", b"", b"")
+    for selection, ps in searched.selections:
+        for (path, n, text), runs in _groups(searched, style, selection, ps):
+            shown = path_on + style.display(path.decode("utf-8", "surrogateescape")) + off
+            ranges = rng_on + _ranges(selection, runs).encode() + off
+            if style.mode == NAMES:
+                line = shown
+            elif style.mode == COUNT:
+                line = shown + sep + b"%d" % n
+            elif text is None:
+                line = b"Binary file " + shown + b" matches"
+            elif n >= 0:
+                line = shown + sep + num_on + b"%d" % n + off + sep + text
+            else:
+                line = shown + sep + text
+            write(line + b"  " + ranges + b"\n")
+
+
+def grouped_json(write, searched: Searched, style: Style) -> None:
+    """``--json``: one object per group, with its runs of versions."""
+    for selection, ps in searched.selections:
+        vids = selection.log.versions
+        for (path, n, text), runs in _groups(searched, style, selection, ps):
+            obj: dict = {"path": _text(style.display(path.decode("utf-8", "surrogateescape")))}
+            if style.mode == COUNT:
+                obj["count"] = n
+            elif style.mode == LINES:
+                if text is None:
+                    obj["binary"] = True
+                else:
+                    obj["line"] = n if n >= 0 else None
+                    obj["text"] = _text(text)
+            obj["versions"] = sum(e - s for s, e in runs)
+            obj["ranges"] = [{"first": vids[s], "last": vids[e - 1], "from": s + 1, "to": e}
+                             for s, e in runs]
+            write(json.dumps(obj).encode() + b"\n")
