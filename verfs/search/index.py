@@ -50,7 +50,6 @@ import os
 import struct
 import time
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -166,7 +165,7 @@ class Segment:
     def entries(self) -> Iterable[tuple[bytes, int]]:
         """(blob id, document number) for every covered blob, in id order."""
         lay = self.lay
-        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]))
+        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]), strict=True)
 
     def locate(self, blobs: Iterable[str], hint: int) -> dict[str, int]:
         """The covered ones of ``blobs`` (hex; ``hint`` of them) → document numbers:
@@ -580,10 +579,12 @@ class GrepIndex:
                     oids[o] = d if d == NOT_INDEXED else d + at
             at += seg.lay.docs
         testhook.pause("index-merge")
-        _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
+        made = _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
         for seg in inputs:
             self._open.pop(seg.name, None)
             seg.close()
+            if seg.name == made:        # the same bytes (one input, or twins)
+                continue
             try:
                 os.unlink(seg.path)
             except FileNotFoundError:

@@ -128,7 +128,8 @@ def intersect(a: list[int], b: list[int]) -> list[int]:
 
 
 def union(a: list[int], b: list[int]) -> list[int]:
-    pairs = sorted([*zip(a[0::2], a[1::2]), *zip(b[0::2], b[1::2])])
+    pairs = sorted([*zip(a[0::2], a[1::2], strict=True),
+                    *zip(b[0::2], b[1::2], strict=True)])
     out: list[int] = []
     for s, e in pairs:
         if s >= e:
