@@ -50,7 +50,6 @@ import os
 import struct
 import time
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -166,7 +165,7 @@ class Segment:
     def entries(self) -> Iterable[tuple[bytes, int]]:
         """(blob id, document number) for every covered blob, in id order."""
         lay = self.lay
-        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]))
+        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]), strict=True)
 
     def locate(self, blobs: Iterable[str], hint: int) -> dict[str, int]:
         """The covered ones of ``blobs`` (hex; ``hint`` of them) → document numbers:
@@ -292,17 +291,21 @@ def _holding(seg: Segment, tris: set[bytes]) -> list[int] | None:
 # --- writing a segment --------------------------------------------------------------
 
 class _Builder:
-    """One segment being made in memory: the runs of each trigram, kept by the
-    difference of each document's trigrams with the one before (a file's next content
-    changes few), so the work is in what changed."""
+    """One segment being made in memory: the runs of each trigram.  A document's
+    trigrams are not worked out whole but by how its lines differ from the previous
+    document's (a file's next content changes few): each trigram's count of the
+    distinct chunks (verfs/search/trigrams.py) holding it goes down for the lines that
+    went and up for the lines that came; reaching 0 ends its run, leaving 0 starts one."""
 
     def __init__(self):
         self.oids: dict[bytes, int] = {}
         self.docs = 0
         self.prev: set[bytes] = set()
+        self.holding: dict[bytes, int] = {}         # trigram → chunks of prev holding it
         self.open: dict[bytes, int] = {}
         self.closed: dict[bytes, array] = {}
         self.held = 0
+        self.tri = tg.ChunkTrigrams()
 
     def add(self, oid: bytes, data: bytes) -> None:
         if oid in self.oids:
@@ -313,18 +316,33 @@ class _Builder:
         d = self.docs
         self.docs += 1
         self.oids[oid] = d
-        now = tg.trigrams(data)
-        prev, open_, closed = self.prev, self.open, self.closed
-        gone = prev - now
-        for t in gone:
+        now = tg.chunks(data)
+        holding, open_, closed, tri = self.holding, self.open, self.closed, self.tri
+        left: set[bytes] = set()
+        for chunk in self.prev - now:
+            for t in tri(chunk):
+                n = holding[t] - 1
+                if n:
+                    holding[t] = n
+                else:
+                    del holding[t]
+                    left.add(t)
+        for chunk in now - self.prev:
+            for t in tri(chunk):
+                n = holding.get(t, 0)
+                holding[t] = n + 1
+                if not n:
+                    if t in left:
+                        left.discard(t)
+                    else:
+                        open_[t] = d
+        for t in left:
             c = closed.get(t)
             if c is None:
                 closed[t] = c = array("I")
             c.append(open_.pop(t))
             c.append(d)
-        for t in now - prev:
-            open_[t] = d
-        self.held += 2 * len(gone)
+        self.held += 2 * len(left)
         self.prev = now
 
     def postings(self) -> Iterable[tuple[bytes, bytes, int, int]]:
@@ -580,10 +598,12 @@ class GrepIndex:
                     oids[o] = d if d == NOT_INDEXED else d + at
             at += seg.lay.docs
         testhook.pause("index-merge")
-        _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
+        made = _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
         for seg in inputs:
             self._open.pop(seg.name, None)
             seg.close()
+            if seg.name == made:        # the same bytes (one input, or twins)
+                continue
             try:
                 os.unlink(seg.path)
             except FileNotFoundError:

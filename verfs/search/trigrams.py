@@ -16,6 +16,7 @@ segment's list to another's); every operation here allows that.  Decoding takes 
 C-speed path when every difference fits one byte (``isascii``), as most do.
 """
 
+import re
 import struct
 from bisect import bisect_right
 from itertools import accumulate
@@ -34,6 +35,40 @@ def trigrams(data: bytes) -> set[bytes]:
         if end - k >= 3:
             out.update(t for (t,) in _TRI.iter_unpack(data[k:end]))
     return out
+
+
+_LINE = re.compile(rb"(?=([^\n]*\n?.{0,2}))[^\n]*\n?", re.S)
+_SHORT = 512            # longer lines are not kept: rarely the same twice
+
+
+def chunks(data: bytes) -> set[bytes]:
+    """The distinct lines of ``data`` folded to lower case, each with the two bytes
+    after it: every trigram of ``data`` starts in a line, so ends in its chunk, and
+    the trigrams of ``data`` are the union of its chunks' (what lets a file's next
+    content be indexed by the few lines that changed)."""
+    return set(_LINE.findall(data.lower()))
+
+
+class ChunkTrigrams:
+    """The trigrams of chunks, each worked out once while it is seen: two generations
+    of ``keep`` chunks (short ones only: a long line is rarely the same twice)."""
+
+    def __init__(self, keep: int = 50_000):
+        self.keep = keep
+        self.new: dict[bytes, tuple[bytes, ...]] = {}
+        self.old: dict[bytes, tuple[bytes, ...]] = {}
+
+    def __call__(self, chunk: bytes) -> tuple[bytes, ...]:
+        got = self.new.get(chunk)
+        if got is None:
+            got = self.old.get(chunk)
+            if got is None:
+                got = tuple(trigrams(chunk))
+            if len(chunk) <= _SHORT:
+                self.new[chunk] = got
+                if len(self.new) > self.keep:
+                    self.old, self.new = self.new, {}
+        return got
 
 
 def literal_trigrams(text: bytes) -> set[bytes]:
@@ -128,7 +163,8 @@ def intersect(a: list[int], b: list[int]) -> list[int]:
 
 
 def union(a: list[int], b: list[int]) -> list[int]:
-    pairs = sorted([*zip(a[0::2], a[1::2]), *zip(b[0::2], b[1::2])])
+    pairs = sorted([*zip(a[0::2], a[1::2], strict=True),
+                    *zip(b[0::2], b[1::2], strict=True)])
     out: list[int] = []
     for s, e in pairs:
         if s >= e:
