@@ -1073,3 +1073,31 @@ def log_paths(git_dir: str, rev: str, k: int) -> list[tuple[str, str]]:
         top = max(tops, key=lambda d: (tops[d], d))
         take(top, "the busiest top-level directory")
     return picks[:k]
+
+
+def index_selectivity(repo_dir: str, patterns: Sequence[GrepPattern]) -> dict[str, str]:
+    """For each pattern (by ``what``): how many of the distinct blobs of head's chain
+    the trigram index admits as candidates, out of how many — what ``verfs grep``
+    reads with the index (its own functions: verfs/search/grep.py, posix.py,
+    index.py); a pattern it cannot say says why."""
+    from verfs.repo import Repository
+    from verfs.search import posix
+    from verfs.search.grep import Chains, pieces
+    from verfs.search.index import GrepIndex
+    repo = Repository(repo_dir)
+    history = repo.history
+    chains = Chains(history, repo.head())
+    blobs = {p.oid for p in pieces(chains.everything(), [])}
+    index = GrepIndex(history.store)
+    found = {}
+    for p in patterns:
+        dialect = {"-F": posix.FIXED, "-E": posix.EXTENDED}.get(p.flags[0], posix.BASIC)
+        try:
+            compiled = posix.compile_pattern(p.pattern.encode(), dialect, "-i" in p.flags)
+            n = len(index.candidates(compiled.query, blobs))
+            found[p.what] = f"the index admits {n:,} of {len(blobs):,} distinct blobs " \
+                            f"({n / max(len(blobs), 1):.1%})"
+        except Exception as exc:    # noqa: BLE001 - a note, not a figure
+            found[p.what] = f"candidates unknown ({type(exc).__name__}: {exc})"
+    index.close()
+    return found
