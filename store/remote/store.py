@@ -999,6 +999,10 @@ class RemoteCache(DerivedCache):
         """``if_absent`` entries give way to the remote tables' too."""
         self.local.put_many(entries, _absent(self, if_absent))
 
+    def directory(self, name: str) -> str | None:
+        """Derived files (path logs, the trigram index) are kept locally too."""
+        return self.local.directory(name)
+
 
 class _StatesBase(ObjectStore):
     """The remote as the base of the local derived store: every read is the

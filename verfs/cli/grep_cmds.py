@@ -11,7 +11,7 @@ from .main import cli
 from .options import tree_path, with_history
 from .pager import paged
 
-_VALUED = {"--repo", "--store", "--cache"}
+_VALUED = {"--repo", "--store", "--cache", "-e", "--regexp"}
 
 
 class GrepCommand(click.Command):
@@ -27,7 +27,8 @@ class GrepCommand(click.Command):
                     skip = False
                 elif a in _VALUED:
                     skip = True
-                elif not a.startswith("-") or a == "-":
+                    before += a in ("-e", "--regexp")
+                elif a.startswith(("-e", "--regexp=")) or not a.startswith("-") or a == "-":
                     before += 1
             if before:              # PATTERN came before it: the rest are paths
                 ctx.meta["grep.paths"] = list(args[cut + 1:])
@@ -60,8 +61,10 @@ def _versions(chains, resolve, specs: list[str], strict: bool):
 
 
 @cli.command(cls=GrepCommand)
-@click.argument("pattern")
-@click.argument("args", nargs=-1, metavar="[VERSION | V1..V2]... [-- PATH...]")
+@click.argument("args", nargs=-1, metavar="PATTERN [VERSION | V1..V2]... [-- PATH...]")
+@click.option("-e", "--regexp", "pattern", metavar="PATTERN",
+              help="The pattern (for one that starts with '-'); then every argument "
+                   "is a VERSION or a PATH.")
 @click.option("-G", "--basic-regexp", "dialect", flag_value="basic", default=True,
               help="PATTERN is a POSIX basic regex, as git grep reads it (the default): "
                    "\\( \\) \\{ \\} \\| \\+ \\? are operators, ( ) { } | + ? are not.")
@@ -90,7 +93,7 @@ def _versions(chains, resolve, specs: list[str], strict: bool):
               help="Read every blob instead of asking the trigram index which may match.")
 @with_history
 @click.pass_context
-def grep(ctx, repo, pattern, args, dialect, ignore_case, word_regexp, line_number, names,
+def grep(ctx, repo, args, pattern, dialect, ignore_case, word_regexp, line_number, names,
          count, skip_binary, each, as_json, no_pager, no_index):
     """Search the files of every version of head's history (or of the VERSIONs and
     V1..V2 ranges given) for lines matching PATTERN.
@@ -114,12 +117,17 @@ def grep(ctx, repo, pattern, args, dialect, ignore_case, word_regexp, line_numbe
       verfs grep -l -i license v1.0
       verfs grep -c --json import | jq .versions
       verfs grep --store s3://team/proj -F 'api_key'
+      verfs grep -e '--force' head -- docs/
     """
     from ..search import output
     from ..search.grep import Chains, search
     from ..search.index import GrepIndex
     from ..search.posix import compile_pattern
 
+    if pattern is None:
+        if not args:
+            raise UsageError("no PATTERN given (verfs grep PATTERN, or -e PATTERN)")
+        pattern, args = args[0], args[1:]
     if names and count:
         raise UsageError("-l and -c do not go together")
     if "\0" in pattern:

@@ -38,7 +38,7 @@ def log(repo, verbose, as_json, limit, args):
 
     A first argument that names a version (head, head~N, a hash or a unique prefix of
     it, a tag) is the VERSION, unless it is a path in head's history and not a hash;
-    everything after '--' is a path.  PATHs are relative to the current directory
+    everything after '--' is a path, and a first argument before it a VERSION.  PATHs are relative to the current directory
     inside the working tree (from the top otherwise, and with --store).  A PATH that
     never existed in VERSION's history is an error (exit 1).
 
@@ -52,7 +52,7 @@ def log(repo, verbose, as_json, limit, args):
       verfs log --store s3://team/proj       # what was pushed there
     """
     vid, paths, guessed = _version_and_paths(
-        repo, list(args), click.get_current_context().meta.get(FORCED, []))
+        repo, list(args), click.get_current_context().meta.get(FORCED))
     h = repo.history
     if paths:
         from ..filelog import path_log
@@ -82,16 +82,22 @@ def log(repo, verbose, as_json, limit, args):
         _show(s, verbose)
 
 
-def _version_and_paths(repo, args: list[str], forced: list[str]
+def _version_and_paths(repo, args: list[str], forced: list[str] | None
                        ) -> tuple[str | None, list[str], str | None]:
     """The VERSION and the PATHs of ``verfs log``'s arguments (see its help), and the
-    first argument when it was taken for a path only for not being a version."""
+    first argument when it was taken for a path only for not being a version.
+    ``forced``: what followed ``--`` (None: there was none)."""
+    dashed = forced is not None
+    forced = forced or []
+
     def paths(given: list[str]) -> list[str]:
         return [tree_path(repo.root, p) for p in given + forced]
 
     if not args:
         return repo.resolve("head"), paths([]), None
     first = args[0]
+    if dashed:                  # before '--': a version, whatever paths there are
+        return repo.resolve(first), paths(args[1:]), None
     try:
         return repo.resolve(first, tags=False), paths(args[1:]), None
     except UnknownVersion:

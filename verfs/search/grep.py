@@ -119,6 +119,8 @@ def search_blob(pattern: Compiled, data: bytes, lines: bool = True, first: bool 
     with ``skip_binary``).  ``lines``: keep each matching line as ``N:text``;
     ``first``: stop at the first (only whether it matches is wanted).  A binary blob's
     lines are never kept (git prints only that it matches)."""
+    if not data:                    # no line at all
+        return None
     binary = is_binary(data)
     if binary and skip_binary:
         return None
