@@ -368,3 +368,13 @@ def test_all_is_all(tmp_path):
     index = GrepIndex(directory=str(tmp_path))
     write(index, {oid(b"x"): b"xyz"})
     assert index.candidates(All(), {oid(b"x"), oid(b"y")}) == {oid(b"x"), oid(b"y")}
+
+
+@given(run_lists, st.lists(st.integers(0, 90), max_size=6).map(sorted))
+def test_a_short_run_list_against_a_long_one(long, cuts):
+    short = tg.union([x for c in cuts for x in (c, c + 1)], [])
+
+    def docs(r):
+        return {d for s, e in zip(r[0::2], r[1::2], strict=True) for d in range(s, e)}
+    assert docs(tg.intersect(short, long)) == docs(short) & docs(long)
+    assert docs(tg.intersect(long, short)) == docs(short) & docs(long)
