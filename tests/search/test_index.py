@@ -235,6 +235,25 @@ def test_record_indexes_the_new_blobs(sample):
     assert index.candidates(Literal(b"unusual_word"), blobs) == new
 
 
+def test_a_record_indexes_only_what_it_brought(sample, monkeypatch):
+    repo = sample.repo
+    update(repo.history, repo.head())           # marks head as indexed
+    with open(os.path.join(repo.root, "README"), "ab") as f:
+        f.write(b"one more Distinct_Line\n")
+    def whole_chain(*args):
+        raise AssertionError("walked the whole chain")
+    monkeypatch.setattr(ix, "chain_blobs", whole_chain)
+    ops.record(repo, "more", "Ada <ada@example.com>", "20240111120000")
+    readme = repo.history.states.get_tree(repo.history.root_tree(repo.head())).entries
+    [new] = [e.oid for e in readme if e.name == "README"]
+    index = GrepIndex(repo.history.store)
+    assert new in index.covered()
+    monkeypatch.undo()
+    blobs = set(chain_blobs(repo.history, repo.head()))
+    assert index.covered() >= blobs
+    assert index.candidates(Literal(b"distinct_line"), blobs) == {new}
+
+
 def test_the_index_survives_deleting_cache(sample):
     repo = sample.repo
     tip = repo.head()

@@ -54,7 +54,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 
-from store.files import create_temp
+from store import FILE, LINK
+from store.files import create_temp, write_atomic
 from store.swallow import Swallowed
 
 from .. import testhook
@@ -723,20 +724,68 @@ def chain_blobs(history: History, tip: str | None) -> list[str]:
     return list(seen)
 
 
+MARK = "indexed-tip"            # the last tip whose whole chain update indexed
+MARK_REACH = 64                 # versions walked back looking for it
+
+
+def _since_mark(index: GrepIndex, history: History, tip: str) -> list[str] | None:
+    """The blobs the versions after the marked tip brought (a record's few), found by
+    Merkle diffs of their roots; None when ``tip``'s chain does not pass the mark near
+    enough.  The mark only saves work: if segments were lost since, their blobs are
+    candidates (searched directly, and indexed again by grep's writer)."""
+    from ..filelog import tree_changes
+
+    try:
+        with open(os.path.join(index.directory, MARK), "rb") as f:
+            mark = f.read(200).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    new: list[str] = []
+    vid: str | None = tip
+    for _ in range(MARK_REACH):
+        if vid is None or vid == mark:
+            break
+        new.append(vid)
+        vid = history.version(vid).parent
+    else:
+        return None
+    if vid != mark:
+        return None
+    seen: dict[str, None] = {}
+    for v in reversed(new):
+        parent = history.version(v).parent
+        for _, kind, oid, _ in tree_changes(history.states, history.root_tree(parent),
+                                            history.root_tree(v)):
+            if kind in (FILE, LINK) and oid is not None:
+                seen.setdefault(oid, None)
+    return list(seen)
+
+
+def _mark(index: GrepIndex, tip: str) -> None:
+    try:
+        write_atomic(os.path.join(index.directory, MARK), tip.encode() + b"\n",
+                     durable=False)
+    except OSError as exc:
+        index.swallowed("trigram index: cannot mark the indexed tip", exc)
+
+
 def update(history: History, tip: str | None) -> None:
     """Index the blobs ``tip``'s chain holds that the index does not cover yet (all of
-    them after an import or a deleted ``cache/``, a few after a record)."""
+    them after an import or a deleted ``cache/``, a few after a record: those of the
+    versions after the last tip indexed, when ``tip`` descends from it)."""
     index = GrepIndex(history.store)
     if index.directory is None or tip is None:
         return
-    have = index._covered_raw()
-    todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
-    if not todo:
-        return
-    from ..progress import progress
+    todo = _since_mark(index, history, tip)
+    if todo is None:
+        have = index._covered_raw()
+        todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
+    if todo:
+        from ..progress import progress
 
-    testhook.pause("index-write")
-    with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
-        for oid in todo:
-            w.add(oid, history.states.get_blob(oid))
-            p.update()
+        testhook.pause("index-write")
+        with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
+            for oid in todo:
+                w.add(oid, history.states.get_blob(oid))
+                p.update()
+    _mark(index, tip)
