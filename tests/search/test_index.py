@@ -235,6 +235,25 @@ def test_record_indexes_the_new_blobs(sample):
     assert index.candidates(Literal(b"unusual_word"), blobs) == new
 
 
+def test_a_record_indexes_only_what_it_brought(sample, monkeypatch):
+    repo = sample.repo
+    update(repo.history, repo.head())           # marks head as indexed
+    with open(os.path.join(repo.root, "README"), "ab") as f:
+        f.write(b"one more Distinct_Line\n")
+    def whole_chain(*args):
+        raise AssertionError("walked the whole chain")
+    monkeypatch.setattr(ix, "chain_blobs", whole_chain)
+    ops.record(repo, "more", "Ada <ada@example.com>", "20240111120000")
+    readme = repo.history.states.get_tree(repo.history.root_tree(repo.head())).entries
+    [new] = [e.oid for e in readme if e.name == "README"]
+    index = GrepIndex(repo.history.store)
+    assert new in index.covered()
+    monkeypatch.undo()
+    blobs = set(chain_blobs(repo.history, repo.head()))
+    assert index.covered() >= blobs
+    assert index.candidates(Literal(b"distinct_line"), blobs) == {new}
+
+
 def test_the_index_survives_deleting_cache(sample):
     repo = sample.repo
     tip = repo.head()
@@ -368,3 +387,13 @@ def test_all_is_all(tmp_path):
     index = GrepIndex(directory=str(tmp_path))
     write(index, {oid(b"x"): b"xyz"})
     assert index.candidates(All(), {oid(b"x"), oid(b"y")}) == {oid(b"x"), oid(b"y")}
+
+
+@given(run_lists, st.lists(st.integers(0, 90), max_size=6).map(sorted))
+def test_a_short_run_list_against_a_long_one(long, cuts):
+    short = tg.union([x for c in cuts for x in (c, c + 1)], [])
+
+    def docs(r):
+        return {d for s, e in zip(r[0::2], r[1::2], strict=True) for d in range(s, e)}
+    assert docs(tg.intersect(short, long)) == docs(short) & docs(long)
+    assert docs(tg.intersect(long, short)) == docs(short) & docs(long)

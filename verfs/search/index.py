@@ -52,8 +52,10 @@ import time
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
-from store.files import create_temp
+from store import FILE, LINK
+from store.files import create_temp, write_atomic
 from store.swallow import Swallowed
 
 from .. import testhook
@@ -139,6 +141,7 @@ class Segment:
             self._mm.close()
             raise
         self._by_hex: dict[str, int] | None = None
+        self._sets: tuple[frozenset[str], list[str | None], frozenset[str]] | None = None
 
     def close(self) -> None:
         self._mm.close()
@@ -157,6 +160,22 @@ class Segment:
             self._by_hex = {oids[i * OID:(i + 1) * OID].hex(): docs[i] for i in range(lay.n)}
         return self._by_hex
 
+    def _tables(self) -> tuple[frozenset[str], list[str | None], frozenset[str]]:
+        """The covered blobs, document number → blob, and the blobs not indexed."""
+        if self._sets is None:
+            table = self.oid_table()
+            by_doc: list[str | None] = [None] * self.lay.docs
+            big = []
+            for h, d in table.items():
+                if d == NOT_INDEXED:
+                    big.append(h)
+                elif d < len(by_doc):
+                    by_doc[d] = h
+                else:
+                    raise DamagedSegment("a document number beyond the documents")
+            self._sets = (frozenset(table), by_doc, frozenset(big))
+        return self._sets
+
     def oids(self) -> list[bytes]:
         lay, mm = self.lay, self._mm
         raw = mm[lay.oids:lay.docids]
@@ -167,18 +186,31 @@ class Segment:
         lay = self.lay
         return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]), strict=True)
 
-    def locate(self, blobs: Iterable[str], hint: int) -> dict[str, int]:
-        """The covered ones of ``blobs`` (hex; ``hint`` of them) → document numbers:
-        by bisection for a few, through the whole table for many."""
-        if self._by_hex is None and hint * 16 < self.lay.n:
-            out = {}
+    def admit(self, query: Query, blobs: set[str]) -> tuple[set[str], set[str]]:
+        """Of ``blobs`` (hex), those this segment covers, and those of them ``query``
+        may match: by bisection for a few blobs, through the whole tables for many."""
+        if self._sets is None and len(blobs) * 16 < self.lay.n:
+            found = {}
             for h in blobs:
                 d = self._find_oid(bytes.fromhex(h))
                 if d is not None:
-                    out[h] = d
-            return out
-        table = self.oid_table()
-        return {h: table[h] for h in blobs if h in table}
+                    found[h] = d
+            if not found:
+                return set(), set()
+            admitted = _admitted(self, query)
+            return set(found), {h for h, d in found.items() if admitted is None
+                                or d == NOT_INDEXED or tg.contains(admitted, d)}
+        covered, by_doc, big = self._tables()
+        here = blobs & covered
+        if not here:
+            return here, set()
+        admitted = _admitted(self, query)
+        if admitted is None:
+            return here, here
+        may = here & big
+        runs = [by_doc[s:e] for s, e in zip(admitted[0::2], admitted[1::2], strict=True)]
+        may.update(here.intersection(chain(*runs)))
+        return here, may
 
     def _find_oid(self, oid: bytes) -> int | None:
         lay, mm = self.lay, self._mm
@@ -519,17 +551,12 @@ class GrepIndex:
             if not undecided:
                 break
             try:
-                found = seg.locate(undecided, len(undecided))
-                if not found:
-                    continue
-                admitted = _admitted(seg, query)
+                here, may = seg.admit(query, undecided)
             except DamagedSegment as exc:         # passed its hash: a writer's bug
                 self.swallowed("trigram index: inconsistent segment", f"{seg.name}: {exc}")
                 continue
-            for h, d in found.items():
-                if admitted is None or d == NOT_INDEXED or tg.contains(admitted, d):
-                    out.add(h)
-            undecided -= found.keys()
+            out |= may
+            undecided -= here
         return out | undecided
 
     def covered(self) -> set[str]:
@@ -697,20 +724,68 @@ def chain_blobs(history: History, tip: str | None) -> list[str]:
     return list(seen)
 
 
+MARK = "indexed-tip"            # the last tip whose whole chain update indexed
+MARK_REACH = 64                 # versions walked back looking for it
+
+
+def _since_mark(index: GrepIndex, history: History, tip: str) -> list[str] | None:
+    """The blobs the versions after the marked tip brought (a record's few), found by
+    Merkle diffs of their roots; None when ``tip``'s chain does not pass the mark near
+    enough.  The mark only saves work: if segments were lost since, their blobs are
+    candidates (searched directly, and indexed again by grep's writer)."""
+    from ..filelog import tree_changes
+
+    try:
+        with open(os.path.join(index.directory, MARK), "rb") as f:
+            mark = f.read(200).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    new: list[str] = []
+    vid: str | None = tip
+    for _ in range(MARK_REACH):
+        if vid is None or vid == mark:
+            break
+        new.append(vid)
+        vid = history.version(vid).parent
+    else:
+        return None
+    if vid != mark:
+        return None
+    seen: dict[str, None] = {}
+    for v in reversed(new):
+        parent = history.version(v).parent
+        for _, kind, oid, _ in tree_changes(history.states, history.root_tree(parent),
+                                            history.root_tree(v)):
+            if kind in (FILE, LINK) and oid is not None:
+                seen.setdefault(oid, None)
+    return list(seen)
+
+
+def _mark(index: GrepIndex, tip: str) -> None:
+    try:
+        write_atomic(os.path.join(index.directory, MARK), tip.encode() + b"\n",
+                     durable=False)
+    except OSError as exc:
+        index.swallowed("trigram index: cannot mark the indexed tip", exc)
+
+
 def update(history: History, tip: str | None) -> None:
     """Index the blobs ``tip``'s chain holds that the index does not cover yet (all of
-    them after an import or a deleted ``cache/``, a few after a record)."""
+    them after an import or a deleted ``cache/``, a few after a record: those of the
+    versions after the last tip indexed, when ``tip`` descends from it)."""
     index = GrepIndex(history.store)
     if index.directory is None or tip is None:
         return
-    have = index._covered_raw()
-    todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
-    if not todo:
-        return
-    from ..progress import progress
+    todo = _since_mark(index, history, tip)
+    if todo is None:
+        have = index._covered_raw()
+        todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
+    if todo:
+        from ..progress import progress
 
-    testhook.pause("index-write")
-    with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
-        for oid in todo:
-            w.add(oid, history.states.get_blob(oid))
-            p.update()
+        testhook.pause("index-write")
+        with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
+            for oid in todo:
+                w.add(oid, history.states.get_blob(oid))
+                p.update()
+    _mark(index, tip)

@@ -145,16 +145,35 @@ def contains(runs: list[int], doc: int) -> bool:
 
 
 def intersect(a: list[int], b: list[int]) -> list[int]:
+    if len(a) > len(b):
+        a, b = b, a
     out: list[int] = []
+
+    def put(lo: int, hi: int) -> None:
+        if out and out[-1] == lo:
+            out[-1] = hi
+        else:
+            out.extend((lo, hi))
+
+    if len(a) * 8 < len(b):             # few runs against many: look each one up
+        nb = len(b)
+        for i in range(0, len(a), 2):
+            s, e = a[i], a[i + 1]
+            k = bisect_right(b, s)
+            k -= k & 1
+            while k < nb and b[k] < e:
+                lo, hi = max(s, b[k]), min(e, b[k + 1])
+                if lo < hi:
+                    put(lo, hi)
+                k += 2
+        return out
     i = j = 0
-    while i < len(a) and j < len(b):
+    na, nb = len(a), len(b)
+    while i < na and j < nb:
         lo = max(a[i], b[j])
         hi = min(a[i + 1], b[j + 1])
         if lo < hi:
-            if out and out[-1] == lo:
-                out[-1] = hi
-            else:
-                out += (lo, hi)
+            put(lo, hi)
         if a[i + 1] < b[j + 1]:
             i += 2
         else:
