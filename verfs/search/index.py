@@ -531,7 +531,10 @@ class GrepIndex:
             return Segment(path, verify)
         except FileNotFoundError:
             return None
-        except (DamagedSegment, OSError, ValueError) as exc:
+        except OSError as exc:                  # unreadable here: not ours to remove
+            self.swallowed("trigram index: segment not read", f"{name}: {exc}")
+            return None
+        except (DamagedSegment, ValueError) as exc:
             self.swallowed("trigram index: damaged segment removed", f"{name}: {exc}")
             try:
                 os.unlink(path)
