@@ -699,7 +699,10 @@ class IndexWriter:
             self.index.swallowed("trigram index: cannot write a segment", exc)
         self._b = None
         if self.written:
-            self.index.merge()
+            try:
+                self.index.merge()
+            except (OSError, DamagedSegment) as exc:     # derived data: later, maybe
+                self.index.swallowed("trigram index: merge not done", exc)
 
     def __enter__(self) -> "IndexWriter":
         return self
