@@ -397,3 +397,20 @@ def test_a_short_run_list_against_a_long_one(long, cuts):
         return {d for s, e in zip(r[0::2], r[1::2], strict=True) for d in range(s, e)}
     assert docs(tg.intersect(short, long)) == docs(short) & docs(long)
     assert docs(tg.intersect(long, short)) == docs(short) & docs(long)
+
+
+def test_segments_lost_under_the_mark_only_make_candidates(sample):
+    repo = sample.repo
+    tip = repo.head()
+    update(repo.history, tip)
+    index = GrepIndex(repo.history.store)
+    for name in segment_names(index):
+        os.unlink(os.path.join(index.directory, name))
+    update(repo.history, tip)                  # the mark says done: nothing indexed
+    blobs = set(chain_blobs(repo.history, tip))
+    fresh = GrepIndex(repo.history.store)
+    assert fresh.candidates(Literal(b"no such words"), blobs) == blobs
+    with fresh.writer() as w:                  # as grep does with what it read
+        for h in blobs:
+            w.add(h, repo.history.states.get_blob(h))
+    assert GrepIndex(repo.history.store).candidates(Literal(b"no such words"), blobs) == set()

@@ -531,7 +531,10 @@ class GrepIndex:
             return Segment(path, verify)
         except FileNotFoundError:
             return None
-        except (DamagedSegment, OSError, ValueError) as exc:
+        except OSError as exc:                  # unreadable here: not ours to remove
+            self.swallowed("trigram index: segment not read", f"{name}: {exc}")
+            return None
+        except (DamagedSegment, ValueError) as exc:
             self.swallowed("trigram index: damaged segment removed", f"{name}: {exc}")
             try:
                 os.unlink(path)
@@ -696,7 +699,10 @@ class IndexWriter:
             self.index.swallowed("trigram index: cannot write a segment", exc)
         self._b = None
         if self.written:
-            self.index.merge()
+            try:
+                self.index.merge()
+            except (OSError, DamagedSegment) as exc:     # derived data: later, maybe
+                self.index.swallowed("trigram index: merge not done", exc)
 
     def __enter__(self) -> "IndexWriter":
         return self

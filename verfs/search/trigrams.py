@@ -51,23 +51,31 @@ def chunks(data: bytes) -> set[bytes]:
 
 class ChunkTrigrams:
     """The trigrams of chunks, each worked out once while it is seen: two generations
-    of ``keep`` chunks (short ones only: a long line is rarely the same twice)."""
+    of ``keep`` chunks (short ones only: a long line is rarely the same twice), their
+    trigrams shared between them (interned) so a chunk costs little more than its
+    list of references."""
 
-    def __init__(self, keep: int = 50_000):
+    def __init__(self, keep: int = 20_000):
         self.keep = keep
         self.new: dict[bytes, tuple[bytes, ...]] = {}
         self.old: dict[bytes, tuple[bytes, ...]] = {}
+        self.interned: dict[bytes, bytes] = {}
 
     def __call__(self, chunk: bytes) -> tuple[bytes, ...]:
         got = self.new.get(chunk)
         if got is None:
             got = self.old.get(chunk)
             if got is None:
-                got = tuple(trigrams(chunk))
-            if len(chunk) <= _SHORT:
-                self.new[chunk] = got
-                if len(self.new) > self.keep:
-                    self.old, self.new = self.new, {}
+                if len(chunk) > _SHORT:
+                    return tuple(trigrams(chunk))
+                same = self.interned.setdefault
+                got = tuple(same(t, t) for t in {chunk[i:i + 3]
+                                                  for i in range(len(chunk) - 2)})
+            self.new[chunk] = got
+            if len(self.new) > self.keep:
+                self.old, self.new = self.new, {}
+                if len(self.interned) > 50 * self.keep:
+                    self.interned = {}
         return got
 
 
