@@ -53,7 +53,7 @@ from store.files import write_atomic
 from store.names import unescape
 from store.objects import TREE_HEADER
 
-from .history import History
+from .history import ROOTS, History
 
 log = logging.getLogger("verfs.filelog")
 
@@ -117,6 +117,7 @@ class PathLog:
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
     _groups: dict[str, bytes] | None = field(default=None, repr=False)
     _sorted: list[str] | None = field(default=None, repr=False)
+    _raw: bytes | None = field(default=None, repr=False)       # the versions' ids, raw
 
     @property
     def tip(self) -> str | None:
@@ -220,14 +221,17 @@ def _groups_of(plog: PathLog) -> dict[str, bytes]:
             for p, chs in plog.paths.items()}
 
 
-def _made(versions_raw: bytes, groups: dict[str, bytes],
-          names: list[str] | None = None) -> PathLog:
-    vids = [versions_raw[i:i + _ID].hex() for i in range(0, len(versions_raw), _ID)]
-    return PathLog(vids, _Recorded(groups), _groups=groups, _sorted=names)
+def _made(versions_raw: bytes, groups: dict[str, bytes], names: list[str] | None = None,
+          vids: list[str] | None = None) -> PathLog:
+    if vids is None:
+        vids = [versions_raw[i:i + _ID].hex() for i in range(0, len(versions_raw), _ID)]
+    return PathLog(vids, _Recorded(groups), _groups=groups, _sorted=names, _raw=versions_raw)
 
 
 def _raw_versions(plog: PathLog) -> bytes:
-    return b"".join(bytes.fromhex(v) for v in plog.versions)
+    if plog._raw is None:
+        plog._raw = b"".join(bytes.fromhex(v) for v in plog.versions)
+    return plog._raw
 
 
 # --- the Merkle diff ----------------------------------------------------------------------
@@ -336,11 +340,14 @@ def _extend(history: History, base: PathLog, new: list[str]) -> PathLog:
     # chain once and keeps every root on it, instead of a walk per version.
     history.root_tree(new[-1])
     prev = history.root_tree(base.tip) if base.tip else EMPTY_TREE_ID
+    roots = history.store.cache.get_many(ROOTS, new) if len(new) > 1 else {}
     added: dict[str, bytearray] = {}
     differ = _Differ(history.states)
     first = len(base.versions)
     for i, vid in enumerate(new, first):
-        root = history.root_tree(vid)
+        root = roots.get(vid)
+        if root is None or not history.states.has_tree(root):
+            root = history.root_tree(vid)
         for path, kind, oid, exe in differ.changes(prev, root):
             added.setdefault(path, bytearray()).extend(_record(i, kind, oid, exe))
         prev = root
@@ -351,7 +358,7 @@ def _extend(history: History, base: PathLog, new: list[str]) -> PathLog:
         groups[path] = bytes(recs) if old is None else old + recs
     raw = _raw_versions(base) + b"".join(bytes.fromhex(v) for v in new)
     same = base._sorted is not None and all(p in base.paths for p in added)
-    return _made(raw, groups, base._sorted if same else None)
+    return _made(raw, groups, base._sorted if same else None, base.versions + new)
 
 
 def _cut(plog: PathLog, n: int) -> PathLog:
@@ -376,7 +383,7 @@ def _cut(plog: PathLog, n: int) -> PathLog:
         if lo:
             groups[path] = group[:lo * size]
     names = [p for p in plog._sorted if p in groups] if plog._sorted is not None else None
-    return _made(_raw_versions(plog)[:n * _ID], groups, names)
+    return _made(_raw_versions(plog)[:n * _ID], groups, names, plog.versions[:n])
 
 
 # --- the kept files -------------------------------------------------------------------

@@ -29,14 +29,14 @@ from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
 from store.errors import CorruptObject, ObjectNotFound
 
-from .patch.apply import apply_prims
 from .patch.named import Patch
 from .patch.prims import Binary, Hunk
 from .patch.text import read_patch, write_patch
 from .stamps import STAMPS, Stamps, parse, patch_stamp, produced
-from .trees import TreeEditor
 
 log = logging.getLogger("verfs.history")
+# Replaying patches (.patch.apply, .trees) is imported when first needed: reading a
+# history whose roots are cached (``verfs log``) never replays.
 ASKED = 4096        # versions whose roots were handed out, remembered for healing
 
 ROOTS = "roots"                 # derived-cache area: version → root tree
@@ -176,6 +176,8 @@ class History:
         # the states they give lack.
         stamp = self._is_stamped(base)
         stamps = Stamps()
+        from .patch.apply import apply_prims
+        from .trees import TreeEditor
         # The long walk writes thousands of trees and blobs: as one batch, a pack.
         with self.states.batch() if long else contextlib.nullcontext():
             ed = TreeEditor(self.states, base, track=stamp)
@@ -207,6 +209,8 @@ class History:
         """Replay ``vids`` (oldest first) on tree ``base``, stamped, as one batch,
         checking each inventory's recorded tree; cache every version's root and the
         stamps of what each patch produced."""
+        from .patch.apply import apply_prims
+        from .trees import TreeEditor
         kept = []
         stamps = Stamps()
         with self.states.batch():
@@ -367,6 +371,8 @@ class History:
             base = self.root_tree(parent)
             stamp = self._is_stamped(base)
         if root is None:
+            from .patch.apply import apply_prims
+            from .trees import TreeEditor
             ed = TreeEditor(self.states, base, track=stamp)
             apply_prims(ed, patch.prims)
             root = ed.commit()

@@ -220,6 +220,19 @@ def read_info(lines: list[bytes]) -> PatchInfo:
         raise FormatError(str(exc)) from None
 
 
+def read_patch_info(data: bytes) -> PatchInfo:
+    """Only the info of a patch file (its name, author, date...), its prims not read:
+    what a log shows of each version.  The bytes are the store's, verified against
+    their id; ``read_patch`` checks the whole text."""
+    if not data.startswith(HEADER + b"\n"):
+        raise FormatError("not a verfs-patch 1 file")
+    start = len(HEADER) + 1
+    mark = data.find(b"\nprims:\n", start)
+    if mark < 0:
+        raise FormatError("patch has no info")
+    return read_info(data[start:mark].split(b"\n"))
+
+
 def read_patch(data: bytes) -> Patch:
     """Parse a patch file; FormatError unless the bytes are exactly canonical."""
     if not data.startswith(HEADER + b"\n"):
