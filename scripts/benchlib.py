@@ -15,6 +15,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -895,9 +896,9 @@ def numbers_in(text: str, word: str) -> int | None:
 @dataclass
 class Counted:
     """What one command printed, counted as it went by and not kept: its wall time,
-    exit code, output lines and bytes, its first line, its peak resident memory (from
-    ``wait4``: the process itself, not a tree), and, when asked, lines and bytes per
-    first field (``REV`` of ``REV:path:line:text``)."""
+    exit code, output lines and bytes, its first line, its peak resident memory (the
+    process itself, not a tree), and, when asked, lines and bytes per first field
+    (``REV`` of ``REV:path:line:text``)."""
 
     seconds: float
     rc: int
@@ -916,12 +917,23 @@ class Counted:
         return self.bytes - self.lines * width
 
 
+TIME = "/usr/bin/time"
+
+
 def run_counted(argv: Sequence, *, cwd=None, env=None, ok=(0, 1), timeout=None,
                 per_prefix: bool = False) -> Counted:
     """Run ``argv`` with its output read through a pipe and counted (a printed line
-    costs both tools the same pipe), its peak RSS from ``os.wait4``.  ``per_prefix``
-    also counts each first field's lines and bytes (slower: for untimed check runs)."""
+    costs both tools the same pipe).  Its peak RSS is GNU time's ``%M``: what
+    ``os.wait4`` says of a child Python spawned is at least this process's own peak
+    (Linux keeps the larger of the old and new peaks across the vfork + exec), while
+    time's child is forked from time, a small process.  ``per_prefix`` also counts
+    each first field's lines and bytes (slower: for untimed check runs)."""
     argv = [str(a) for a in argv]
+    rss_file = None
+    if os.access(TIME, os.X_OK):
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        argv = [TIME, "-f", "%M", "-o", rss_file, *argv]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -958,11 +970,19 @@ def run_counted(argv: Sequence, *, cwd=None, env=None, ok=(0, 1), timeout=None,
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join()
+    maxrss = usage.ru_maxrss * 1024
+    if rss_file:
+        try:
+            with open(rss_file) as f:       # "Command exited with ..." may come first
+                maxrss = int(f.read().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        os.unlink(rss_file)
     said = b"".join(err).decode(errors="replace")
     if proc.returncode not in ok:
         raise RuntimeError(f"{' '.join(argv)[:300]}: exit {proc.returncode}\n{said[-2000:]}")
     return Counted(seconds, proc.returncode, lines, nbytes, first.split(b"\n", 1)[0] + b"\n"
-                   if first else b"", usage.ru_maxrss * 1024, said, prefixes)
+                   if first else b"", maxrss, said, prefixes)
 
 
 @dataclass(frozen=True)
