@@ -31,6 +31,7 @@ from ..history import History
 from .posix import Compiled
 
 BINARY_PEEK = 8000          # git's buffer_is_binary: a NUL in the first 8000 bytes
+FEED = 2000                 # blobs one search adds to the index at most (see search())
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +180,11 @@ def pieces(selection: Selection, filters: list[str]) -> Iterator[Piece]:
     """The runs of the selected versions holding one file's blob at one path (paths
     in byte order, oldest first), clipped to the selection."""
     log, ranges = selection.log, selection.ranges
-    for path in sorted(log.paths, key=lambda p: p.encode("utf-8", "surrogateescape")):
-        if filters and not under(path, filters):
-            continue
+    if not filters or "" in filters:
+        chosen = set(log.paths)
+    else:
+        chosen = {p for f in filters for p in log.under(f)}
+    for path in sorted(chosen, key=lambda p: p.encode("utf-8", "surrogateescape")):
         for span in log.spans(path):
             if span.change.kind != FILE:
                 continue
@@ -259,8 +262,11 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
     """Search the files of ``selections`` (under ``filters``) for ``pattern``:
     each distinct blob once.  ``mode`` "lines" keeps matching lines, "count" counts
     them, "names" only asks whether a blob matches.  ``index``: a GrepIndex to narrow
-    the blobs with (None: read them all); the blobs it does not cover are added to it
-    as they are read.  ``progress(total)``: a context manager told of each blob read."""
+    the blobs with (None: read them all); up to FEED of the blobs it does not cover
+    are added to it as they are read — indexing costs several times the search, so
+    after ``cache/`` is lost each search pays a bounded part of the rebuild (an
+    import or record indexes all that is missing: ``index.update``).
+    ``progress(total)``: a context manager told of each blob read."""
     chosen = [(sel, list(pieces(sel, filters))) for sel in selections]
     blobs: dict[str, None] = {}
     for _, ps in chosen:
@@ -268,12 +274,16 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
             blobs.setdefault(p.oid, None)
     todo = list(blobs)
     writer = None
+    uncovered: set[str] = set()
     if index is not None:
         admitted = index.candidates(pattern.query, blobs.keys())
-        uncovered = set(blobs) - index.covered() if index.directory else set()
         todo = [oid for oid in todo if oid in admitted]
-        if uncovered:
-            writer = index.writer()
+        if index.directory:
+            covered = index.covered()
+            uncovered = {oid for oid in todo if oid not in covered}
+            uncovered = set(list(uncovered)[:FEED]) if len(uncovered) > FEED else uncovered
+            if uncovered:
+                writer = index.writer()
     results = Results()
     states = history.states
     try:
