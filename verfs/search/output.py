@@ -18,8 +18,11 @@ JSON strings cannot hold raw bytes, and a program wanting them exactly can use
 ``--each``.
 """
 
+import itertools
 import json
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .grep import Found, Piece, Searched, Selection
@@ -161,40 +164,92 @@ def _objects(style: Style, found: Found, base: dict):
 
 # --- grouped ----------------------------------------------------------------------------
 
-def _groups(searched: Searched, style: Style, selection: Selection, ps: list[Piece]
-            ) -> list[tuple[tuple, list[tuple[int, int]]]]:
-    """(key, merged runs of versions) of each distinct line (or file, or count),
-    those held at the newest version first, then by path and line."""
-    groups: dict[tuple, list[tuple[int, int]]] = {}
-    results = searched.results
-    for p in ps:
-        found = results.get(p.oid)
-        path = _bytes(p.path)
-        if style.mode == NAMES:
-            keys = [(path, -1, b"")]
-        elif style.mode == COUNT:
-            keys = [(path, found.count, b"")]
-        elif found.binary:
-            keys = [(path, -1, None)]
+class _Spool:
+    """Rendered lines kept in memory up to ``MEMORY`` bytes, then in a temporary
+    file: the grouped output is sorted before it is printed, and can be large."""
+
+    MEMORY = 32 << 20
+
+    def __init__(self):
+        self.held: list[bytes | tuple[int, int]] = []
+        self.size = 0
+        self.file = None
+
+    def put(self, line: bytes) -> int:
+        if self.size + len(line) <= self.MEMORY:
+            self.size += len(line)
+            self.held.append(line)
         else:
-            keys = []
-            for line in _found_lines(found):
-                n, text = _split(line)
-                keys.append((path, n if style.numbers else -1, text))
-        for key in keys:
-            groups.setdefault(key, []).append((p.start, p.end))
-    out = []
-    for key, runs in groups.items():
-        runs.sort()
-        merged = [list(runs[0])]
-        for s, e in runs[1:]:
-            if s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
+            if self.file is None:
+                self.file = tempfile.TemporaryFile(prefix="verfs-grep-")  # noqa: SIM115
+            offset = self.file.seek(0, os.SEEK_END)
+            self.file.write(line)
+            self.held.append((offset, len(line)))
+        return len(self.held) - 1
+
+    def get(self, handle: int) -> bytes:
+        got = self.held[handle]
+        if isinstance(got, bytes):
+            return got
+        self.file.flush()
+        return os.pread(self.file.fileno(), got[1], got[0])
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _path_groups(searched: Searched, style: Style, ps: list[Piece]):
+    """(path, [(line number or -1, text or None for "binary"), merged runs]) for each
+    path of ``ps`` (which come path by path), its groups in line order: only one
+    path's groups are held at a time."""
+    results = searched.results
+    for path, pieces in itertools.groupby(ps, key=lambda p: p.path):
+        groups: dict[tuple, list[tuple[int, int]]] = {}
+        for p in pieces:
+            found = results.get(p.oid)
+            if style.mode == NAMES:
+                keys = [(-1, b"")]
+            elif style.mode == COUNT:
+                keys = [(found.count, b"")]
+            elif found.binary:
+                keys = [(-1, None)]
             else:
-                merged.append([s, e])
-        out.append((key, [(s, e) for s, e in merged]))
-    out.sort(key=lambda g: (-g[1][-1][1], g[0][0], g[0][1], g[0][2] or b""))
-    return out
+                keys = []
+                for line in _found_lines(found):
+                    n, text = _split(line)
+                    keys.append((n if style.numbers else -1, text))
+            for key in keys:
+                groups.setdefault(key, []).append((p.start, p.end))
+        out = []
+        for key, runs in groups.items():
+            runs.sort()
+            merged = [list(runs[0])]
+            for s, e in runs[1:]:
+                if s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            out.append((key, [(s, e) for s, e in merged]))
+        out.sort(key=lambda g: (g[0][0], g[0][1] or b""))
+        yield path, out
+
+
+def _ordered(searched: Searched, style: Style, selection: Selection, ps: list[Piece],
+             render) -> Iterator[bytes]:
+    """``render(path, key, runs)`` of every group, those held at the newest version
+    first, then by path and line — sorted by small keys, the lines spooled."""
+    spool = _Spool()
+    order: list[tuple[int, int, int, int]] = []
+    try:
+        for k, (path, groups) in enumerate(_path_groups(searched, style, ps)):
+            for rank, (key, runs) in enumerate(groups):
+                order.append((-runs[-1][1], k, rank, spool.put(render(path, key, runs))))
+        order.sort()
+        for *_, handle in order:
+            yield spool.get(handle)
+    finally:
+        spool.close()
 
 
 def _label(selection: Selection, i: int) -> str:
@@ -215,8 +270,9 @@ def grouped(write, searched: Searched, style: Style) -> None:
     path_on, sep, num_on, rng_on, off = (_PATH, _SEP + b":" + _OFF, _NUM, _RANGE, _OFF) \
         if c else (b"", b":", b"", b"", b"")
     for selection, ps in searched.selections:
-        for (path, n, text), runs in _groups(searched, style, selection, ps):
-            shown = path_on + style.display(path.decode("utf-8", "surrogateescape")) + off
+        def render(path, key, runs, selection=selection):
+            n, text = key
+            shown = path_on + style.display(path) + off
             ranges = rng_on + _ranges(selection, runs).encode() + off
             if style.mode == NAMES:
                 line = shown
@@ -228,15 +284,20 @@ def grouped(write, searched: Searched, style: Style) -> None:
                 line = shown + sep + num_on + b"%d" % n + off + sep + text
             else:
                 line = shown + sep + text
-            write(line + b"  " + ranges + b"\n")
+            return line + b"  " + ranges + b"\n"
+
+        for line in _ordered(searched, style, selection, ps, render):
+            write(line)
 
 
 def grouped_json(write, searched: Searched, style: Style) -> None:
     """``--json``: one object per group, with its runs of versions."""
     for selection, ps in searched.selections:
         vids = selection.log.versions
-        for (path, n, text), runs in _groups(searched, style, selection, ps):
-            obj: dict = {"path": _text(style.display(path.decode("utf-8", "surrogateescape")))}
+
+        def render(path, key, runs, vids=vids):
+            n, text = key
+            obj: dict = {"path": _text(style.display(path))}
             if style.mode == COUNT:
                 obj["count"] = n
             elif style.mode == LINES:
@@ -248,4 +309,7 @@ def grouped_json(write, searched: Searched, style: Style) -> None:
             obj["versions"] = sum(e - s for s, e in runs)
             obj["ranges"] = [{"first": vids[s], "last": vids[e - 1], "from": s + 1, "to": e}
                              for s, e in runs]
-            write(json.dumps(obj).encode() + b"\n")
+            return json.dumps(obj).encode() + b"\n"
+
+        for line in _ordered(searched, style, selection, ps, render):
+            write(line)
