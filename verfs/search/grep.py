@@ -71,7 +71,7 @@ class Results:
     """blob → ``Found`` for the blobs that matched; the lines of them in memory up to
     ``MEMORY`` bytes, then in a temporary file (read back with ``pread``)."""
 
-    MEMORY = 64 << 20
+    MEMORY = 16 << 20
 
     def __init__(self, memory: int | None = None):
         self.memory = self.MEMORY if memory is None else memory
@@ -140,8 +140,9 @@ def search_blob(pattern: Compiled, data: bytes, lines: bool = True, first: bool 
         size = len(data)
         last = size - 1 if size and data[-1] == 10 else size   # the last line's end
         pos, lineno, counted = 0, 1, 0
+        find = pattern.search if pattern.word else pattern.regex.search
         while pos <= last:
-            m = pattern.search(data, pos)
+            m = find(data, pos)
             if m is None:
                 break
             start = data.rfind(b"\n", pos, m.start()) + 1 or pos

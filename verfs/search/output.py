@@ -168,7 +168,7 @@ class _Spool:
     """Rendered lines kept in memory up to ``MEMORY`` bytes, then in a temporary
     file: the grouped output is sorted before it is printed, and can be large."""
 
-    MEMORY = 32 << 20
+    MEMORY = 16 << 20
 
     def __init__(self):
         self.held: list[bytes | tuple[int, int]] = []
@@ -182,9 +182,10 @@ class _Spool:
         else:
             if self.file is None:
                 self.file = tempfile.TemporaryFile(prefix="verfs-grep-")  # noqa: SIM115
-            offset = self.file.seek(0, os.SEEK_END)
+                self.end = 0
             self.file.write(line)
-            self.held.append((offset, len(line)))
+            self.held.append((self.end, len(line)))
+            self.end += len(line)
         return len(self.held) - 1
 
     def get(self, handle: int) -> bytes:
@@ -252,16 +253,24 @@ def _ordered(searched: Searched, style: Style, selection: Selection, ps: list[Pi
         spool.close()
 
 
-def _label(selection: Selection, i: int) -> str:
-    width = max(4, len(str(len(selection.log.versions))))
-    return f"{i + 1:0{width}d}-{selection.log.versions[i][:8]}"
+class _Labels:
+    """``NNNN-<hash>`` of a chain's versions, as ``history/`` names them (made once)."""
 
+    def __init__(self, selection: Selection):
+        self.versions = selection.log.versions
+        self.width = max(4, len(str(len(self.versions))))
+        self.made: dict[int, str] = {}
 
-def _ranges(selection: Selection, runs: list[tuple[int, int]]) -> str:
-    shown = [_label(selection, s) if e - s == 1 else
-             f"{_label(selection, s)}..{_label(selection, e - 1)}" for s, e in runs]
-    n = sum(e - s for s, e in runs)
-    return f"[{', '.join(shown)}, {n} version{'s' if n != 1 else ''}]"
+    def __call__(self, i: int) -> str:
+        got = self.made.get(i)
+        if got is None:
+            got = self.made[i] = f"{i + 1:0{self.width}d}-{self.versions[i][:8]}"
+        return got
+
+    def ranges(self, runs: list[tuple[int, int]]) -> str:
+        shown = [self(s) if e - s == 1 else f"{self(s)}..{self(e - 1)}" for s, e in runs]
+        n = sum(e - s for s, e in runs)
+        return f"[{', '.join(shown)}, {n} version{'s' if n != 1 else ''}]"
 
 
 def grouped(write, searched: Searched, style: Style) -> None:
@@ -270,10 +279,12 @@ def grouped(write, searched: Searched, style: Style) -> None:
     path_on, sep, num_on, rng_on, off = (_PATH, _SEP + b":" + _OFF, _NUM, _RANGE, _OFF) \
         if c else (b"", b":", b"", b"", b"")
     for selection, ps in searched.selections:
-        def render(path, key, runs, selection=selection):
+        labels = _Labels(selection)
+
+        def render(path, key, runs, labels=labels):
             n, text = key
             shown = path_on + style.display(path) + off
-            ranges = rng_on + _ranges(selection, runs).encode() + off
+            ranges = rng_on + labels.ranges(runs).encode() + off
             if style.mode == NAMES:
                 line = shown
             elif style.mode == COUNT:
