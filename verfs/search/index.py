@@ -283,7 +283,7 @@ def _admitted(seg: Segment, query: Query) -> list[int] | None:
                 rest.append(part)
         result = _holding(seg, pool)
         for part in rest:
-            if result is not None and len(result) // 2 == 0:
+            if result is not None and not result:
                 break
             got = _admitted(seg, part)
             if got is not None:
