@@ -50,11 +50,12 @@ import os
 import struct
 import time
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
-from store.files import create_temp
+from store import FILE, LINK
+from store.files import create_temp, write_atomic
 from store.swallow import Swallowed
 
 from .. import testhook
@@ -75,6 +76,7 @@ STOP_AT = 8                     # a literal admitting this few documents: enough
 FANOUT = 4                      # segments of one size tier merged together
 MAX_SEGMENTS = 16               # beyond this the smallest are merged whatever their tier
 HELD_LIMIT = 8_000_000          # run boundaries a writer holds before it writes a segment
+GREP_BUDGET = 2.0               # seconds a grep's writer may spend indexing what it read
 _STALE_TEMP = 3600              # seconds before a leftover temporary file is removed
 
 
@@ -140,6 +142,7 @@ class Segment:
             self._mm.close()
             raise
         self._by_hex: dict[str, int] | None = None
+        self._sets: tuple[frozenset[str], list[str | None], frozenset[str]] | None = None
 
     def close(self) -> None:
         self._mm.close()
@@ -158,6 +161,22 @@ class Segment:
             self._by_hex = {oids[i * OID:(i + 1) * OID].hex(): docs[i] for i in range(lay.n)}
         return self._by_hex
 
+    def _tables(self) -> tuple[frozenset[str], list[str | None], frozenset[str]]:
+        """The covered blobs, document number → blob, and the blobs not indexed."""
+        if self._sets is None:
+            table = self.oid_table()
+            by_doc: list[str | None] = [None] * self.lay.docs
+            big = []
+            for h, d in table.items():
+                if d == NOT_INDEXED:
+                    big.append(h)
+                elif d < len(by_doc):
+                    by_doc[d] = h
+                else:
+                    raise DamagedSegment("a document number beyond the documents")
+            self._sets = (frozenset(table), by_doc, frozenset(big))
+        return self._sets
+
     def oids(self) -> list[bytes]:
         lay, mm = self.lay, self._mm
         raw = mm[lay.oids:lay.docids]
@@ -166,20 +185,33 @@ class Segment:
     def entries(self) -> Iterable[tuple[bytes, int]]:
         """(blob id, document number) for every covered blob, in id order."""
         lay = self.lay
-        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]))
+        return zip(self.oids(), array("I", self._mm[lay.docids:lay.tris]), strict=True)
 
-    def locate(self, blobs: Iterable[str], hint: int) -> dict[str, int]:
-        """The covered ones of ``blobs`` (hex; ``hint`` of them) → document numbers:
-        by bisection for a few, through the whole table for many."""
-        if self._by_hex is None and hint * 16 < self.lay.n:
-            out = {}
+    def admit(self, query: Query, blobs: set[str]) -> tuple[set[str], set[str]]:
+        """Of ``blobs`` (hex), those this segment covers, and those of them ``query``
+        may match: by bisection for a few blobs, through the whole tables for many."""
+        if self._sets is None and len(blobs) * 16 < self.lay.n:
+            found = {}
             for h in blobs:
                 d = self._find_oid(bytes.fromhex(h))
                 if d is not None:
-                    out[h] = d
-            return out
-        table = self.oid_table()
-        return {h: table[h] for h in blobs if h in table}
+                    found[h] = d
+            if not found:
+                return set(), set()
+            admitted = _admitted(self, query)
+            return set(found), {h for h, d in found.items() if admitted is None
+                                or d == NOT_INDEXED or tg.contains(admitted, d)}
+        covered, by_doc, big = self._tables()
+        here = blobs & covered
+        if not here:
+            return here, set()
+        admitted = _admitted(self, query)
+        if admitted is None:
+            return here, here
+        may = here & big
+        runs = [by_doc[s:e] for s, e in zip(admitted[0::2], admitted[1::2], strict=True)]
+        may.update(here.intersection(chain(*runs)))
+        return here, may
 
     def _find_oid(self, oid: bytes) -> int | None:
         lay, mm = self.lay, self._mm
@@ -251,7 +283,7 @@ def _admitted(seg: Segment, query: Query) -> list[int] | None:
                 rest.append(part)
         result = _holding(seg, pool)
         for part in rest:
-            if result is not None and len(result) // 2 == 0:
+            if result is not None and not result:
                 break
             got = _admitted(seg, part)
             if got is not None:
@@ -292,17 +324,21 @@ def _holding(seg: Segment, tris: set[bytes]) -> list[int] | None:
 # --- writing a segment --------------------------------------------------------------
 
 class _Builder:
-    """One segment being made in memory: the runs of each trigram, kept by the
-    difference of each document's trigrams with the one before (a file's next content
-    changes few), so the work is in what changed."""
+    """One segment being made in memory: the runs of each trigram.  A document's
+    trigrams are not worked out whole but by how its lines differ from the previous
+    document's (a file's next content changes few): each trigram's count of the
+    distinct chunks (verfs/search/trigrams.py) holding it goes down for the lines that
+    went and up for the lines that came; reaching 0 ends its run, leaving 0 starts one."""
 
     def __init__(self):
         self.oids: dict[bytes, int] = {}
         self.docs = 0
         self.prev: set[bytes] = set()
+        self.holding: dict[bytes, int] = {}         # trigram → chunks of prev holding it
         self.open: dict[bytes, int] = {}
         self.closed: dict[bytes, array] = {}
         self.held = 0
+        self.tri = tg.ChunkTrigrams()
 
     def add(self, oid: bytes, data: bytes) -> None:
         if oid in self.oids:
@@ -313,18 +349,33 @@ class _Builder:
         d = self.docs
         self.docs += 1
         self.oids[oid] = d
-        now = tg.trigrams(data)
-        prev, open_, closed = self.prev, self.open, self.closed
-        gone = prev - now
-        for t in gone:
+        now = tg.chunks(data)
+        holding, open_, closed, tri = self.holding, self.open, self.closed, self.tri
+        left: set[bytes] = set()
+        for chunk in self.prev - now:
+            for t in tri(chunk):
+                n = holding[t] - 1
+                if n:
+                    holding[t] = n
+                else:
+                    del holding[t]
+                    left.add(t)
+        for chunk in now - self.prev:
+            for t in tri(chunk):
+                n = holding.get(t, 0)
+                holding[t] = n + 1
+                if not n:
+                    if t in left:
+                        left.discard(t)
+                    else:
+                        open_[t] = d
+        for t in left:
             c = closed.get(t)
             if c is None:
                 closed[t] = c = array("I")
             c.append(open_.pop(t))
             c.append(d)
-        for t in now - prev:
-            open_[t] = d
-        self.held += 2 * len(gone)
+        self.held += 2 * len(left)
         self.prev = now
 
     def postings(self) -> Iterable[tuple[bytes, bytes, int, int]]:
@@ -481,7 +532,10 @@ class GrepIndex:
             return Segment(path, verify)
         except FileNotFoundError:
             return None
-        except (DamagedSegment, OSError, ValueError) as exc:
+        except OSError as exc:                  # unreadable here: not ours to remove
+            self.swallowed("trigram index: segment not read", f"{name}: {exc}")
+            return None
+        except (DamagedSegment, ValueError) as exc:
             self.swallowed("trigram index: damaged segment removed", f"{name}: {exc}")
             try:
                 os.unlink(path)
@@ -501,17 +555,12 @@ class GrepIndex:
             if not undecided:
                 break
             try:
-                found = seg.locate(undecided, len(undecided))
-                if not found:
-                    continue
-                admitted = _admitted(seg, query)
+                here, may = seg.admit(query, undecided)
             except DamagedSegment as exc:         # passed its hash: a writer's bug
                 self.swallowed("trigram index: inconsistent segment", f"{seg.name}: {exc}")
                 continue
-            for h, d in found.items():
-                if admitted is None or d == NOT_INDEXED or tg.contains(admitted, d):
-                    out.add(h)
-            undecided -= found.keys()
+            out |= may
+            undecided -= here
         return out | undecided
 
     def covered(self) -> set[str]:
@@ -538,8 +587,9 @@ class GrepIndex:
                 pass
         return total
 
-    def writer(self) -> "IndexWriter":
-        return IndexWriter(self)
+    def writer(self, budget: float | None = GREP_BUDGET) -> "IndexWriter":
+        """A writer of new segments; by default with grep's budget (``IndexWriter``)."""
+        return IndexWriter(self, budget)
 
     # merging
     def merge(self) -> int:
@@ -580,10 +630,12 @@ class GrepIndex:
                     oids[o] = d if d == NOT_INDEXED else d + at
             at += seg.lay.docs
         testhook.pause("index-merge")
-        _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
+        made = _write_segment(self.directory, oids, at, _merged_postings(inputs, bases))
         for seg in inputs:
             self._open.pop(seg.name, None)
             seg.close()
+            if seg.name == made:        # the same bytes (one input, or twins)
+                continue
             try:
                 os.unlink(seg.path)
             except FileNotFoundError:
@@ -619,20 +671,35 @@ def _plan(segs: list[tuple[int, str]]) -> list[str]:
 class IndexWriter:
     """Blobs given to ``add`` become one new segment at ``close`` (more for very many),
     then segments are merged if they are many.  Nothing is written for an index with
-    no directory."""
+    no directory.
 
-    def __init__(self, index: GrepIndex):
+    ``budget``: seconds this writer may spend indexing, after which ``add`` ignores
+    what it is given (``accepted`` says so).  Indexing a blob costs several times what
+    searching it does, so a grep that feeds the blobs it read unindexed (after
+    ``cache/`` was deleted) must not become many times slower than one without the
+    index: it indexes what fits, the next grep more.  ``update`` has no budget."""
+
+    def __init__(self, index: GrepIndex, budget: float | None = None):
         self.index = index
         self._b = _Builder() if index.directory is not None else None
         self.written: list[str] = []
+        self.budget = budget
+        self.spent = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        """Whether ``add`` still indexes what it is given."""
+        return self._b is not None and (self.budget is None or self.spent < self.budget)
 
     def add(self, oid: str, data: bytes) -> None:
-        if self._b is None:
+        if not self.accepted:
             return
+        start = time.perf_counter()
         self._b.add(bytes.fromhex(oid), data)
         if self._b.held >= HELD_LIMIT:
             self._flush()
             self._b = _Builder()
+        self.spent += time.perf_counter() - start
 
     def _flush(self) -> None:
         b = self._b
@@ -649,7 +716,10 @@ class IndexWriter:
             self.index.swallowed("trigram index: cannot write a segment", exc)
         self._b = None
         if self.written:
-            self.index.merge()
+            try:
+                self.index.merge()
+            except (OSError, DamagedSegment) as exc:     # derived data: later, maybe
+                self.index.swallowed("trigram index: merge not done", exc)
 
     def __enter__(self) -> "IndexWriter":
         return self
@@ -677,20 +747,68 @@ def chain_blobs(history: History, tip: str | None) -> list[str]:
     return list(seen)
 
 
+MARK = "indexed-tip"            # the last tip whose whole chain update indexed
+MARK_REACH = 64                 # versions walked back looking for it
+
+
+def _since_mark(index: GrepIndex, history: History, tip: str) -> list[str] | None:
+    """The blobs the versions after the marked tip brought (a record's few), found by
+    Merkle diffs of their roots; None when ``tip``'s chain does not pass the mark near
+    enough.  The mark only saves work: if segments were lost since, their blobs are
+    candidates (searched directly, and indexed again by grep's writer)."""
+    from ..filelog import tree_changes
+
+    try:
+        with open(os.path.join(index.directory, MARK), "rb") as f:
+            mark = f.read(200).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    new: list[str] = []
+    vid: str | None = tip
+    for _ in range(MARK_REACH):
+        if vid is None or vid == mark:
+            break
+        new.append(vid)
+        vid = history.version(vid).parent
+    else:
+        return None
+    if vid != mark:
+        return None
+    seen: dict[str, None] = {}
+    for v in reversed(new):
+        parent = history.version(v).parent
+        for _, kind, oid, _ in tree_changes(history.states, history.root_tree(parent),
+                                            history.root_tree(v)):
+            if kind in (FILE, LINK) and oid is not None:
+                seen.setdefault(oid, None)
+    return list(seen)
+
+
+def _mark(index: GrepIndex, tip: str) -> None:
+    try:
+        write_atomic(os.path.join(index.directory, MARK), tip.encode() + b"\n",
+                     durable=False)
+    except OSError as exc:
+        index.swallowed("trigram index: cannot mark the indexed tip", exc)
+
+
 def update(history: History, tip: str | None) -> None:
     """Index the blobs ``tip``'s chain holds that the index does not cover yet (all of
-    them after an import or a deleted ``cache/``, a few after a record)."""
+    them after an import or a deleted ``cache/``, a few after a record: those of the
+    versions after the last tip indexed, when ``tip`` descends from it)."""
     index = GrepIndex(history.store)
     if index.directory is None or tip is None:
         return
-    have = index._covered_raw()
-    todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
-    if not todo:
-        return
-    from ..progress import progress
+    todo = _since_mark(index, history, tip)
+    if todo is None:
+        have = index._covered_raw()
+        todo = [oid for oid in chain_blobs(history, tip) if bytes.fromhex(oid) not in have]
+    if todo:
+        from ..progress import progress
 
-    testhook.pause("index-write")
-    with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
-        for oid in todo:
-            w.add(oid, history.states.get_blob(oid))
-            p.update()
+        testhook.pause("index-write")
+        with index, index.writer(budget=None) as w, progress(len(todo), "indexing blobs") as p:
+            for oid in todo:
+                w.add(oid, history.states.get_blob(oid))
+                p.update()
+    _mark(index, tip)

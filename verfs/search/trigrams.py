@@ -16,6 +16,7 @@ segment's list to another's); every operation here allows that.  Decoding takes 
 C-speed path when every difference fits one byte (``isascii``), as most do.
 """
 
+import re
 import struct
 from bisect import bisect_right
 from itertools import accumulate
@@ -34,6 +35,48 @@ def trigrams(data: bytes) -> set[bytes]:
         if end - k >= 3:
             out.update(t for (t,) in _TRI.iter_unpack(data[k:end]))
     return out
+
+
+_LINE = re.compile(rb"(?=([^\n]*\n?.{0,2}))[^\n]*\n?", re.S)
+_SHORT = 512            # longer lines are not kept: rarely the same twice
+
+
+def chunks(data: bytes) -> set[bytes]:
+    """The distinct lines of ``data`` folded to lower case, each with the two bytes
+    after it: every trigram of ``data`` starts in a line, so ends in its chunk, and
+    the trigrams of ``data`` are the union of its chunks' (what lets a file's next
+    content be indexed by the few lines that changed)."""
+    return set(_LINE.findall(data.lower()))
+
+
+class ChunkTrigrams:
+    """The trigrams of chunks, each worked out once while it is seen: two generations
+    of ``keep`` chunks (short ones only: a long line is rarely the same twice), their
+    trigrams shared between them (interned) so a chunk costs little more than its
+    list of references."""
+
+    def __init__(self, keep: int = 20_000):
+        self.keep = keep
+        self.new: dict[bytes, tuple[bytes, ...]] = {}
+        self.old: dict[bytes, tuple[bytes, ...]] = {}
+        self.interned: dict[bytes, bytes] = {}
+
+    def __call__(self, chunk: bytes) -> tuple[bytes, ...]:
+        got = self.new.get(chunk)
+        if got is None:
+            got = self.old.get(chunk)
+            if got is None:
+                if len(chunk) > _SHORT:
+                    return tuple(trigrams(chunk))
+                same = self.interned.setdefault
+                got = tuple(same(t, t) for t in {chunk[i:i + 3]
+                                                  for i in range(len(chunk) - 2)})
+            self.new[chunk] = got
+            if len(self.new) > self.keep:
+                self.old, self.new = self.new, {}
+                if len(self.interned) > 50 * self.keep:
+                    self.interned = {}
+        return got
 
 
 def literal_trigrams(text: bytes) -> set[bytes]:
@@ -110,16 +153,35 @@ def contains(runs: list[int], doc: int) -> bool:
 
 
 def intersect(a: list[int], b: list[int]) -> list[int]:
+    if len(a) > len(b):
+        a, b = b, a
     out: list[int] = []
+
+    def put(lo: int, hi: int) -> None:
+        if out and out[-1] == lo:
+            out[-1] = hi
+        else:
+            out.extend((lo, hi))
+
+    if len(a) * 8 < len(b):             # few runs against many: look each one up
+        nb = len(b)
+        for i in range(0, len(a), 2):
+            s, e = a[i], a[i + 1]
+            k = bisect_right(b, s)
+            k -= k & 1
+            while k < nb and b[k] < e:
+                lo, hi = max(s, b[k]), min(e, b[k + 1])
+                if lo < hi:
+                    put(lo, hi)
+                k += 2
+        return out
     i = j = 0
-    while i < len(a) and j < len(b):
+    na, nb = len(a), len(b)
+    while i < na and j < nb:
         lo = max(a[i], b[j])
         hi = min(a[i + 1], b[j + 1])
         if lo < hi:
-            if out and out[-1] == lo:
-                out[-1] = hi
-            else:
-                out += (lo, hi)
+            put(lo, hi)
         if a[i + 1] < b[j + 1]:
             i += 2
         else:
@@ -128,7 +190,8 @@ def intersect(a: list[int], b: list[int]) -> list[int]:
 
 
 def union(a: list[int], b: list[int]) -> list[int]:
-    pairs = sorted([*zip(a[0::2], a[1::2]), *zip(b[0::2], b[1::2])])
+    pairs = sorted([*zip(a[0::2], a[1::2], strict=True),
+                    *zip(b[0::2], b[1::2], strict=True)])
     out: list[int] = []
     for s, e in pairs:
         if s >= e:
