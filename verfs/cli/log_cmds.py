@@ -133,7 +133,7 @@ class _Brief:
 
 
 def _brief(history, vid: str) -> _Brief:
-    from ..patch.text import read_patch_info
+    from ..patch.named import read_patch_info
     version = history.version(vid)
     return _Brief(vid, version, history.store.parsed("patch", version.patch, read_patch_info))
 
