@@ -54,6 +54,7 @@ from store.names import unescape
 from store.objects import TREE_HEADER
 
 from .history import ROOTS, History
+from .progress import progress
 
 log = logging.getLogger("verfs.filelog")
 
@@ -62,6 +63,7 @@ KEEP = 4                # kept log files (the most recently written or used)
 MEMO = 2                # logs a process keeps in memory, per History
 NEAR = 16               # versions walked back looking for a kept tip before the
 #                         kept logs' version lists are read (a record finds its parent)
+LONG = 1000             # versions to diff from which progress is shown (on a terminal)
 STALE = 3600            # seconds after which a temporary file is a killed writer's
 MAGIC = b"verfs-paths 1\n"
 _HEAD = struct.Struct("<III")           # versions, paths, bytes of the names block
@@ -344,14 +346,19 @@ def _extend(history: History, base: PathLog, new: list[str]) -> PathLog:
     added: dict[str, bytearray] = {}
     differ = _Differ(history.states)
     first = len(base.versions)
-    for i, vid in enumerate(new, first):
-        root = roots.get(vid)
-        if root is None or not history.states.has_tree(root):
-            root = history.root_tree(vid)
-        for path, kind, oid, exe in differ.changes(prev, root):
-            added.setdefault(path, bytearray()).extend(_record(i, kind, oid, exe))
-        prev = root
-        counts.diffed += 1
+    # After an import the whole chain is new: seconds on a long one, so it is shown
+    # (on a terminal only).
+    with progress(len(new) if len(new) >= LONG else 0, "path log") as bar:
+        for i, vid in enumerate(new, first):
+            root = roots.get(vid)
+            if root is None or not history.states.has_tree(root):
+                root = history.root_tree(vid)
+            for path, kind, oid, exe in differ.changes(prev, root):
+                added.setdefault(path, bytearray()).extend(_record(i, kind, oid, exe))
+            prev = root
+            counts.diffed += 1
+            if bar.total:
+                bar.update(1)
     groups = dict(_groups_of(base))
     for path, recs in added.items():
         old = groups.get(path)
