@@ -38,9 +38,10 @@ def log(repo, verbose, as_json, limit, args):
 
     A first argument that names a version (head, head~N, a hash or a unique prefix of
     it, a tag) is the VERSION, unless it is a path in head's history and not a hash;
-    everything after '--' is a path, and a first argument before it a VERSION.  PATHs are relative to the current directory
-    inside the working tree (from the top otherwise, and with --store).  A PATH that
-    never existed in VERSION's history is an error (exit 1).
+    everything after '--' is a path, and a first argument before it a VERSION.
+    PATHs are relative to the current directory inside the working tree (from the top
+    otherwise, and with --store).  A PATH that never existed in VERSION's history is
+    an error (exit 1).
 
     \b
     Examples:
@@ -66,12 +67,14 @@ def log(repo, verbose, as_json, limit, args):
         touched = plog.touched(paths)[::-1]
         if limit is not None:
             touched = touched[:limit]
-        steps = (h.step(plog.versions[i]) for i in touched)
+        vids = ((plog.versions[i], plog.patch(i)) for i in touched)
     else:
-        steps = h.chain(vid)
+        vids = ((v, None) for v in h._vids(vid))
         if limit is not None:
             from itertools import islice
-            steps = islice(steps, limit)
+            vids = islice(vids, limit)
+    steps = (h.step(v) if verbose else _brief(h, v, None if as_json else patch)
+             for v, patch in vids)
     if as_json:
         import json
 
@@ -117,6 +120,28 @@ def _in_history(repo, path: str) -> bool:
         return False
     from ..filelog import path_log
     return bool(path_log(repo.history, head).under(path))
+
+
+class _Brief:
+    """What a log shows of a version without its prims (``history.Step``'s shape,
+    with a patch that has only its info): a big patch is not parsed for a line."""
+
+    __slots__ = ("vid", "version", "patch", "info")
+
+    def __init__(self, vid, version, info):
+        self.vid, self.version, self.patch = vid, version, self
+        self.info = info
+
+
+def _brief(history, vid: str, patch: str | None) -> _Brief:
+    """``vid``'s brief; its version is not read when its ``patch`` is known (the path
+    log keeps it), and is then None."""
+    from ..patch.named import read_patch_info
+    version = None
+    if patch is None:
+        version = history.version(vid)
+        patch = version.patch
+    return _Brief(vid, version, history.store.parsed("patch", patch, read_patch_info))
 
 
 def _show(s, verbose: bool) -> None:

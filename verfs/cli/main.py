@@ -7,6 +7,7 @@ is printed on one line, control characters escaped.
 """
 
 import errno
+import importlib
 import logging
 import os
 import sys
@@ -91,8 +92,35 @@ if _warnings is None:
     _library_log.addHandler(_warnings)
 
 
+# The module of each command, imported only when that command runs (or is listed, by
+# --help): a command that people run over and over on long histories, ``verfs log``,
+# does not pay at each start for the modules of mount, import, push and the rest.
+COMMANDS = {
+    "init": "repo_cmds", "whatsnew": "repo_cmds", "record": "repo_cmds",
+    "versions": "repo_cmds", "head": "repo_cmds", "show": "repo_cmds", "diff": "repo_cmds",
+    "fsck": "repo_cmds", "gc": "repo_cmds",
+    "log": "log_cmds", "grep": "grep_cmds",
+    "unrecord": "history_cmds", "commute": "history_cmds", "obliterate": "history_cmds",
+    "tag": "history_cmds", "clone": "history_cmds", "restore": "history_cmds",
+    "import": "import_cmds",
+    "mount": "mount_cmds", "umount": "mount_cmds",
+    "push": "remote_cmds", "pull": "remote_cmds",
+}
+
+
 class VerfsGroup(click.Group):
-    """Runs every command (and subgroup) inside the one place errors are translated."""
+    """Runs every command (and subgroup) inside the one place errors are translated;
+    imports a command's module when it is first asked for (``COMMANDS``)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and self is cli:
+            module = COMMANDS.get(name)
+            for m in [module] if module else sorted(set(COMMANDS.values())):
+                importlib.import_module(f"{__package__}.{m}")
+        return super().get_command(ctx, name)
 
     def main(self, *args, **kwargs):
         # Names that are not UTF-8 reach us as surrogate escapes (as Python decodes
@@ -163,7 +191,3 @@ def cli():
     or missing object, a damaged head or reflog: see 'verfs fsck').
     """
     testhook.arm(os.environ.get("VERFS_TEST_PAUSE_AT"))    # the one reader of this hook
-
-
-from . import (grep_cmds, history_cmds, import_cmds, log_cmds, mount_cmds,  # noqa: E402,F401,I001
-               remote_cmds, repo_cmds)
