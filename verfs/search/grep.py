@@ -31,7 +31,6 @@ from ..history import History
 from .posix import Compiled
 
 BINARY_PEEK = 8000          # git's buffer_is_binary: a NUL in the first 8000 bytes
-FEED = 2000                 # blobs one search adds to the index at most (see search())
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +262,10 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
     """Search the files of ``selections`` (under ``filters``) for ``pattern``:
     each distinct blob once.  ``mode`` "lines" keeps matching lines, "count" counts
     them, "names" only asks whether a blob matches.  ``index``: a GrepIndex to narrow
-    the blobs with (None: read them all); up to FEED of the blobs it does not cover
-    are added to it as they are read — indexing costs several times the search, so
-    after ``cache/`` is lost each search pays a bounded part of the rebuild (an
-    import or record indexes all that is missing: ``index.update``).
+    the blobs with (None: read them all); the blobs it does not cover are added to it
+    as they are read, within the writer's budget of time — indexing costs several
+    times the search, so after ``cache/`` is lost each search pays a bounded part of
+    the rebuild (an import or record indexes all that is missing: ``index.update``).
     ``progress(total)``: a context manager told of each blob read."""
     chosen = [(sel, list(pieces(sel, filters))) for sel in selections]
     blobs: dict[str, None] = {}
@@ -282,16 +281,15 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
         if index.directory:
             covered = index.covered()
             uncovered = {oid for oid in todo if oid not in covered}
-            uncovered = set(list(uncovered)[:FEED]) if len(uncovered) > FEED else uncovered
             if uncovered:
-                writer = index.writer()
+                writer = index.writer()     # with grep's budget of time (index.py)
     results = Results()
     states = history.states
     try:
         with progress(len(todo)) if progress else contextlib.nullcontext() as bar:
             for oid in todo:
                 data = states.get_blob(oid)
-                if writer is not None and oid in uncovered:
+                if writer is not None and oid in uncovered and writer.accepted:
                     writer.add(oid, data)
                 found = search_blob(pattern, data, lines=mode == "lines",
                                     first=mode == "names", skip_binary=skip_binary)
