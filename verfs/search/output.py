@@ -37,6 +37,27 @@ def _bytes(path: str) -> bytes:
     return path.encode("utf-8", "surrogateescape")
 
 
+_C_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f",
+              13: b"\\r", 34: b'\\"', 92: b"\\\\"}
+
+
+def quoted(path: bytes) -> bytes:
+    """A path as git prints it (quote.c, ``core.quotePath`` on, the default): in
+    double quotes with C escapes when it holds a control character, ``"``, ``\\`` or
+    a byte over 0x7e (as octal); else as it is."""
+    if all(0x20 <= b < 0x7F and b not in (34, 92) for b in path):
+        return path
+    out = bytearray(b'"')
+    for b in path:
+        if b in _C_ESCAPES:
+            out += _C_ESCAPES[b]
+        elif b < 0x20 or b >= 0x7F:
+            out += b"\\%03o" % b
+        else:
+            out.append(b)
+    return bytes(out + b'"')
+
+
 @dataclass(frozen=True)
 class Style:
     """How to print: ``mode`` LINES, COUNT or NAMES (-c, -l); ``numbers`` (-n);
