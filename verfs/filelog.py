@@ -19,7 +19,8 @@ from the tip stops at a version some kept log holds.  The ``KEEP`` most recently
 written or used files stay; older ones are removed.
 
 **The file** (``MAGIC``, then little-endian): the counts of versions and paths and
-the length of the names block; the versions' 32-byte ids, oldest first; the paths,
+the length of the names block; the versions' 32-byte ids, oldest first, then their
+patches' (so a log of a path reads no version object); the paths,
 sorted, each ended by a NUL; each path's number of changes; each path's changes as
 records of ``_REC`` (index, kind | exec << 2, blob id or zeros); the SHA-256 of all
 that.  A file whose hash does not match, or that does not parse, is damaged: it is
@@ -54,6 +55,7 @@ from store.names import unescape
 from store.objects import TREE_HEADER
 
 from .history import ROOTS, History
+from .progress import progress
 
 log = logging.getLogger("verfs.filelog")
 
@@ -62,6 +64,7 @@ KEEP = 4                # kept log files (the most recently written or used)
 MEMO = 2                # logs a process keeps in memory, per History
 NEAR = 16               # versions walked back looking for a kept tip before the
 #                         kept logs' version lists are read (a record finds its parent)
+LONG = 1000             # versions to diff from which progress is shown (on a terminal)
 STALE = 3600            # seconds after which a temporary file is a killed writer's
 MAGIC = b"verfs-paths 1\n"
 _HEAD = struct.Struct("<III")           # versions, paths, bytes of the names block
@@ -118,10 +121,18 @@ class PathLog:
     _groups: dict[str, bytes] | None = field(default=None, repr=False)
     _sorted: list[str] | None = field(default=None, repr=False)
     _raw: bytes | None = field(default=None, repr=False)       # the versions' ids, raw
+    _patches: bytes | None = field(default=None, repr=False)   # their patches' ids, raw
 
     @property
     def tip(self) -> str | None:
         return self.versions[-1] if self.versions else None
+
+    def patch(self, index: int) -> str | None:
+        """The id of the patch of version ``index`` (what ``verfs log`` reads of it,
+        with no read of the version itself); None where the log does not know it."""
+        if self._patches is None or not 0 <= index < len(self.versions):
+            return None
+        return self._patches[index * _ID:(index + 1) * _ID].hex()
 
     def changes(self, path: str) -> list[Change]:
         """``path``'s changes, oldest first ([] for a path that never existed)."""
@@ -221,11 +232,16 @@ def _groups_of(plog: PathLog) -> dict[str, bytes]:
             for p, chs in plog.paths.items()}
 
 
-def _made(versions_raw: bytes, groups: dict[str, bytes], names: list[str] | None = None,
-          vids: list[str] | None = None) -> PathLog:
+def _made(versions_raw: bytes, patches_raw: bytes, groups: dict[str, bytes],
+          names: list[str] | None = None, vids: list[str] | None = None) -> PathLog:
     if vids is None:
         vids = [versions_raw[i:i + _ID].hex() for i in range(0, len(versions_raw), _ID)]
-    return PathLog(vids, _Recorded(groups), _groups=groups, _sorted=names, _raw=versions_raw)
+    return PathLog(vids, _Recorded(groups), _groups=groups, _sorted=names, _raw=versions_raw,
+                   _patches=patches_raw)
+
+
+def _patch_ids(history: History, vids: list[str]) -> bytes:
+    return b"".join(bytes.fromhex(history.version(v).patch) for v in vids)
 
 
 def _raw_versions(plog: PathLog) -> bytes:
@@ -328,7 +344,7 @@ def build(history: History, tip: str | None) -> PathLog:
         for path, kind, oid, exe in tree_changes(history.states, prev, root):
             paths.setdefault(path, []).append(Change(i, kind, oid, exe))
         prev = root
-    return PathLog(vids, paths)
+    return PathLog(vids, paths, _patches=_patch_ids(history, vids))
 
 
 def _extend(history: History, base: PathLog, new: list[str]) -> PathLog:
@@ -344,21 +360,27 @@ def _extend(history: History, base: PathLog, new: list[str]) -> PathLog:
     added: dict[str, bytearray] = {}
     differ = _Differ(history.states)
     first = len(base.versions)
-    for i, vid in enumerate(new, first):
-        root = roots.get(vid)
-        if root is None or not history.states.has_tree(root):
-            root = history.root_tree(vid)
-        for path, kind, oid, exe in differ.changes(prev, root):
-            added.setdefault(path, bytearray()).extend(_record(i, kind, oid, exe))
-        prev = root
-        counts.diffed += 1
+    # After an import the whole chain is new: seconds on a long one, so it is shown
+    # (on a terminal only).
+    with progress(len(new) if len(new) >= LONG else 0, "path log") as bar:
+        for i, vid in enumerate(new, first):
+            root = roots.get(vid)
+            if root is None or not history.states.has_tree(root):
+                root = history.root_tree(vid)
+            for path, kind, oid, exe in differ.changes(prev, root):
+                added.setdefault(path, bytearray()).extend(_record(i, kind, oid, exe))
+            prev = root
+            counts.diffed += 1
+            if bar.total:
+                bar.update(1)
     groups = dict(_groups_of(base))
     for path, recs in added.items():
         old = groups.get(path)
         groups[path] = bytes(recs) if old is None else old + recs
     raw = _raw_versions(base) + b"".join(bytes.fromhex(v) for v in new)
+    patches = (base._patches or b"") + _patch_ids(history, new)
     same = base._sorted is not None and all(p in base.paths for p in added)
-    return _made(raw, groups, base._sorted if same else None, base.versions + new)
+    return _made(raw, patches, groups, base._sorted if same else None, base.versions + new)
 
 
 def _cut(plog: PathLog, n: int) -> PathLog:
@@ -383,7 +405,8 @@ def _cut(plog: PathLog, n: int) -> PathLog:
         if lo:
             groups[path] = group[:lo * size]
     names = [p for p in plog._sorted if p in groups] if plog._sorted is not None else None
-    return _made(_raw_versions(plog)[:n * _ID], groups, names, plog.versions[:n])
+    return _made(_raw_versions(plog)[:n * _ID], (plog._patches or b"")[:n * _ID], groups,
+                 names, plog.versions[:n])
 
 
 # --- the kept files -------------------------------------------------------------------
@@ -402,8 +425,10 @@ def encode(plog: PathLog) -> bytes:
         numbers.byteswap()
     block = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in names)
     raw = _raw_versions(plog)
+    if plog._patches is None or len(plog._patches) != len(raw):
+        raise ValueError("a path log is kept with its versions' patch ids")
     body = b"".join([MAGIC, _HEAD.pack(len(plog.versions), len(names), len(block)), raw,
-                     block, numbers.tobytes(), *(groups[p] for p in names)])
+                     plog._patches, block, numbers.tobytes(), *(groups[p] for p in names)])
     return body + hashlib.sha256(body).digest()
 
 
@@ -419,6 +444,8 @@ def decode(data: bytes) -> PathLog:
     at += _HEAD.size
     raw = body[at:at + nv * _ID]
     at += nv * _ID
+    patches = body[at:at + nv * _ID]
+    at += nv * _ID
     block = body[at:at + nb]
     at += nb
     numbers = array("I")
@@ -430,7 +457,7 @@ def decode(data: bytes) -> PathLog:
         names = [p.decode("utf-8", "surrogateescape") for p in block.split(b"\0")[:-1]]
     except UnicodeDecodeError:
         raise Damaged("a path is not UTF-8") from None
-    if (len(raw) != nv * _ID or len(names) != np_ or len(numbers) != np_ or not nv
+    if (len(patches) != nv * _ID or len(names) != np_ or len(numbers) != np_ or not nv
             or at + sum(numbers) * _REC.size != len(body)):
         raise Damaged("its parts do not add up")
     groups = {}
@@ -438,7 +465,7 @@ def decode(data: bytes) -> PathLog:
     for p, k in zip(names, numbers, strict=True):
         groups[p] = body[at:at + k * size]
         at += k * size
-    return _made(raw, groups, names)
+    return _made(raw, patches, groups, names)
 
 
 def _versions_of(path: str) -> bytes:

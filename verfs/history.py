@@ -30,13 +30,11 @@ from store.cache import LRU
 from store.errors import CorruptObject, ObjectNotFound
 
 from .patch.named import Patch
-from .patch.prims import Binary, Hunk
-from .patch.text import read_patch, write_patch
 from .stamps import STAMPS, Stamps, parse, patch_stamp, produced
 
 log = logging.getLogger("verfs.history")
-# Replaying patches (.patch.apply, .trees) is imported when first needed: reading a
-# history whose roots are cached (``verfs log``) never replays.
+# Prims, their text and replaying them (.patch.prims, .text, .apply, .trees) are
+# imported when first needed: ``verfs log`` reads only patches' infos.
 ASKED = 4096        # versions whose roots were handed out, remembered for healing
 
 ROOTS = "roots"                 # derived-cache area: version → root tree
@@ -48,6 +46,7 @@ CHECKPOINT = 64
 
 def _patch_size(patch: Patch) -> int:
     """About the memory a parsed patch holds: its lines, and an object per prim."""
+    from .patch.prims import Hunk
     lines = sum(len(x) + 40 for p in patch.prims if isinstance(p, Hunk)
                 for x in (*p.old, *p.new))
     return 500 + 150 * len(patch.prims) + lines
@@ -94,6 +93,7 @@ class History:
         return self._versions.get_or_compute(vid, lambda: self.store.get_version(vid))
 
     def patch(self, rep: str) -> Patch:
+        from .patch.text import read_patch
         return self._patches.get_or_compute(
             rep, lambda: self.store.parsed("patch", rep, read_patch))
 
@@ -359,6 +359,7 @@ class History:
         """Store ``patch`` and the version that puts it on ``parent``; cache its root
         tree (computed from the parent's unless given)."""
         self._keep_blobs(patch)
+        from .patch.text import write_patch
         rep = self.store.put("patch", write_patch(patch))
         inventory = None
         if parent and self.closes_inventory(parent):
@@ -390,6 +391,7 @@ class History:
         """The blobs a patch names are part of the history: the durable store adopts
         them from the derived states (where recording and importing wrote them) — a
         large one by a hard link, so it is on disk once."""
+        from .patch.prims import Binary
         for p in patch.prims:
             if isinstance(p, Binary):
                 for oid in (p.old, p.new):

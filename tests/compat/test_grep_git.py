@@ -7,6 +7,7 @@ fast-import``), imported, and for each case ``git grep ARGS $(git rev-list
 "git-commit" meta (a tag's own version, which git's list has not, is left out).
 """
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def build_small(top: Path) -> GitRepo:
     g.git("tag", "-a", "v1", "-m", "release")
     g.write("dir one/my file.txt", "back again, hello\n")
     g.write("src/util.py", "import os\n\ndef helper():\n    return 'HELLO'\n")
+    g.write(os.fsdecode(b"caf\xe9 \"q\".txt"), "hello in latin-1\n")   # git quotes these
+    g.write("tab\there.txt", "hello tab\n")
     g.git("mv", "notes.txt", "docs-notes.txt")
     g.commit("fourth: re-added and renamed")
     g.write("README", "")
@@ -122,6 +125,8 @@ CASES = [
     (["-c", "-I", "-i", "HELLO"]),
     (["-n", "[[:upper:]]"]),
     (["-n", "spaces\\|again"]),
+    (["-n", "latin\\|tab"]),
+    (["-l", "-i", "LATIN\\|tab"]),
     (["-n", "^\\(def\\|print\\)"]),
     (["-n", "-E", "^ +return"]),
     # Not compared: '^$', where git's look-ahead reports an empty line after a file's

@@ -4,12 +4,14 @@ a file that becomes a directory, an exec bit, a link, names with spaces; and eve
 path of a long synthetic history (in-process, through the path log)."""
 
 import json
+import os
 import subprocess
 
 import pytest
 
 from tests.compat.gitrepo import GitRepo, fast_import_stream, git_env
 from tests.conftest import need, one_line_error, run_verfs
+from verfs import filelog
 from verfs.filelog import path_log
 from verfs.repo import Repository
 
@@ -155,7 +157,10 @@ def test_every_path_of_a_long_history(tmp_path):
     subprocess.run(["git", "checkout", "-q", "main"], cwd=src, check=True, env=git_env())
     run_verfs("import", "git", src, "--into", tmp_path / "verfs")
     repo = Repository(tmp_path / "verfs")
+    assert os.listdir(repo.store.cache.directory("paths")) == [repo.head()]  # import kept it
+    loaded, diffed = filelog.counts.loaded, filelog.counts.diffed
     plog = path_log(repo.history, repo.head())
+    assert (filelog.counts.loaded, filelog.counts.diffed) == (loaded + 1, diffed)
     commit = [repo.history.step(v).patch.info.get_meta("git-commit") for v in plog.versions]
     dirs = {p.rpartition("/")[0] for p in plog.paths} - {""}
     assert dirs and len(plog.paths) > 50

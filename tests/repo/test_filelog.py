@@ -126,6 +126,10 @@ def check(repo: Repository, tip: str | None = None) -> PathLog:
     got = path_log(fresh(repo), tip)
     same(got, build(fresh(repo), tip))
     assert {p: got.paths[p] for p in got.paths} == oracle(fresh(repo), tip)
+    h = fresh(repo)
+    assert [got.patch(i) for i in range(len(got.versions))] == [
+        h.version(v).patch for v in got.versions]
+    assert got.patch(len(got.versions)) is None
     return got
 
 

@@ -246,3 +246,15 @@ def test_a_pager_that_quits_early_is_quiet(history):
     env = verfs_env(VERFS_PAGER="head -c 1")
     out = on_a_terminal(["grep", "--each", "-n", "."], repo, env)
     assert len(out) <= 2
+
+
+def test_over_a_remote_store(history, tmp_path):
+    """``--store URL``: the history pushed there, searched without a working tree."""
+    repo, _ = history
+    url = f"file://{tmp_path / 'remote'}"
+    run_verfs("push", url, cwd=repo)
+    local = grep(repo, "--each", "-n", "echo").stdout
+    remote = grep(tmp_path, "--each", "-n", "echo", "--store", url,
+                  "--cache", tmp_path / "cache")
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local

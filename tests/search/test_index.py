@@ -414,3 +414,20 @@ def test_segments_lost_under_the_mark_only_make_candidates(sample):
         for h in blobs:
             w.add(h, repo.history.states.get_blob(h))
     assert GrepIndex(repo.history.store).candidates(Literal(b"no such words"), blobs) == set()
+
+
+def test_a_writer_over_its_budget_indexes_no_more(tmp_path):
+    index = GrepIndex(directory=str(tmp_path))
+    blobs = {oid(b"%d" % i): b"text number %d" % i for i in range(5)}
+    with index.writer(budget=1e-9) as w:       # the first blob spends it all
+        for h, data in blobs.items():
+            w.add(h, data)
+        assert not w.accepted
+    [first] = index.covered()
+    assert first == next(iter(blobs))
+    assert index.candidates(Literal(b"absent"), set(blobs)) == set(blobs) - {first}
+    with index.writer(budget=None) as w:
+        for h, data in blobs.items():
+            w.add(h, data)
+        assert w.accepted
+    assert index.covered() == set(blobs)

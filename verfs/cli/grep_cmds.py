@@ -148,7 +148,7 @@ def grep(ctx, repo, args, pattern, dialect, ignore_case, word_regexp, line_numbe
 
     mode = output.NAMES if names else output.COUNT if count else output.LINES
     color = sys.stdout.isatty() and not as_json and not each
-    style = output.Style(mode, line_number, color, _display(prefix))
+    style = output.Style(mode, line_number, color, _display(prefix, quote=not as_json))
     index = None if no_index else GrepIndex(history.store)
     from ..progress import progress
 
@@ -179,7 +179,13 @@ def _prefix(root: str | None) -> str:
     return "" if rel == "." else rel
 
 
-def _display(prefix: str):
-    if not prefix:
-        return lambda path: path.encode("utf-8", "surrogateescape")
-    return lambda path: posixpath.relpath(path, prefix).encode("utf-8", "surrogateescape")
+def _display(prefix: str, quote: bool):
+    """A path as shown: relative to ``prefix`` (the current directory) and, unless
+    for JSON, quoted as git quotes it."""
+    from ..search.output import quoted
+
+    def show(path: str) -> bytes:
+        rel = posixpath.relpath(path, prefix) if prefix else path
+        raw = rel.encode("utf-8", "surrogateescape")
+        return quoted(raw) if quote else raw
+    return show

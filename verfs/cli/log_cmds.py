@@ -67,13 +67,14 @@ def log(repo, verbose, as_json, limit, args):
         touched = plog.touched(paths)[::-1]
         if limit is not None:
             touched = touched[:limit]
-        vids = (plog.versions[i] for i in touched)
+        vids = ((plog.versions[i], plog.patch(i)) for i in touched)
     else:
-        vids = h._vids(vid)
+        vids = ((v, None) for v in h._vids(vid))
         if limit is not None:
             from itertools import islice
             vids = islice(vids, limit)
-    steps = (h.step(v) if verbose else _brief(h, v) for v in vids)
+    steps = (h.step(v) if verbose else _brief(h, v, None if as_json else patch)
+             for v, patch in vids)
     if as_json:
         import json
 
@@ -132,10 +133,15 @@ class _Brief:
         self.info = info
 
 
-def _brief(history, vid: str) -> _Brief:
-    from ..patch.text import read_patch_info
-    version = history.version(vid)
-    return _Brief(vid, version, history.store.parsed("patch", version.patch, read_patch_info))
+def _brief(history, vid: str, patch: str | None) -> _Brief:
+    """``vid``'s brief; its version is not read when its ``patch`` is known (the path
+    log keeps it), and is then None."""
+    from ..patch.named import read_patch_info
+    version = None
+    if patch is None:
+        version = history.version(vid)
+        patch = version.patch
+    return _Brief(vid, version, history.store.parsed("patch", patch, read_patch_info))
 
 
 def _show(s, verbose: bool) -> None:

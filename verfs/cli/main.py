@@ -99,13 +99,12 @@ COMMANDS = {
     "init": "repo_cmds", "whatsnew": "repo_cmds", "record": "repo_cmds",
     "versions": "repo_cmds", "head": "repo_cmds", "show": "repo_cmds", "diff": "repo_cmds",
     "fsck": "repo_cmds", "gc": "repo_cmds",
-    "log": "log_cmds",
+    "log": "log_cmds", "grep": "grep_cmds",
     "unrecord": "history_cmds", "commute": "history_cmds", "obliterate": "history_cmds",
     "tag": "history_cmds", "clone": "history_cmds", "restore": "history_cmds",
     "import": "import_cmds",
     "mount": "mount_cmds", "umount": "mount_cmds",
     "push": "remote_cmds", "pull": "remote_cmds",
-    "grep": "grep_cmds",
 }
 
 
@@ -192,4 +191,3 @@ def cli():
     or missing object, a damaged head or reflog: see 'verfs fsck').
     """
     testhook.arm(os.environ.get("VERFS_TEST_PAUSE_AT"))    # the one reader of this hook
-

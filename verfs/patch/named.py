@@ -9,11 +9,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from store.errors import FormatError
 from store.ids import hash_bytes
 
 from ..errors import BadText
-from .prims import Prim
+
+if TYPE_CHECKING:       # reading a patch's info (verfs log) does not load the prims
+    from .prims import Prim
+
+HEADER = b"verfs-patch 1"       # a patch file's first line (verfs/patch/text.py)
 
 TAG_PREFIX = "TAG "
 _META_KEY = re.compile(r"[a-z][a-z0-9-]*")
@@ -99,7 +105,7 @@ class PatchInfo:
 @dataclass(frozen=True)
 class Patch:
     info: PatchInfo
-    prims: tuple[Prim, ...] = field(default=())
+    prims: "tuple[Prim, ...]" = field(default=())
 
     @property
     def identity(self) -> str:
@@ -108,3 +114,48 @@ class Patch:
     @property
     def is_tag(self) -> bool:
         return self.info.is_tag
+
+
+def _decoded(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def read_info(lines: list[bytes]) -> PatchInfo:
+    fields: dict[str, str] = {}
+    meta: list[tuple[str, str]] = []
+    comment: list[str] = []
+    for line in lines:
+        key, sep, value = line.partition(b": ")
+        if not sep:
+            raise FormatError(f"bad patch info line {line[:80]!r}")
+        k, v = _decoded(key), _decoded(value)
+        if k == "comment":
+            comment.append(v)
+        elif k in ("name", "author", "date"):
+            if k in fields:
+                raise FormatError(f"patch info has two {k} lines")
+            fields[k] = v
+        elif k in RESERVED:
+            raise FormatError(f"bad patch info line {line[:80]!r}")
+        else:
+            meta.append((k, v))
+    try:
+        return PatchInfo(fields["name"], fields["author"], fields["date"], tuple(comment),
+                         tuple(meta))
+    except KeyError as exc:
+        raise FormatError(f"patch info lacks {exc.args[0]}") from None
+    except ValueError as exc:
+        raise FormatError(str(exc)) from None
+
+
+def read_patch_info(data: bytes) -> PatchInfo:
+    """Only the info of a patch file (its name, author, date...), its prims not read:
+    what a log shows of each version.  The bytes are the store's, verified against
+    their id; ``read_patch`` checks the whole text."""
+    if not data.startswith(HEADER + b"\n"):
+        raise FormatError("not a verfs-patch 1 file")
+    start = len(HEADER) + 1
+    mark = data.find(b"\nprims:\n", start)
+    if mark < 0:
+        raise FormatError("patch has no info")
+    return read_info(data[start:mark].split(b"\n"))

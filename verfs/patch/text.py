@@ -25,7 +25,7 @@ from store.errors import FormatError
 from store.ids import is_id
 from store.names import escape, read_path, unescape, write_path
 
-from .named import RESERVED, Patch, PatchInfo
+from .named import HEADER, Patch, PatchInfo, read_info, read_patch_info  # noqa: F401
 from .prims import (
     AddDir,
     AddFile,
@@ -42,7 +42,6 @@ from .prims import (
     RmLink,
 )
 
-HEADER = b"verfs-patch 1"
 _TOKEN_CHARS = re.compile(rb"\[[^\s]+\]")
 _DEC = "utf-8"
 _JOIN = 4096
@@ -190,47 +189,6 @@ def read_prims(data: bytes, start: int = 0) -> list[Prim]:
         prim, i = _read_prim(data, i)
         prims.append(prim)
     return prims
-
-
-def read_info(lines: list[bytes]) -> PatchInfo:
-    fields: dict[str, str] = {}
-    meta: list[tuple[str, str]] = []
-    comment: list[str] = []
-    for line in lines:
-        key, sep, value = line.partition(b": ")
-        if not sep:
-            raise FormatError(f"bad patch info line {line[:80]!r}")
-        k, v = _dec(key), _dec(value)
-        if k == "comment":
-            comment.append(v)
-        elif k in ("name", "author", "date"):
-            if k in fields:
-                raise FormatError(f"patch info has two {k} lines")
-            fields[k] = v
-        elif k in RESERVED:
-            raise FormatError(f"bad patch info line {line[:80]!r}")
-        else:
-            meta.append((k, v))
-    try:
-        return PatchInfo(fields["name"], fields["author"], fields["date"], tuple(comment),
-                         tuple(meta))
-    except KeyError as exc:
-        raise FormatError(f"patch info lacks {exc.args[0]}") from None
-    except ValueError as exc:
-        raise FormatError(str(exc)) from None
-
-
-def read_patch_info(data: bytes) -> PatchInfo:
-    """Only the info of a patch file (its name, author, date...), its prims not read:
-    what a log shows of each version.  The bytes are the store's, verified against
-    their id; ``read_patch`` checks the whole text."""
-    if not data.startswith(HEADER + b"\n"):
-        raise FormatError("not a verfs-patch 1 file")
-    start = len(HEADER) + 1
-    mark = data.find(b"\nprims:\n", start)
-    if mark < 0:
-        raise FormatError("patch has no info")
-    return read_info(data[start:mark].split(b"\n"))
 
 
 def read_patch(data: bytes) -> Patch:

@@ -70,7 +70,7 @@ class Results:
     """blob → ``Found`` for the blobs that matched; the lines of them in memory up to
     ``MEMORY`` bytes, then in a temporary file (read back with ``pread``)."""
 
-    MEMORY = 64 << 20
+    MEMORY = 16 << 20
 
     def __init__(self, memory: int | None = None):
         self.memory = self.MEMORY if memory is None else memory
@@ -139,8 +139,9 @@ def search_blob(pattern: Compiled, data: bytes, lines: bool = True, first: bool 
         size = len(data)
         last = size - 1 if size and data[-1] == 10 else size   # the last line's end
         pos, lineno, counted = 0, 1, 0
+        find = pattern.search if pattern.word else pattern.regex.search
         while pos <= last:
-            m = pattern.search(data, pos)
+            m = find(data, pos)
             if m is None:
                 break
             start = data.rfind(b"\n", pos, m.start()) + 1 or pos
@@ -179,9 +180,11 @@ def pieces(selection: Selection, filters: list[str]) -> Iterator[Piece]:
     """The runs of the selected versions holding one file's blob at one path (paths
     in byte order, oldest first), clipped to the selection."""
     log, ranges = selection.log, selection.ranges
-    for path in sorted(log.paths, key=lambda p: p.encode("utf-8", "surrogateescape")):
-        if filters and not under(path, filters):
-            continue
+    if not filters or "" in filters:
+        chosen = set(log.paths)
+    else:
+        chosen = {p for f in filters for p in log.under(f)}
+    for path in sorted(chosen, key=lambda p: p.encode("utf-8", "surrogateescape")):
         for span in log.spans(path):
             if span.change.kind != FILE:
                 continue
@@ -260,7 +263,10 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
     each distinct blob once.  ``mode`` "lines" keeps matching lines, "count" counts
     them, "names" only asks whether a blob matches.  ``index``: a GrepIndex to narrow
     the blobs with (None: read them all); the blobs it does not cover are added to it
-    as they are read.  ``progress(total)``: a context manager told of each blob read."""
+    as they are read, within the writer's budget of time — indexing costs several
+    times the search, so after ``cache/`` is lost each search pays a bounded part of
+    the rebuild (an import or record indexes all that is missing: ``index.update``).
+    ``progress(total)``: a context manager told of each blob read."""
     chosen = [(sel, list(pieces(sel, filters))) for sel in selections]
     blobs: dict[str, None] = {}
     for _, ps in chosen:
@@ -268,19 +274,22 @@ def search(history: History, pattern: Compiled, selections: list[Selection],
             blobs.setdefault(p.oid, None)
     todo = list(blobs)
     writer = None
+    uncovered: set[str] = set()
     if index is not None:
         admitted = index.candidates(pattern.query, blobs.keys())
-        uncovered = set(blobs) - index.covered() if index.directory else set()
         todo = [oid for oid in todo if oid in admitted]
-        if uncovered:
-            writer = index.writer()
+        if index.directory:
+            covered = index.covered()
+            uncovered = {oid for oid in todo if oid not in covered}
+            if uncovered:
+                writer = index.writer()     # with grep's budget of time (index.py)
     results = Results()
     states = history.states
     try:
         with progress(len(todo)) if progress else contextlib.nullcontext() as bar:
             for oid in todo:
                 data = states.get_blob(oid)
-                if writer is not None and oid in uncovered:
+                if writer is not None and oid in uncovered and writer.accepted:
                     writer.add(oid, data)
                 found = search_blob(pattern, data, lines=mode == "lines",
                                     first=mode == "names", skip_binary=skip_binary)

@@ -76,6 +76,7 @@ STOP_AT = 8                     # a literal admitting this few documents: enough
 FANOUT = 4                      # segments of one size tier merged together
 MAX_SEGMENTS = 16               # beyond this the smallest are merged whatever their tier
 HELD_LIMIT = 8_000_000          # run boundaries a writer holds before it writes a segment
+GREP_BUDGET = 2.0               # seconds a grep's writer may spend indexing what it read
 _STALE_TEMP = 3600              # seconds before a leftover temporary file is removed
 
 
@@ -282,7 +283,7 @@ def _admitted(seg: Segment, query: Query) -> list[int] | None:
                 rest.append(part)
         result = _holding(seg, pool)
         for part in rest:
-            if result is not None and len(result) // 2 == 0:
+            if result is not None and not result:
                 break
             got = _admitted(seg, part)
             if got is not None:
@@ -586,8 +587,9 @@ class GrepIndex:
                 pass
         return total
 
-    def writer(self) -> "IndexWriter":
-        return IndexWriter(self)
+    def writer(self, budget: float | None = GREP_BUDGET) -> "IndexWriter":
+        """A writer of new segments; by default with grep's budget (``IndexWriter``)."""
+        return IndexWriter(self, budget)
 
     # merging
     def merge(self) -> int:
@@ -669,20 +671,35 @@ def _plan(segs: list[tuple[int, str]]) -> list[str]:
 class IndexWriter:
     """Blobs given to ``add`` become one new segment at ``close`` (more for very many),
     then segments are merged if they are many.  Nothing is written for an index with
-    no directory."""
+    no directory.
 
-    def __init__(self, index: GrepIndex):
+    ``budget``: seconds this writer may spend indexing, after which ``add`` ignores
+    what it is given (``accepted`` says so).  Indexing a blob costs several times what
+    searching it does, so a grep that feeds the blobs it read unindexed (after
+    ``cache/`` was deleted) must not become many times slower than one without the
+    index: it indexes what fits, the next grep more.  ``update`` has no budget."""
+
+    def __init__(self, index: GrepIndex, budget: float | None = None):
         self.index = index
         self._b = _Builder() if index.directory is not None else None
         self.written: list[str] = []
+        self.budget = budget
+        self.spent = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        """Whether ``add`` still indexes what it is given."""
+        return self._b is not None and (self.budget is None or self.spent < self.budget)
 
     def add(self, oid: str, data: bytes) -> None:
-        if self._b is None:
+        if not self.accepted:
             return
+        start = time.perf_counter()
         self._b.add(bytes.fromhex(oid), data)
         if self._b.held >= HELD_LIMIT:
             self._flush()
             self._b = _Builder()
+        self.spent += time.perf_counter() - start
 
     def _flush(self) -> None:
         b = self._b
@@ -790,7 +807,7 @@ def update(history: History, tip: str | None) -> None:
         from ..progress import progress
 
         testhook.pause("index-write")
-        with index, index.writer() as w, progress(len(todo), "indexing blobs") as p:
+        with index, index.writer(budget=None) as w, progress(len(todo), "indexing blobs") as p:
             for oid in todo:
                 w.add(oid, history.states.get_blob(oid))
                 p.update()

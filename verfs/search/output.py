@@ -18,8 +18,11 @@ JSON strings cannot hold raw bytes, and a program wanting them exactly can use
 ``--each``.
 """
 
+import itertools
 import json
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .grep import Found, Piece, Searched, Selection
@@ -32,6 +35,27 @@ _PATH, _SEP, _NUM, _RANGE, _OFF = (b"\x1b[35m", b"\x1b[36m", b"\x1b[32m", b"\x1b
 
 def _bytes(path: str) -> bytes:
     return path.encode("utf-8", "surrogateescape")
+
+
+_C_ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f",
+              13: b"\\r", 34: b'\\"', 92: b"\\\\"}
+
+
+def quoted(path: bytes) -> bytes:
+    """A path as git prints it (quote.c, ``core.quotePath`` on, the default): in
+    double quotes with C escapes when it holds a control character, ``"``, ``\\`` or
+    a byte over 0x7e (as octal); else as it is."""
+    if all(0x20 <= b < 0x7F and b not in (34, 92) for b in path):
+        return path
+    out = bytearray(b'"')
+    for b in path:
+        if b in _C_ESCAPES:
+            out += _C_ESCAPES[b]
+        elif b < 0x20 or b >= 0x7F:
+            out += b"\\%03o" % b
+        else:
+            out.append(b)
+    return bytes(out + b'"')
 
 
 @dataclass(frozen=True)
@@ -161,52 +185,113 @@ def _objects(style: Style, found: Found, base: dict):
 
 # --- grouped ----------------------------------------------------------------------------
 
-def _groups(searched: Searched, style: Style, selection: Selection, ps: list[Piece]
-            ) -> list[tuple[tuple, list[tuple[int, int]]]]:
-    """(key, merged runs of versions) of each distinct line (or file, or count),
-    those held at the newest version first, then by path and line."""
-    groups: dict[tuple, list[tuple[int, int]]] = {}
-    results = searched.results
-    for p in ps:
-        found = results.get(p.oid)
-        path = _bytes(p.path)
-        if style.mode == NAMES:
-            keys = [(path, -1, b"")]
-        elif style.mode == COUNT:
-            keys = [(path, found.count, b"")]
-        elif found.binary:
-            keys = [(path, -1, None)]
+class _Spool:
+    """Rendered lines kept in memory up to ``MEMORY`` bytes, then in a temporary
+    file: the grouped output is sorted before it is printed, and can be large."""
+
+    MEMORY = 16 << 20
+
+    def __init__(self):
+        self.held: list[bytes | tuple[int, int]] = []
+        self.size = 0
+        self.file = None
+
+    def put(self, line: bytes) -> int:
+        if self.size + len(line) <= self.MEMORY:
+            self.size += len(line)
+            self.held.append(line)
         else:
-            keys = []
-            for line in _found_lines(found):
-                n, text = _split(line)
-                keys.append((path, n if style.numbers else -1, text))
-        for key in keys:
-            groups.setdefault(key, []).append((p.start, p.end))
-    out = []
-    for key, runs in groups.items():
-        runs.sort()
-        merged = [list(runs[0])]
-        for s, e in runs[1:]:
-            if s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
+            if self.file is None:
+                self.file = tempfile.TemporaryFile(prefix="verfs-grep-")  # noqa: SIM115
+                self.end = 0
+            self.file.write(line)
+            self.held.append((self.end, len(line)))
+            self.end += len(line)
+        return len(self.held) - 1
+
+    def get(self, handle: int) -> bytes:
+        got = self.held[handle]
+        if isinstance(got, bytes):
+            return got
+        self.file.flush()
+        return os.pread(self.file.fileno(), got[1], got[0])
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _path_groups(searched: Searched, style: Style, ps: list[Piece]):
+    """(path, [(line number or -1, text or None for "binary"), merged runs]) for each
+    path of ``ps`` (which come path by path), its groups in line order: only one
+    path's groups are held at a time."""
+    results = searched.results
+    for path, pieces in itertools.groupby(ps, key=lambda p: p.path):
+        groups: dict[tuple, list[tuple[int, int]]] = {}
+        for p in pieces:
+            found = results.get(p.oid)
+            if style.mode == NAMES:
+                keys = [(-1, b"")]
+            elif style.mode == COUNT:
+                keys = [(found.count, b"")]
+            elif found.binary:
+                keys = [(-1, None)]
             else:
-                merged.append([s, e])
-        out.append((key, [(s, e) for s, e in merged]))
-    out.sort(key=lambda g: (-g[1][-1][1], g[0][0], g[0][1], g[0][2] or b""))
-    return out
+                keys = []
+                for line in _found_lines(found):
+                    n, text = _split(line)
+                    keys.append((n if style.numbers else -1, text))
+            for key in keys:
+                groups.setdefault(key, []).append((p.start, p.end))
+        out = []
+        for key, runs in groups.items():
+            runs.sort()
+            merged = [list(runs[0])]
+            for s, e in runs[1:]:
+                if s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            out.append((key, [(s, e) for s, e in merged]))
+        out.sort(key=lambda g: (g[0][0], g[0][1] or b""))
+        yield path, out
 
 
-def _label(selection: Selection, i: int) -> str:
-    width = max(4, len(str(len(selection.log.versions))))
-    return f"{i + 1:0{width}d}-{selection.log.versions[i][:8]}"
+def _ordered(searched: Searched, style: Style, selection: Selection, ps: list[Piece],
+             render) -> Iterator[bytes]:
+    """``render(path, key, runs)`` of every group, those held at the newest version
+    first, then by path and line — sorted by small keys, the lines spooled."""
+    spool = _Spool()
+    order: list[tuple[int, int, int, int]] = []
+    try:
+        for k, (path, groups) in enumerate(_path_groups(searched, style, ps)):
+            for rank, (key, runs) in enumerate(groups):
+                order.append((-runs[-1][1], k, rank, spool.put(render(path, key, runs))))
+        order.sort()
+        for *_, handle in order:
+            yield spool.get(handle)
+    finally:
+        spool.close()
 
 
-def _ranges(selection: Selection, runs: list[tuple[int, int]]) -> str:
-    shown = [_label(selection, s) if e - s == 1 else
-             f"{_label(selection, s)}..{_label(selection, e - 1)}" for s, e in runs]
-    n = sum(e - s for s, e in runs)
-    return f"[{', '.join(shown)}, {n} version{'s' if n != 1 else ''}]"
+class _Labels:
+    """``NNNN-<hash>`` of a chain's versions, as ``history/`` names them (made once)."""
+
+    def __init__(self, selection: Selection):
+        self.versions = selection.log.versions
+        self.width = max(4, len(str(len(self.versions))))
+        self.made: dict[int, str] = {}
+
+    def __call__(self, i: int) -> str:
+        got = self.made.get(i)
+        if got is None:
+            got = self.made[i] = f"{i + 1:0{self.width}d}-{self.versions[i][:8]}"
+        return got
+
+    def ranges(self, runs: list[tuple[int, int]]) -> str:
+        shown = [self(s) if e - s == 1 else f"{self(s)}..{self(e - 1)}" for s, e in runs]
+        n = sum(e - s for s, e in runs)
+        return f"[{', '.join(shown)}, {n} version{'s' if n != 1 else ''}]"
 
 
 def grouped(write, searched: Searched, style: Style) -> None:
@@ -215,9 +300,12 @@ def grouped(write, searched: Searched, style: Style) -> None:
     path_on, sep, num_on, rng_on, off = (_PATH, _SEP + b":" + _OFF, _NUM, _RANGE, _OFF) \
         if c else (b"", b":", b"", b"", b"")
     for selection, ps in searched.selections:
-        for (path, n, text), runs in _groups(searched, style, selection, ps):
-            shown = path_on + style.display(path.decode("utf-8", "surrogateescape")) + off
-            ranges = rng_on + _ranges(selection, runs).encode() + off
+        labels = _Labels(selection)
+
+        def render(path, key, runs, labels=labels):
+            n, text = key
+            shown = path_on + style.display(path) + off
+            ranges = rng_on + labels.ranges(runs).encode() + off
             if style.mode == NAMES:
                 line = shown
             elif style.mode == COUNT:
@@ -228,15 +316,20 @@ def grouped(write, searched: Searched, style: Style) -> None:
                 line = shown + sep + num_on + b"%d" % n + off + sep + text
             else:
                 line = shown + sep + text
-            write(line + b"  " + ranges + b"\n")
+            return line + b"  " + ranges + b"\n"
+
+        for line in _ordered(searched, style, selection, ps, render):
+            write(line)
 
 
 def grouped_json(write, searched: Searched, style: Style) -> None:
     """``--json``: one object per group, with its runs of versions."""
     for selection, ps in searched.selections:
         vids = selection.log.versions
-        for (path, n, text), runs in _groups(searched, style, selection, ps):
-            obj: dict = {"path": _text(style.display(path.decode("utf-8", "surrogateescape")))}
+
+        def render(path, key, runs, vids=vids):
+            n, text = key
+            obj: dict = {"path": _text(style.display(path))}
             if style.mode == COUNT:
                 obj["count"] = n
             elif style.mode == LINES:
@@ -248,4 +341,7 @@ def grouped_json(write, searched: Searched, style: Style) -> None:
             obj["versions"] = sum(e - s for s, e in runs)
             obj["ranges"] = [{"first": vids[s], "last": vids[e - 1], "from": s + 1, "to": e}
                              for s, e in runs]
-            write(json.dumps(obj).encode() + b"\n")
+            return json.dumps(obj).encode() + b"\n"
+
+        for line in _ordered(searched, style, selection, ps, render):
+            write(line)
