@@ -7,7 +7,8 @@ import os
 
 from tests.conftest import one_line_error, run_verfs, verfs_env
 from tests.mount.histories import put
-from verfs import ops
+from tests.pausing import Paused
+from verfs import filelog, ops
 from verfs.repo import Repository
 
 
@@ -111,3 +112,23 @@ def test_remote_store(sample, tmp_path):
 def test_help_has_examples():
     out = run_verfs("log", "--help").stdout.decode()
     assert "verfs log src/core.py" in out and "-n, --max-count N" in out and "--" in out
+
+
+def test_kept_log_removed_under_a_reader(sample, tmp_path):
+    """A reader about to open head's kept log (parked there) while other commands
+    record enough versions that the file is removed: it still answers head's log, by
+    cutting a newer one."""
+    repo = sample.repo
+    root = repo.root
+    want = run_verfs("log", "--json", "src", cwd=root).stdout
+    head = repo.head()
+    kept = repo.store.cache.directory("paths")
+    assert head in os.listdir(kept)
+    reader = Paused(tmp_path, "path-log", "log", "--json", "src", cwd=root)
+    for i in range(filelog.KEEP + 1):
+        put(root, f"src/n{i}.c", b"%d\n" % i)
+        ops.record(repo, f"n{i}", "T <t@example.com>", "20240110120000")
+    assert head not in os.listdir(kept)
+    done = reader.resume()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == want

@@ -96,8 +96,9 @@ def _version_and_paths(repo, args: list[str], forced: list[str] | None
     def paths(given: list[str]) -> list[str]:
         return [tree_path(repo.root, p) for p in given + forced]
 
+    head = repo.resolve("head")         # read once: it may move while this runs
     if not args:
-        return repo.resolve("head"), paths([]), None
+        return head, paths([]), None
     first = args[0]
     if dashed:                  # before '--': a version, whatever paths there are
         return repo.resolve(first), paths(args[1:]), None
@@ -105,17 +106,16 @@ def _version_and_paths(repo, args: list[str], forced: list[str] | None
         return repo.resolve(first, tags=False), paths(args[1:]), None
     except UnknownVersion:
         pass
-    if _in_history(repo, tree_path(repo.root, first)):
-        return repo.resolve("head"), paths(args), None
+    if _in_history(repo, head, tree_path(repo.root, first)):
+        return head, paths(args), None
     try:
         return repo.resolve(first), paths(args[1:]), None       # a tag
     except UnknownVersion:
-        return repo.resolve("head"), paths(args), first
+        return head, paths(args), first
 
 
-def _in_history(repo, path: str) -> bool:
-    """Whether ``path`` ever existed in head's history (itself, or beneath it)."""
-    head = repo.head()
+def _in_history(repo, head: str | None, path: str) -> bool:
+    """Whether ``path`` ever existed in ``head``'s history (itself, or beneath it)."""
     if head is None:
         return False
     from ..filelog import path_log
