@@ -68,7 +68,7 @@ def test_plain_log_is_unchanged(sample):
 def test_errors(sample, tmp_path):
     root = sample.repo.root
     err = one_line_error(run_verfs("log", "nothing-here", cwd=root, check=False), 1)
-    assert "nothing-here: no such version, tag or path" in err
+    assert "unknown version, tag or hash prefix: nothing-here (and no such path" in err
     err = one_line_error(run_verfs("log", "head", "nothing/here", cwd=root, check=False), 1)
     assert "nothing/here: no such path in the history of version" in err
     one_line_error(run_verfs("log", "--", "../../x", cwd=root, check=False), 2)
