@@ -54,6 +54,7 @@ from store.files import write_atomic
 from store.names import unescape
 from store.objects import TREE_HEADER
 
+from . import testhook
 from .history import ROOTS, History
 from .progress import progress
 
@@ -515,6 +516,7 @@ class _Kept:
         if self.directory is None:
             return None
         path = os.path.join(self.directory, tip)
+        testhook.pause("path-log")
         try:
             with open(path, "rb") as f:
                 data = f.read()

@@ -7,7 +7,8 @@ import os
 
 from tests.conftest import one_line_error, run_verfs, verfs_env
 from tests.mount.histories import put
-from verfs import ops
+from tests.pausing import Paused
+from verfs import filelog, ops
 from verfs.repo import Repository
 
 
@@ -67,7 +68,7 @@ def test_plain_log_is_unchanged(sample):
 def test_errors(sample, tmp_path):
     root = sample.repo.root
     err = one_line_error(run_verfs("log", "nothing-here", cwd=root, check=False), 1)
-    assert "nothing-here: no such version, tag or path" in err
+    assert "unknown version, tag or hash prefix: nothing-here (and no such path" in err
     err = one_line_error(run_verfs("log", "head", "nothing/here", cwd=root, check=False), 1)
     assert "nothing/here: no such path in the history of version" in err
     one_line_error(run_verfs("log", "--", "../../x", cwd=root, check=False), 2)
@@ -111,3 +112,23 @@ def test_remote_store(sample, tmp_path):
 def test_help_has_examples():
     out = run_verfs("log", "--help").stdout.decode()
     assert "verfs log src/core.py" in out and "-n, --max-count N" in out and "--" in out
+
+
+def test_kept_log_removed_under_a_reader(sample, tmp_path):
+    """A reader about to open head's kept log (parked there) while other commands
+    record enough versions that the file is removed: it still answers head's log, by
+    cutting a newer one."""
+    repo = sample.repo
+    root = repo.root
+    want = run_verfs("log", "--json", "src", cwd=root).stdout
+    head = repo.head()
+    kept = repo.store.cache.directory("paths")
+    assert head in os.listdir(kept)
+    reader = Paused(tmp_path, "path-log", "log", "--json", "src", cwd=root)
+    for i in range(filelog.KEEP + 1):
+        put(root, f"src/n{i}.c", b"%d\n" % i)
+        ops.record(repo, f"n{i}", "T <t@example.com>", "20240110120000")
+    assert head not in os.listdir(kept)
+    done = reader.resume()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == want

@@ -53,7 +53,7 @@ def test_diff(sample, pushed):
 def test_what_is_refused(sample, pushed, tmp_path):
     url, env = pushed
     err = one_line_error(run_verfs("log", "nosuchtag", "--store", url, check=False, env=env))
-    assert "nosuchtag: no such version, tag or path" in err
+    assert "unknown version, tag or hash prefix: nosuchtag" in err
     err = one_line_error(run_verfs("show", "--store", str(tmp_path), "head:README",
                                    check=False), 2)
     assert "not a URL" in err

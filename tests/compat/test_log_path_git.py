@@ -138,7 +138,7 @@ def _git_at(top, rev: str, *paths: str) -> list[str]:
 def test_a_path_that_never_existed(imported):
     src, dst = imported
     err = one_line_error(run_verfs("log", "nowhere.txt", cwd=dst, check=False), 1)
-    assert "nowhere.txt: no such version, tag or path" in err
+    assert "unknown version, tag or hash prefix: nowhere.txt (and no such path" in err
     err = one_line_error(run_verfs("log", "--", "src", "nowhere/", cwd=dst, check=False), 1)
     assert "nowhere: no such path in the history" in err
     assert git_log(src, "nowhere.txt") == []        # git says nothing; verfs says so

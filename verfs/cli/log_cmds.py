@@ -4,6 +4,8 @@ Kept apart from the other commands because it is the one people run over and ove
 long histories: it imports only what it uses, so its start-up is mostly Python's.
 """
 
+import re
+
 import click
 
 from ..errors import UnknownVersion
@@ -11,6 +13,8 @@ from .main import cli
 from .options import short, tree_path, with_history
 
 FORCED = "verfs.log.paths"      # ctx.meta: what followed ``--`` (paths, whatever they look like)
+_HEX = re.compile(r"[0-9a-fA-F]{4,64}")
+_HEADISH = re.compile(r"(head|HEAD|@)(~\d+)?")  # always a version (head~5 too far: an error)
 
 
 class LogCommand(click.Command):
@@ -59,11 +63,13 @@ def log(repo, verbose, as_json, limit, args):
         from ..filelog import path_log
         plog = path_log(h, vid)
         for p in paths:
-            if not plog.under(p):
-                what = "no such version, tag or path" if guessed is not None and \
-                    p == tree_path(repo.root, guessed) else "no such path"
-                raise UnknownVersion(f"{p or '.'}: {what} in the history of "
-                                     f"version {short(vid)}")
+            if plog.under(p):
+                continue
+            where = f"in the history of version {short(vid)}"
+            if guessed is not None and p == tree_path(repo.root, guessed):
+                raise UnknownVersion(f"unknown version, tag or hash prefix: {guessed} "
+                                     f"(and no such path {where})")
+            raise UnknownVersion(f"{p or '.'}: no such path {where}")
         touched = plog.touched(paths)[::-1]
         if limit is not None:
             touched = touched[:limit]
@@ -96,26 +102,43 @@ def _version_and_paths(repo, args: list[str], forced: list[str] | None
     def paths(given: list[str]) -> list[str]:
         return [tree_path(repo.root, p) for p in given + forced]
 
+    head = repo.resolve("head")         # read once: it may move while this runs
     if not args:
-        return repo.resolve("head"), paths([]), None
+        return head, paths([]), None
     first = args[0]
-    if dashed:                  # before '--': a version, whatever paths there are
+    if dashed or _HEADISH.fullmatch(first):     # a version, whatever paths there are
         return repo.resolve(first), paths(args[1:]), None
     try:
         return repo.resolve(first, tags=False), paths(args[1:]), None
     except UnknownVersion:
-        pass
-    if _in_history(repo, tree_path(repo.root, first)):
-        return repo.resolve("head"), paths(args), None
+        if _ambiguous(repo, first):
+            raise
+    if _in_history(repo, head, tree_path(repo.root, first)):
+        return head, paths(args), None
     try:
         return repo.resolve(first), paths(args[1:]), None       # a tag
     except UnknownVersion:
-        return repo.resolve("head"), paths(args), first
+        return head, paths(args), first
 
 
-def _in_history(repo, path: str) -> bool:
-    """Whether ``path`` ever existed in head's history (itself, or beneath it)."""
-    head = repo.head()
+def _ambiguous(repo, spec: str) -> bool:
+    """Whether ``spec`` is a hash prefix of several versions (said as such, not
+    taken for a path)."""
+    from store.errors import AmbiguousPrefix
+    base = spec.partition("~")[0]
+    if not _HEX.fullmatch(base):
+        return False
+    try:
+        repo.store.resolve("version", base)
+    except AmbiguousPrefix:
+        return True
+    except Exception:       # noqa: BLE001 - no such version: then it may be a path
+        return False
+    return False
+
+
+def _in_history(repo, head: str | None, path: str) -> bool:
+    """Whether ``path`` ever existed in ``head``'s history (itself, or beneath it)."""
     if head is None:
         return False
     from ..filelog import path_log
