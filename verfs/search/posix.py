@@ -62,7 +62,9 @@ class Compiled:
         at a start, Python finds its first one: when that fails, any match from the
         same start ending at a word's end is taken (``bounded``) — so no line git
         finds is missed, and only a pattern whose longest match at a start runs into
-        a word while a shorter one does not (``-w 'a *'`` on ``a b``) finds more."""
+        a word while a shorter one does not (``-w 'a *'`` on ``a b``) finds more,
+        and a pattern that may match nothing, whose first match from a start is the
+        empty one (``-w -E '|x'``), may find less."""
         end = len(data) if endpos is None else endpos
         while True:
             m = self.regex.search(data, pos, end)
