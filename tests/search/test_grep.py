@@ -169,6 +169,9 @@ def test_exit_status_and_errors(history):
     assert "Invalid preceding" in one_line_error(grep(repo, "-E", "*a"), 2)
     one_line_error(grep(repo, "-l", "-c", "x"), 2)
     one_line_error(grep(repo, "x", "nonexistent", "--", "src"), 1)   # not a version
+    assert "not that long" in one_line_error(grep(repo, "x", "head~9"), 1)   # not a path
+    one_line_error(grep(repo, "x", "nosuch..head"), 1)
+    assert grep(repo, "echo", "README").stdout.startswith(b"README:echo here")   # a path
 
 
 def test_damaged_repository_is_exit_3(history, tmp_path):
