@@ -11,11 +11,10 @@ left alone.  No clock is involved: a slow writer is never mistaken for a dead on
 import fcntl
 import logging
 import os
+import shutil
+import tempfile
 
 from .swallow import Swallowed
-
-# shutil and tempfile (with bz2, lzma, random behind them) are imported by what uses
-# them: every command opens a store, few of them stage anything.
 
 PREFIX = ".staging-"
 log = logging.getLogger("verfs.store")
@@ -25,7 +24,6 @@ swallowed = Swallowed(log)      # leftovers that could not be removed (``count``
 def remove_tree(path: str) -> bool:
     """``rm -r path`` as far as it goes; a failure is said and counted (the next
     cleaner tries again), never raised.  Whether it is all gone."""
-    import shutil
     try:
         shutil.rmtree(path)
         return True
@@ -41,7 +39,6 @@ class Staging:
     goes into its name (``.staging-verify-*``), for a reader of the directory."""
 
     def __init__(self, root: str, what: str = ""):
-        import tempfile
         os.makedirs(root, exist_ok=True)
         while True:
             path = tempfile.mkdtemp(dir=root, prefix=PREFIX + (what and what + "-"))
