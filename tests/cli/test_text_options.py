@@ -45,7 +45,9 @@ FLAGS = {("restore",): ["--yes-i-know"]}
 
 
 def _leaves(group: click.Group, path=()):
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)          # commands' modules are imported when asked for
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
         if isinstance(cmd, click.Group):
             yield from _leaves(cmd, (*path, name))
         else:
