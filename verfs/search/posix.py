@@ -487,7 +487,9 @@ def _perl_info(items) -> _Info:
 def _perl_query(pattern: bytes, flags: int) -> Query:
     try:
         from re import _parser
-        return _perl_info(_parser.parse(pattern, flags)).query()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _perl_info(_parser.parse(pattern, flags)).query()
     except Exception:               # noqa: BLE001 - a filter: anything odd admits all
         return ALL
 
@@ -535,6 +537,10 @@ def compile_pattern(pattern: bytes, dialect: str = BASIC, ignore_case: bool = Fa
     except (re.error, OverflowError, RecursionError) as exc:
         shown = pattern.decode("utf-8", "replace")
         raise PatternError(f"bad pattern {shown!r}: {exc}") from None
-    bounded = re.compile(b"(?:%s)(?![A-Za-z0-9_])" % regex.pattern, flags) if word else None
+    bounded = None
+    if word:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bounded = re.compile(b"(?:%s)(?![A-Za-z0-9_])" % regex.pattern, flags)
     return Compiled(regex, _or(*queries), per_line=dialect == PERL, word=word,
                     bounded=bounded)
