@@ -7,6 +7,7 @@ unrecord (with libfuse 2 and 3)."""
 import os
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,36 @@ def test_files_follows_a_record_and_an_unrecord(sample, mount, libfuse):
     finally:
         os.close(fd)
 
+
+
+def _tree_of_files(top) -> dict:
+    """Every name under ``top`` (a files/ directory) → its bytes or link target."""
+    out = {}
+    for d, dirs, files in os.walk(top):
+        for name in dirs:
+            out[os.path.relpath(os.path.join(d, name), top)] = "dir"
+        for name in files:
+            p = Path(d, name)
+            out[str(p.relative_to(top))] = os.readlink(p) if p.is_symlink() else p.read_bytes()
+    return out
+
+
+def test_files_over_a_remote_mount(sample, mount, tmp_path):
+    """``mount --store URL``: files/ of the remote's head, as a repository mount shows
+    it, and following a push made elsewhere."""
+    url = f"file://{tmp_path / 'remote'}"
+    pusher = verfs_env(XDG_CACHE_HOME=str(tmp_path / "pusher"))
+    run_verfs("push", url, "--repo", sample.root, env=pusher)
+    local = mount("--repo", sample.root)
+    m = mount("--store", url, "--cache", tmp_path / "cache", "--log", tmp_path / "r.log",
+              "--poll", "0.2")
+    shown = _tree_of_files(local / "files")
+    assert len(shown) > 20 and _tree_of_files(m / "files") == shown
+    readme = m / "files" / "README"
+    before = sorted(os.listdir(readme))
+    put(sample.root, "README", b"pushed\n")
+    run_verfs("record", "-m", "pushed", "--repo", sample.root)
+    run_verfs("push", url, "--repo", sample.root, env=pusher)
+    assert wait_for(lambda: len(os.listdir(readme)) == len(before) + 1, 30)
+    newest = sorted(os.listdir(readme))[-1]
+    assert (readme / newest).read_bytes() == b"pushed\n"
