@@ -257,8 +257,10 @@ class View:
         key = (vid, "/".join(names))
         node = self._nodes.get(key)
         if node is None:
-            node = self._child(self._in_version(vid, names[:-1]), names[-1])
-            self._nodes.put(key, node)
+            parent = self._in_version(vid, names[:-1]) if len(names) > 1 else Node(
+                self._version_ino(vid), DIR, 4096, 0, vid=vid, role="version")
+            node = self._child(parent, names[-1])   # (a root's mtime is not needed:
+            self._nodes.put(key, node)              # its patch is not read for it)
         return node
 
     def _version_ino(self, vid: str) -> int:
