@@ -319,3 +319,55 @@ def test_libfuse2_forgets_files_on_a_record(sample):
     ops.record(sample.repo, "change the readme", AUTHOR, "20240120000000")
     assert follower.check().files == FILES_GREW
     assert "files" in said.entries
+
+
+def test_concurrent_first_looks_make_one_path_log(sample, monkeypatch):
+    """Threads that look at files/ of a new head at once wait for one path log."""
+    import threading
+
+    from verfs.mount import refs as refs_module
+    gate, calls, real = threading.Event(), [], refs_module.path_log
+
+    def slow(history, tip):
+        calls.append(tip)
+        assert gate.wait(10)
+        return real(history, tip)
+
+    monkeypatch.setattr(refs_module, "path_log", slow)
+    state = refs(sample, sample.chain[-1], shown=False)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(state.files)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    assert wait_until(lambda: all(parked(t) for t in threads))
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert calls == [sample.chain[-1]] and len(got) == 4
+    assert all(g is got[0] for g in got) and state.files_known
+
+
+def parked(thread) -> bool:
+    """Whether ``thread`` waits: in ``slow`` (at the gate), or in ``Refs.files`` at
+    its innermost Python frame (blocked on its lock, a C call)."""
+    import sys
+    frame = sys._current_frames().get(thread.ident)
+    if frame is None:
+        return False
+    if frame.f_code.co_name == "files":
+        return True
+    while frame is not None:
+        if frame.f_code.co_name == "slow":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def wait_until(cond, timeout: float = 10.0) -> bool:
+    import time
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True

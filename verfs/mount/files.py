@@ -56,7 +56,7 @@ class FileTree:
         """Whether ``files/<path>`` exists ("" is ``files/`` itself)."""
         if not path:
             return True
-        return path in self.log.paths and DOTDIR not in path.split("/")
+        return bool(self.log.changes(path)) and DOTDIR not in path.split("/")
 
     def contents(self, path: str) -> list[Change]:
         """``path``'s changes that gave it a content (a file or a link), oldest first:
