@@ -47,6 +47,7 @@ class FileTree:
         self.log = log
         self.width = max(4, len(str(len(log.versions))))
         self._contents: dict[str, list[Change]] = {}    # path → its file/link changes
+        self.dir_nodes: dict = {}       # path → its directory's node (the view's, made once)
 
     def entry_name(self, index: int) -> str:
         """The name of the version entry of chain index ``index`` (0-based)."""

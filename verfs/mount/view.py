@@ -420,13 +420,17 @@ class View:
         a directory here)."""
         if not path:
             return self._top[FILES]
-        listing = tree.listing(path)
-        last = tree.last_index(path)
-        mtime = self._version_root(tree.log.versions[last]).mtime_ns
-        subdirs = sum(change is None for _, change in listing)
-        return Node(child_ino(self._top[FILES].ino, path), DIR,
-                    dir_size(name for name, _ in listing), mtime, role=FILES,
-                    nlink=2 + subdirs, rel=path)
+        node = tree.dir_nodes.get(path)
+        if node is None:
+            listing = tree.listing(path)
+            last = tree.last_index(path)
+            mtime = self._version_root(tree.log.versions[last]).mtime_ns
+            subdirs = sum(change is None for _, change in listing)
+            node = Node(child_ino(self._top[FILES].ino, path), DIR,
+                        dir_size(name for name, _ in listing), mtime, role=FILES,
+                        nlink=2 + subdirs, rel=path)
+            tree.dir_nodes[path] = node
+        return node
 
     def _files_entries(self, node: Node, full: bool) -> list[Entry]:
         refs = self.refs.current()
