@@ -408,7 +408,7 @@ class View:
         tree = refs.files
         path, change = tree.resolve(names)
         if change is not None:
-            return self._in_version(tree.log.versions[change.index], path.split("/"))
+            return self._version_file(tree.log.versions[change.index], path)
         if names:
             self._seen_moving(f"{FILES}/{path}")
         return self._files_dir(tree, path)
@@ -432,6 +432,29 @@ class View:
             tree.dir_nodes[path] = node
         return node
 
+    def _version_file(self, vid: str, path: str) -> Node:
+        """The node of ``versions/<vid>/<path>`` (a file or link there) — the same
+        node, cached under the same key — found without the nodes of the directories
+        above it, so without a stamp of each (a file's versions are listed in one
+        question per version, not one per directory on the way)."""
+        key = (vid, path)
+        node = self._nodes.get(key)
+        if node is None:
+            parent, _, name = path.rpartition("/")
+            tree = self.root_tree(vid)
+            for d in parent.split("/") if parent else ():
+                e = self.states.get_tree(tree).get(d)
+                if e is None or e.kind != DIR:
+                    raise NoSuchPath(path)
+                tree = e.oid
+            e = self.states.get_tree(tree).get(name)
+            if e is None or e.kind == DIR:
+                raise NoSuchPath(path)
+            above = Node(0, DIR, 0, 0, vid=vid, rel=parent)
+            node = self._entry_node(above, e, self._stamps_of(vid, [e.oid])[e.oid])
+            self._nodes.put(key, node)
+        return node
+
     def _files_entries(self, node: Node, full: bool) -> list[Entry]:
         refs = self.refs.current()
         if refs.head is None:
@@ -448,7 +471,7 @@ class View:
                     out.append((name, DIR, child_ino(self._top[FILES].ino, child), None))
                 continue
             if full:
-                e = self._in_version(tree.log.versions[change.index], node.rel.split("/"))
+                e = self._version_file(tree.log.versions[change.index], node.rel)
                 out.append((name, e.kind, e.ino, e))
             else:
                 out.append((name, change.kind,
