@@ -86,7 +86,6 @@ class Refs:
                 found[tag] = vid
         return dict(sorted(found.items()))
 
-
     @property
     def files_known(self) -> bool:
         """Whether ``files`` was made (so the kernel may have been shown it)."""
