@@ -61,7 +61,9 @@ def test_files_through_the_mount_is_git_log_and_verfs_show(imported, mount):
             shown = run_verfs("show", f"{vid}:{path}", cwd=target).stdout
             assert entry.read_bytes() == shown == git_out(g, "cat-file", "blob", f"{c}:{path}")
             assert bool(st.st_mode & stat.S_IXUSR) == (mode == "100755")
-            assert st.st_ino == os.stat(m / "versions" / vid / path).st_ino
+            there = os.stat(m / "versions" / vid / path)
+            assert (st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns) == (
+                there.st_ino, there.st_mode, there.st_size, there.st_mtime_ns)
 
 
 def test_diff_and_grep_over_a_files_versions(imported, mount):
