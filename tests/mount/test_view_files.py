@@ -12,7 +12,7 @@ from store import DIR, FILE, LINK
 from tests.compat.gitrepo import GitRepo, git_env
 from tests.conftest import run_verfs
 from tests.mount.conftest import fresh_view
-from tests.mount.histories import AUTHOR, add_dotverfs_version, put
+from tests.mount.histories import AUTHOR, ODD_NAME, add_dotverfs_version, put
 from tests.mount.test_follow_changes import Said, refs
 from verfs import ops
 from verfs.filelog import Change, PathLog
@@ -151,7 +151,8 @@ def test_an_entry_is_the_versions_node(sample, view):
     """Same inode, size, mtime, exec bit and content as versions/<hash>/PATH: tools
     that compare inodes skip equal contents, and ls -l shows what versions/ does."""
     for path in ("src/lib/util.c", "logo.bin", "src/main.c", "run.sh", "readme-link",
-                 "with space.txt", "docs/guide.txt", "docs/manual.txt"):
+                 "with space.txt", "docs/guide.txt", "docs/manual.txt",
+                 ODD_NAME.decode("utf-8", "surrogateescape")):
         entries = view.entries(f"/files/{path}")
         assert entries, path
         for name, kind, ino, node in entries:
