@@ -263,13 +263,14 @@ class Repository:
         finish(self)
 
     # --- naming versions --------------------------------------------------------------
-    def resolve(self, spec: str) -> str | None:
+    def resolve(self, spec: str, tags: bool = True) -> str | None:
         """A version id from ``head``, ``head~N``, a full id, a unique prefix of ≥ 4 hex
         digits or a tag name (in that order), optionally followed by ``~N``.  None denotes the
-        empty state (``head`` of an empty repository, or ``~N`` back to the start)."""
+        empty state (``head`` of an empty repository, or ``~N`` back to the start).
+        Without ``tags``, tag names are not looked for (that walks head's chain)."""
         m = _ANCESTOR.fullmatch(spec)
         base, back = (m.group(1), int(m.group(2))) if m else (spec, 0)
-        vid = self._resolve_base(base)
+        vid = self._resolve_base(base, tags)
         try:
             return self.history.ancestor(vid, back)
         except ValueError:
@@ -282,7 +283,7 @@ class Repository:
             raise UnknownVersion(f"{spec}: no version (the repository is empty there)")
         return vid
 
-    def _resolve_base(self, spec: str) -> str | None:
+    def _resolve_base(self, spec: str, tags: bool = True) -> str | None:
         """Hashes first (no walk of the history), then tag names."""
         if spec in ("head", "HEAD", "@"):
             return self.head()
@@ -293,9 +294,9 @@ class Repository:
             ambiguous = exc
         except (ObjectNotFound, InvalidId):
             pass
-        tags = self.history.tags(self.head())
-        if spec in tags:
-            return tags[spec]
+        named = self.history.tags(self.head()) if tags else {}
+        if spec in named:
+            return named[spec]
         if ambiguous is not None:
             raise UnknownVersion(str(ambiguous)) from None
         problems = self.store.unreadable_parts()

@@ -165,4 +165,4 @@ def cli():
     testhook.arm(os.environ.get("VERFS_TEST_PAUSE_AT"))    # the one reader of this hook
 
 
-from . import history_cmds, import_cmds, mount_cmds, remote_cmds, repo_cmds  # noqa: E402,F401,I001
+from . import history_cmds, import_cmds, log_cmds, mount_cmds, remote_cmds, repo_cmds  # noqa: E402,F401,I001

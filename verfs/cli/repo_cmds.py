@@ -109,47 +109,6 @@ def record(repo, name, author, date, comment, paths):
 
 
 @cli.command()
-@click.option("-v", "--verbose", is_flag=True, help="Also show comments and changes.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
-@click.argument("version", default="head")
-@with_history
-def log(repo, verbose, as_json, version):
-    """List the patches of VERSION (default: head), newest first.
-
-    \b
-    Examples:
-      verfs log
-      verfs log -v head~3
-      verfs log --json | jq '.[0].name'
-      verfs log --store s3://team/proj       # what was pushed there
-    """
-    vid = repo.resolve(version)
-    steps = repo.history.chain(vid)
-    if as_json:
-        click.echo(json.dumps([ops.LogEntry(s).as_json(verbose) for s in steps], indent=1))
-        return
-    for s in steps:
-        info = s.patch.info
-        darcs = info.get_meta("darcs-hash")
-        git = info.get_meta("git-commit")
-        click.echo(f"version {s.vid}")
-        extra = f"  darcs {darcs}" if darcs else f"  git {git}" if git else ""
-        click.echo(f"patch   {info.identity[:16]}{extra}")
-        click.echo(f"Author: {info.author}")
-        moment = info.moment
-        click.echo(f"Date:   {moment.strftime('%Y-%m-%d %H:%M:%S UTC') if moment else info.date}")
-        click.echo(f"  * {info.name}")
-        if verbose:
-            for line in info.comment:
-                if not line.startswith("Ignore-this:"):     # darcs's salt, shown by --json
-                    click.echo(f"    {line}")
-            body = write_prims(s.patch.prims).decode("utf-8", "surrogateescape")
-            for line in body.splitlines():
-                click.echo(f"    {line}")
-        click.echo("")
-
-
-@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
 @with_repo
 def versions(repo, as_json):
