@@ -298,8 +298,8 @@ class _Differ:
 
     def _walk(self, out, prefix: str, a: str | None, b: str | None) -> None:
         la, lb = self.lines(a), self.lines(b)
-        before = _entries(la - lb) if a else {}
-        after = _entries(lb - la) if b else {}
+        before = _entries(la - lb, a) if a else {}
+        after = _entries(lb - la, b) if b else {}
         for name in sorted(before.keys() | after.keys()):
             x, y = before.get(name), after.get(name)
             path = prefix + name
@@ -321,8 +321,8 @@ _TREE_CODES = {b"f": (FILE, False), b"x": (FILE, True), b"l": (LINK, False),
                b"d": (DIR, False)}
 
 
-def _entries(lines: Iterable[bytes]) -> dict[str, tuple[str, str, bool]]:
-    """name → (kind, oid, exec) of tree lines."""
+def _entries(lines: Iterable[bytes], tree: str) -> dict[str, tuple[str, str, bool]]:
+    """name → (kind, oid, exec) of lines of ``tree``."""
     out = {}
     for line in lines:
         try:
@@ -330,7 +330,7 @@ def _entries(lines: Iterable[bytes]) -> dict[str, tuple[str, str, bool]]:
             kind, exe = _TREE_CODES[code]
             out[unescape(name)] = (kind, oid.decode("ascii"), exe)
         except (ValueError, KeyError, UnicodeDecodeError, FormatError) as exc:
-            raise CorruptObject(TREE, "?", None, f"bad tree line {line[:80]!r}") from exc
+            raise CorruptObject(TREE, tree, None, f"bad tree line {line[:80]!r}") from exc
     return out
 
 

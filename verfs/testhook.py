@@ -17,8 +17,8 @@ replayed its first version into its scratch store), ``pushed-pack`` (a push has
 uploaded its first pack and added it to the remote's manifest; the remote's head is
 not yet moved), ``index-write`` (a trigram index update has found what to index,
 nothing written yet), ``index-merge`` (a merge of index segments holds the merge
-lock and has read its inputs, nothing written yet), ``path-log`` (a reader is about
-to open a kept path log, verfs/filelog.py).
+lock and has read its inputs, nothing written yet), ``path-log`` (a reader is about to
+open a kept path log, verfs/filelog.py).
 """
 
 _armed: tuple[str, str] | None = None

@@ -6,6 +6,7 @@ import random
 import shutil
 import subprocess
 
+import click
 import pytest
 
 from store.disk import PLAIN, RAW_ABOVE
@@ -19,12 +20,16 @@ def _head(verfs, d) -> str:
 
 def test_every_command_has_help_with_an_example(verfs):
     def walk(group, prefix):
-        for name, cmd in group.commands.items():
+        ctx = click.Context(group)      # commands' modules are imported when asked for
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
             if hasattr(cmd, "commands"):
                 yield from walk(cmd, [*prefix, name])
             else:
                 yield [*prefix, name]
-    for path in walk(cli, []):
+    paths = list(walk(cli, []))
+    assert ["log"] in paths and ["import", "git"] in paths and len(paths) > 20
+    for path in paths:
         out = verfs(*path, "--help").stdout.decode()
         assert "Example" in out, path
 

@@ -38,7 +38,7 @@ def view_state(view, top: str) -> dict:
 
 def test_top_of_a_repository_mount(view):
     assert sorted(n for n, _, _ in view.readdir("/")) == [
-        "head", "history", "info", "tags", "versions"]
+        "files", "head", "history", "info", "tags", "versions"]
     assert view.lookup("/head").kind == DIR
 
 
@@ -193,7 +193,8 @@ def test_an_empty_repository_has_no_head(tmp_path):
     from verfs.repo import Repository
     repo = Repository.init(str(tmp_path / "empty"))
     v = View(repo.store, None, str(tmp_path / "empty" / ".verfs" / "head"))
-    assert [n for n, _, _ in v.readdir("/")] == ["versions", "info", "history", "tags"]
+    assert [n for n, _, _ in v.readdir("/")] == ["versions", "info", "history", "tags",
+                                              "files"]
     assert v.readdir("/versions") == [] and v.readdir("/history") == []
     with pytest.raises(NoSuchPath):
         v.lookup("/head")

@@ -169,6 +169,9 @@ def test_exit_status_and_errors(history):
     assert "Invalid preceding" in one_line_error(grep(repo, "-E", "*a"), 2)
     one_line_error(grep(repo, "-l", "-c", "x"), 2)
     one_line_error(grep(repo, "x", "nonexistent", "--", "src"), 1)   # not a version
+    assert "not that long" in one_line_error(grep(repo, "x", "head~9"), 1)   # not a path
+    one_line_error(grep(repo, "x", "nosuch..head"), 1)
+    assert grep(repo, "echo", "README").stdout.startswith(b"README:echo here")   # a path
 
 
 def test_damaged_repository_is_exit_3(history, tmp_path):
@@ -258,3 +261,20 @@ def test_over_a_remote_store(history, tmp_path):
                   "--cache", tmp_path / "cache")
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local
+
+
+def test_a_closed_pipe_is_quiet(tmp_path):
+    """``verfs grep ... | head -c 10``: the rest (far more than a pipe holds) meets a
+    closed pipe, and that is said nowhere."""
+    repo = tmp_path / "big"
+    run_verfs("init", repo)
+    record(repo, {"many.txt": b"".join(b"line %d\n" % i for i in range(40000))}, "big")
+    proc = subprocess.Popen([sys.executable, "-m", "verfs", "grep", "--each", "-n", "line"],
+                            cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=verfs_env())
+    first = proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert first and err == b"", err
+    assert proc.returncode == 0

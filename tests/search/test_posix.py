@@ -186,6 +186,8 @@ def test_same_lines_as_git_grep(git_sample, pattern, dialect, icase, word):
     # newline (``^$`` on "a\n"): a line that is not there, which verfs does not report.
     want = {n for n in want if n <= text.count(b"\n")}
     if word:    # POSIX's longest match against Python's first: never fewer (posix.py)
+        if c.regex.fullmatch(b"") is not None:
+            return  # -w with a pattern that may match nothing: see Compiled.search
         assert got >= want, (pattern, dialect, icase, word, c.regex.pattern)
     else:
         assert got == want, (pattern, dialect, icase, word, c.regex.pattern)

@@ -2,6 +2,7 @@
 
 import os
 import posixpath
+import re
 import sys
 
 import click
@@ -53,8 +54,10 @@ def _versions(chains, resolve, specs: list[str], strict: bool):
                 vid = resolve(spec)
                 if vid is not None:
                     selections.append(chains.one(vid))
-        except UnknownVersion:
-            if strict:
+        except UnknownVersion as exc:
+            # head~N past the start, an ambiguous prefix, a range: meant as versions
+            if strict or ".." in spec or re.fullmatch(r".+~\d+", spec) or \
+                    "ambiguous" in str(exc).lower():
                 raise
             return selections, specs[k:], k > 0
     return selections, [], bool(specs)

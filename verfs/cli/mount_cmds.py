@@ -18,7 +18,7 @@ from .options import Size, find_repo
 @click.option("--store", "store_dir", metavar="DIR|URL", type=click.Path(),
               help="Mount a bare store instead (versions/ and info/ only), or a remote "
                    "store: s3://BUCKET/PREFIX, http(s)://HOST/PATH or file:///DIR, whose "
-                   "head, history/ and tags/ follow what is pushed there.")
+                   "head, history/, tags/ and files/ follow what is pushed there.")
 @click.option("--cache", "cache_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="With --store URL: where fetched objects are kept (default: "
                    "$XDG_CACHE_HOME/verfs/..., shared by every mount and command of that "
@@ -51,6 +51,9 @@ def mount(mountpoint, repo_dir, store_dir, cache_dir, cache_size, poll, foregrou
       MOUNTPOINT/history/NNNN-<name>  -> head's versions, oldest first
       MOUNTPOINT/tags/<name>          -> tagged versions
       MOUNTPOINT/info/<hash>          who, when and what of each version
+      MOUNTPOINT/files/PATH/          every path ever on head's chain; for a
+                                      file, NNNN-<hash>: each version where it
+                                      changed, oldest first
 
     Returns once the mount answers; the daemon runs on until 'verfs umount', SIGTERM
     or SIGINT.  Nothing is reconstructed until it is looked at.
@@ -68,6 +71,7 @@ def mount(mountpoint, repo_dir, store_dir, cache_dir, cache_size, poll, foregrou
     Example:
       mkdir /tmp/m && verfs mount /tmp/m
       diff -r /tmp/m/history/0001-* /tmp/m/head
+      ls /tmp/m/files/src/main.c && grep -l TODO /tmp/m/files/src/main.c/*
       verfs umount /tmp/m
       sudo verfs mount --passthrough /tmp/assets    # a history of large files
       verfs mount --store s3://team/proj --cache-size 500M /tmp/m

@@ -183,7 +183,7 @@ def _timeout() -> float:
 def _options(debug: bool, passthrough: bool = False) -> dict:
     """Content under versions/ never changes, so the kernel may keep pages, entries and
     attributes for long, and over libfuse 3 listings too (``binding.fuse_class``); what
-    follows the repository (head, history/, tags/) is invalidated by the daemon when
+    follows the repository (head, history/, tags/, files/) is invalidated by the daemon when
     head moves, and new names are found at once (no negative caching).  These options
     mean the same to libfuse 2 and 3 (mfusepy moves ``use_ino`` into libfuse 3's
     config).  With passthrough, ``open`` says per file whether its pages stay cached

@@ -22,6 +22,16 @@ name changes (unrecord, obliterate, restore, a tag moved), never on a record.  W
 libfuse 2 (no ``fuse_invalidate_path``) listings are not cached at all
 (``Operations(cache_listings=False)``), and entries are forgotten as above.
 
+``files/`` (files.py) moves with head as a whole, but a name there never changes
+meaning: ``files/P/NNNN-<hash>`` is that version's file whenever it exists, and every
+other name is a directory.  So when head only moved on along its chain (a record, a
+tag: ``FILES_GREW``) nothing is forgotten but the listings and attributes of the
+directories of ``files/`` this mount served (libfuse 3; with libfuse 2, which can name
+none of them, the entry ``files`` is forgotten as below); when it moved anywhere else
+(an unrecord, a restore: ``FILES_CHANGED``), names may have gone, and the entry
+``files`` is forgotten with every dentry beneath, and every directory served there.
+Nothing is done for a state whose ``files/`` was never looked at.
+
 It never runs inside a FUSE request: the kernel holds a directory's lock while it
 waits for a lookup there, and a notification about that directory, sent from the
 request, would wait for the lock — here it just waits for the request to finish.
@@ -33,13 +43,14 @@ import threading
 from dataclasses import dataclass, field
 
 from .refs import Refs
-from .view import HEAD, HISTORY, INFO, TAGS, VERSIONS, View
+from .view import FILES, HEAD, HISTORY, INFO, TAGS, VERSIONS, View
 
 log = logging.getLogger("verfs.mount")
 
 FOLLOW_EVERY = 0.2      # seconds between looks at the head source
 AGAIN = 10              # looks after a move that forget its top names again (libfuse 2)
 ROOT_ID = 1             # FUSE_ROOT_ID
+FILES_GREW, FILES_CHANGED = 1, 2    # how files/ moved (Changes.files): the worse wins
 
 
 @dataclass
@@ -50,9 +61,30 @@ class Changes:
     top: bool = False                                   # head appeared or went
     changed: dict[str, set[str]] = field(default_factory=lambda: {HISTORY: set(), TAGS: set()})
     added: set[str] = field(default_factory=set)        # HISTORY / TAGS with new names
+    files: int = 0                                      # 0, FILES_GREW or FILES_CHANGED
 
     def __bool__(self) -> bool:
-        return self.head or self.top or bool(self.added) or any(self.changed.values())
+        return (self.head or self.top or bool(self.added) or bool(self.files)
+                or any(self.changed.values()))
+
+
+def files_moved(old: Refs, new: Refs) -> int:
+    """How ``files/`` differs between ``old`` and ``new`` (heads that differ): 0 when
+    nothing of it was shown from ``old``; FILES_GREW when ``new``'s chain goes on from
+    ``old``'s (every name of ``old`` keeps its meaning: same versions at the same
+    positions, numbered as wide); else FILES_CHANGED."""
+    if not old.files_known:
+        return 0
+    before = old.files
+    shown = len(before.log.versions)
+    if new.head is None:
+        return FILES_CHANGED if shown else 0
+    chain = new.chain
+    width = max(4, len(str(len(chain))))
+    if (len(chain) >= shown and width == before.width
+            and (shown == 0 or chain[shown - 1][0] == old.head)):
+        return FILES_GREW
+    return FILES_CHANGED
 
 
 def changes(old: Refs, new: Refs) -> Changes:
@@ -62,6 +94,7 @@ def changes(old: Refs, new: Refs) -> Changes:
         return out
     out.head = True
     out.top = (old.head is None) != (new.head is None)
+    out.files = files_moved(old, new)
     if "chain" not in old.__dict__:
         # Nothing under history/ or tags/ was shown from ``old``: its chain was never
         # walked.  So their listings can only have grown as far as the kernel knows,
@@ -168,6 +201,7 @@ class Follower:
             total.head |= found.head
             total.top |= found.top
             total.added |= found.added
+            total.files = max(total.files, found.files)
             for top, names in found.changed.items():
                 total.changed[top] |= names
             self._shown = state     # pairwise: a name that went A -> B -> A was shown B
@@ -190,7 +224,11 @@ class Follower:
         for top, names in c.changed.items():
             if names:
                 tops.add(top)
-        held = self._held(c)
+        overflowed = self.view.moving_overflow
+        if c.files == FILES_CHANGED or (c.files and (overflowed or not inv.by_path)):
+            tops.add(FILES)
+        files_dirs = self._files_dirs(forget=FILES in tops) if c.files else []
+        held = self._held(c) + files_dirs
         for top in sorted(tops):
             inv.entry(top)
         if not inv.by_path:
@@ -204,9 +242,20 @@ class Follower:
         for path in held:
             inv.path("/" + path)
         inv.path("/")
-        for listing in (VERSIONS, INFO, *sorted(c.added)):
+        for listing in (VERSIONS, INFO, *sorted(c.added), *([FILES] if c.files else [])):
             inv.path(f"/{listing}")
         inv.path(f"/{INFO}/{HEAD}")
+
+    def _files_dirs(self, forget: bool) -> list[str]:
+        """The directories of ``files/`` this mount served; dropped from the view's
+        record when their entries are being ``forget``-gotten (looked up again, they
+        are recorded again), else kept: the kernel still has them."""
+        seen = self.view.moving_seen
+        found = [p for p in list(seen) if p.startswith(FILES + "/")]
+        if forget:
+            for p in found:
+                seen.discard(p)
+        return found
 
     def _held(self, c: Changes) -> list[str]:
         """The paths served beneath the names that changed (dropped from the view's

@@ -6,6 +6,9 @@ times a second (follow.py, which tells the kernel what to forget), and the chain
 the tags are walked again only when that file changed (it is replaced by rename on
 every move of head, so its inode changes).  A remote store's (``remote.RemoteHead``)
 is polled by the follower alone, never from a FUSE request.
+
+``files/`` follows the same states: each ``Refs`` takes the path log of its head's
+chain once, on the first look at ``files/`` (``Refs.files``).
 """
 
 import logging
@@ -15,8 +18,10 @@ import threading
 from functools import cached_property
 
 from ..errors import DamagedRepository
+from ..filelog import path_log
 from ..history import History
 from ..repo import read_head
+from .files import FileTree
 
 log = logging.getLogger("verfs.mount")
 
@@ -38,6 +43,7 @@ class Refs:
         self.history = history
         self.head = head
         self._previous = previous
+        self._files_lock = threading.Lock()
 
     @cached_property
     def chain(self) -> list[tuple[str, str, str | None]]:
@@ -79,6 +85,24 @@ class Refs:
             if tag is not None:
                 found[tag] = vid
         return dict(sorted(found.items()))
+
+    @property
+    def files_known(self) -> bool:
+        """Whether ``files`` was made (so the kernel may have been shown it)."""
+        return "_files" in self.__dict__
+
+    @property
+    def files(self) -> FileTree:
+        """The names of ``files/`` at this head: its chain's path log, made once
+        however many threads first look at the same time."""
+        tree = self.__dict__.get("_files")
+        if tree is None:
+            with self._files_lock:
+                tree = self.__dict__.get("_files")
+                if tree is None:
+                    tree = FileTree(path_log(self.history, self.head))
+                    self.__dict__["_files"] = tree
+        return tree
 
 
 class HeadFile:

@@ -9,6 +9,8 @@
 /tags/<name>/          each tag's version: directories
 /info/<hash>           text: patch name, author, date, parent, inventory
 /info/head             the same of head's version
+/files/PATH/...        every path that ever existed along head's chain; for a file,
+                       its versions NNNN-<hash> (files.py)
 ```
 
 A version's root (under any of its names) carries the extended attribute
@@ -65,8 +67,10 @@ from .refs import RefsWatcher
 log = logging.getLogger("verfs.mount")
 
 VERSIONS, INFO, HEAD, HISTORY, TAGS = "versions", "info", "head", "history", "tags"
+FILES = "files"
 VERSION_XATTR = "user.verfs.version"
-MOVING_KEPT = 65536     # paths under head/, history/, tags/ remembered for invalidation
+MOVING_KEPT = 65536     # paths under head/, history/, tags/ (and directories of
+                        # files/) remembered for invalidation
 # One entry of a listing: name, kind, inode, and the entry's node when it is known
 # without more work (every entry of a version's tree), for a listing with attributes.
 Entry = tuple[str, str, int, "Node | None"]
@@ -99,7 +103,7 @@ class View:
         self.moving_overflow = False
         now = time.time_ns()
         self.root = Node(ROOT_INO, DIR, 4096, now, role="top")
-        names = (VERSIONS, INFO) + ((HISTORY, TAGS) if self.refs else ())
+        names = (VERSIONS, INFO) + ((HISTORY, TAGS, FILES) if self.refs else ())
         self._top = {n: Node(child_ino(ROOT_INO, n), DIR, 4096, now, role=n)
                      for n in names}
 
@@ -117,6 +121,8 @@ class View:
             return self._info(parts[1])
         if len(parts) == 1 and first in self._top:
             return self._counted(self._top[first])
+        if first == FILES and self.refs is not None:
+            return self._in_files(parts[1:])
         if self.refs is not None:
             named = self._named_version(parts)
             if named is not None:
@@ -157,6 +163,8 @@ class View:
                 child = self._entry_node(node, e, stamps[e.oid])
                 out.append((e.name, e.kind, child.ino, child))
             return out
+        if role == FILES:
+            return self._files_entries(node, full)
         if role in (VERSIONS, INFO):
             kind, top = (DIR, node.ino) if role == VERSIONS else (FILE, node.ino)
             out = [(vid, kind, child_ino(top, vid), None)
@@ -225,9 +233,10 @@ class View:
     def _counted(self, node: Node) -> Node:
         """A top directory with its link count: 2 and its subdirectories, counted where
         that is cheap (``/``, ``history/``, ``tags/``; ``info/`` has none); 1, "not
-        counted", for ``versions/``, which would mean listing the store on every stat."""
+        counted", for ``versions/``, which would mean listing the store on every stat,
+        and ``files/``, which would mean a path log for an ``ls -l /``."""
         role = node.role
-        if role == VERSIONS:
+        if role in (VERSIONS, FILES):
             return node
         if role == INFO:
             return dataclasses.replace(node, nlink=2)
@@ -248,8 +257,10 @@ class View:
         key = (vid, "/".join(names))
         node = self._nodes.get(key)
         if node is None:
-            node = self._child(self._in_version(vid, names[:-1]), names[-1])
-            self._nodes.put(key, node)
+            parent = self._in_version(vid, names[:-1]) if len(names) > 1 else Node(
+                self._version_ino(vid), DIR, 4096, 0, vid=vid, role="version")
+            node = self._child(parent, names[-1])   # (a root's mtime is not needed:
+            self._nodes.put(key, node)              # its patch is not read for it)
         return node
 
     def _version_ino(self, vid: str) -> int:
@@ -384,6 +395,88 @@ class View:
             step = self.history.step(vid)
             return file_node(ino, info_text(step), patch_stamp(step.patch), role=INFO)
         return self._infos.get_or_compute((vid, ino), make)
+
+    # --- files/ -----------------------------------------------------------------------
+    def _in_files(self, names: list[str]) -> Node:
+        """The node at ``files/<names...>`` for the current head (files.py): a
+        directory of ``files/``, or a version entry — the node of that version's file."""
+        refs = self.refs.current()
+        if refs.head is None:
+            if names:
+                raise NoSuchPath("/".join([FILES, *names]))
+            return self._top[FILES]
+        tree = refs.files
+        path, change = tree.resolve(names)
+        if change is not None:
+            return self._version_file(tree.log.versions[change.index], path)
+        if names:
+            self._seen_moving(f"{FILES}/{path}")
+        return self._files_dir(tree, path)
+
+    def _files_dir(self, tree, path: str) -> Node:
+        """A directory of ``files/``: its inode from its path, its mtime the date of
+        the newest version where the path itself appeared, changed or went (the
+        mount's start for ``files/``), its link count 2 and the names under it (each
+        a directory here)."""
+        if not path:
+            return self._top[FILES]
+        node = tree.dir_nodes.get(path)
+        if node is None:
+            listing = tree.listing(path)
+            last = tree.last_index(path)
+            mtime = self._version_root(tree.log.versions[last]).mtime_ns
+            subdirs = sum(change is None for _, change in listing)
+            node = Node(child_ino(self._top[FILES].ino, path), DIR,
+                        dir_size(name for name, _ in listing), mtime, role=FILES,
+                        nlink=2 + subdirs, rel=path)
+            tree.dir_nodes[path] = node
+        return node
+
+    def _version_file(self, vid: str, path: str) -> Node:
+        """The node of ``versions/<vid>/<path>`` (a file or link there) — the same
+        node, cached under the same key — found without the nodes of the directories
+        above it, so without a stamp of each (a file's versions are listed in one
+        question per version, not one per directory on the way)."""
+        key = (vid, path)
+        node = self._nodes.get(key)
+        if node is None:
+            parent, _, name = path.rpartition("/")
+            tree = self.root_tree(vid)
+            for d in parent.split("/") if parent else ():
+                e = self.states.get_tree(tree).get(d)
+                if e is None or e.kind != DIR:
+                    raise NoSuchPath(path)
+                tree = e.oid
+            e = self.states.get_tree(tree).get(name)
+            if e is None or e.kind == DIR:
+                raise NoSuchPath(path)
+            above = Node(0, DIR, 0, 0, vid=vid, rel=parent)
+            node = self._entry_node(above, e, self._stamps_of(vid, [e.oid])[e.oid])
+            self._nodes.put(key, node)
+        return node
+
+    def _files_entries(self, node: Node, full: bool) -> list[Entry]:
+        refs = self.refs.current()
+        if refs.head is None:
+            return []
+        tree = refs.files
+        out = []
+        for name, change in tree.listing(node.rel):
+            child = f"{node.rel}/{name}" if node.rel else name
+            if change is None:
+                if full:
+                    d = self._files_dir(tree, child)
+                    out.append((name, DIR, d.ino, d))
+                else:
+                    out.append((name, DIR, child_ino(self._top[FILES].ino, child), None))
+                continue
+            if full:
+                e = self._version_file(tree.log.versions[change.index], node.rel)
+                out.append((name, e.kind, e.ino, e))
+            else:
+                out.append((name, change.kind,
+                            content_ino(change.kind, change.exec, change.oid, node.rel), None))
+        return out
 
     # --- head, history, tags ----------------------------------------------------------
     def _named_version(self, parts: list[str]) -> tuple[str, list[str]] | None:

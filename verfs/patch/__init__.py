@@ -6,6 +6,8 @@ that only reads patches' text (``verfs log``) does not load commuting and applyi
 """
 
 import importlib
+import sys
+import types
 
 _WHERE = {
     "apply_prim": "apply", "apply_prims": "apply", "apply_to_tree": "apply",
@@ -16,6 +18,20 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
+
+
+class _Package(types.ModuleType):
+    """The import system sets a submodule as an attribute of its package once it is
+    imported: ``verfs.patch.commute`` would then be the module, not the function of
+    that name (which the eager ``from .commute import commute`` used to rebind)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _WHERE.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

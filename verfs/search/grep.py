@@ -144,13 +144,14 @@ def search_blob(pattern: Compiled, data: bytes, lines: bool = True, first: bool 
             m = find(data, pos)
             if m is None:
                 break
-            start = data.rfind(b"\n", pos, m.start()) + 1 or pos
-            if start > last:            # an empty match after the final newline
+            at = m.start()
+            if at > last:               # an empty match after the final newline
                 break
-            eol = data.find(b"\n", m.start())
+            eol = data.find(b"\n", at)
             eol = size if eol < 0 else eol
             count += 1
             if keep:
+                start = data.rfind(b"\n", pos, at) + 1 or pos
                 lineno += data.count(b"\n", counted, start)
                 counted = start
                 out.append(b"%d:%s" % (lineno, data[start:eol]))

@@ -18,6 +18,7 @@ JSON strings cannot hold raw bytes, and a program wanting them exactly can use
 ``--each``.
 """
 
+import bisect
 import itertools
 import json
 import os
@@ -131,29 +132,50 @@ def _sweep(selection: Selection, ps: list[Piece]):
 
 
 def each(write, searched: Searched, style: Style) -> None:
-    """``--each``: git grep's lines, one per version, path and line."""
+    """``--each``: git grep's lines, one per version, path and line.
+
+    From one version to the next only a few pieces come or go: the active ones are
+    kept sorted (bisect), each as its parts between the hashes, and a version's block
+    is ``HASH.join`` of their concatenation (made again, by C loops, only when the
+    set changed)."""
     results = searched.results
     for selection, ps in searched.selections:
         versions = selection.log.versions
-        cache: dict[int, list[bytes]] = {}
-        template: list[bytes] = []
-        for i, ordered, changed in _sweep(selection, ps):
-            if not ordered:
-                continue
-            if changed:
-                key = set(ordered)
-                template = [b""]
-                for k in ordered:
-                    parts = cache.get(k)
-                    if parts is None:
-                        p = ps[k]
-                        parts = _template(style, style.display(p.path), results.get(p.oid))
-                        cache[k] = parts
-                    template[-1] += parts[0]
-                    template.extend(parts[1:])
-                for k in [k for k in cache if k not in key]:
-                    del cache[k]
-            write(versions[i].encode().join(template))
+        by_end: dict[int, list[int]] = {}
+        by_start: dict[int, list[int]] = {}
+        for k, p in enumerate(ps):
+            by_end.setdefault(p.end - 1, []).append(k)
+            by_start.setdefault(p.start, []).append(k)
+        for s, e in reversed(selection.ranges):
+            keys: list[int] = []            # the pieces held, in path order
+            chunks: list[list[bytes]] = []  # each one's parts after a hash
+            lens: list[int] = []
+            leads: dict[int, bytes] = {}    # parts before the hash (binary files)
+            flat: list[bytes] | None = None
+            for i in range(e - 1, s - 1, -1):
+                for k in by_start.get(i + 1, ()) if i + 1 < e else ():
+                    j = bisect.bisect_left(keys, k)
+                    del keys[j], chunks[j], lens[j]
+                    leads.pop(k, None)
+                    flat = None
+                for k in by_end.get(i, ()):
+                    p = ps[k]
+                    parts = _template(style, style.display(p.path), results.get(p.oid))
+                    j = bisect.bisect_left(keys, k)
+                    keys.insert(j, k)
+                    chunks.insert(j, parts[1:])
+                    lens.insert(j, len(parts) - 1)
+                    if parts[0]:
+                        leads[k] = parts[0]
+                    flat = None
+                if not keys:
+                    continue
+                if flat is None:
+                    flat = [b"", *itertools.chain.from_iterable(chunks)]
+                    for k, lead in leads.items():
+                        at = sum(lens[:bisect.bisect_left(keys, k)])
+                        flat[at] = flat[at] + lead
+                write(versions[i].encode().join(flat))
 
 
 def each_json(write, searched: Searched, style: Style) -> None:

@@ -62,7 +62,9 @@ class Compiled:
         at a start, Python finds its first one: when that fails, any match from the
         same start ending at a word's end is taken (``bounded``) — so no line git
         finds is missed, and only a pattern whose longest match at a start runs into
-        a word while a shorter one does not (``-w 'a *'`` on ``a b``) finds more."""
+        a word while a shorter one does not (``-w 'a *'`` on ``a b``) finds more,
+        and a pattern that may match nothing, whose first match from a start is the
+        empty one (``-w -E '|x'``), may find less."""
         end = len(data) if endpos is None else endpos
         while True:
             m = self.regex.search(data, pos, end)
@@ -485,7 +487,9 @@ def _perl_info(items) -> _Info:
 def _perl_query(pattern: bytes, flags: int) -> Query:
     try:
         from re import _parser
-        return _perl_info(_parser.parse(pattern, flags)).query()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _perl_info(_parser.parse(pattern, flags)).query()
     except Exception:               # noqa: BLE001 - a filter: anything odd admits all
         return ALL
 
@@ -533,6 +537,10 @@ def compile_pattern(pattern: bytes, dialect: str = BASIC, ignore_case: bool = Fa
     except (re.error, OverflowError, RecursionError) as exc:
         shown = pattern.decode("utf-8", "replace")
         raise PatternError(f"bad pattern {shown!r}: {exc}") from None
-    bounded = re.compile(b"(?:%s)(?![A-Za-z0-9_])" % regex.pattern, flags) if word else None
+    bounded = None
+    if word:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bounded = re.compile(b"(?:%s)(?![A-Za-z0-9_])" % regex.pattern, flags)
     return Compiled(regex, _or(*queries), per_line=dialect == PERL, word=word,
                     bounded=bounded)
