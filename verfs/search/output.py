@@ -103,15 +103,22 @@ def _template(style: Style, path: bytes, found: Found) -> list[bytes]:
     return parts
 
 
-def _sweep(selection: Selection, ps: list[Piece]):
-    """(version index, the pieces it holds in the order given, whether that changed
-    since the version before) for each selected version, newest first — the set
-    changes only where pieces begin or end."""
+def _edges(ps: list[Piece]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """The pieces (by position in ``ps``) by the last version holding them and by the
+    first: walking the versions newest first, where each comes and where it goes."""
     by_end: dict[int, list[int]] = {}
     by_start: dict[int, list[int]] = {}
     for k, p in enumerate(ps):
         by_end.setdefault(p.end - 1, []).append(k)
         by_start.setdefault(p.start, []).append(k)
+    return by_end, by_start
+
+
+def _sweep(selection: Selection, ps: list[Piece]):
+    """(version index, the pieces it holds in the order given, whether that changed
+    since the version before) for each selected version, newest first — the set
+    changes only where pieces begin or end."""
+    by_end, by_start = _edges(ps)
     for s, e in reversed(selection.ranges):
         active: set[int] = set()
         ordered: list[int] = []
@@ -141,11 +148,7 @@ def each(write, searched: Searched, style: Style) -> None:
     results = searched.results
     for selection, ps in searched.selections:
         versions = selection.log.versions
-        by_end: dict[int, list[int]] = {}
-        by_start: dict[int, list[int]] = {}
-        for k, p in enumerate(ps):
-            by_end.setdefault(p.end - 1, []).append(k)
-            by_start.setdefault(p.start, []).append(k)
+        by_end, by_start = _edges(ps)
         for s, e in reversed(selection.ranges):
             keys: list[int] = []            # the pieces held, in path order
             chunks: list[list[bytes]] = []  # each one's parts after a hash
