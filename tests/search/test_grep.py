@@ -1,6 +1,7 @@
 """``verfs grep``: searching blobs (verfs/search/grep.py), what it prints
 (verfs/search/output.py), the command and its pager (verfs/cli/grep_cmds.py, pager.py)."""
 
+import dataclasses
 import json
 import os
 import pty
@@ -10,18 +11,48 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import one_line_error, run_verfs, verfs_env
 from verfs.repo import Repository
 from verfs.search.grep import Found, Results, search_blob
 from verfs.search.index import GrepIndex
-from verfs.search.posix import BASIC, FIXED, PERL, compile_pattern
+from verfs.search.posix import BASIC, EXTENDED, FIXED, PERL, compile_pattern
 
 # --- one blob ----------------------------------------------------------------------------
 
 
 def lines_of(found):
     return found.lines.split(b"\n") if found else []
+
+
+@given(st.binary(max_size=60).map(lambda b: b.replace(b"\0", b"")),
+       st.lists(st.sampled_from([b"aB", b"ab", b"AB", b"x", b"\n", b"\xc4", b"\xe4", b"a"]),
+                max_size=40).map(b"".join),
+       st.sampled_from([BASIC, EXTENDED, FIXED]))
+def test_case_folded_plain_strings_find_what_ignorecase_finds(needle, text, dialect):
+    """-i of a plain string searches the lower-cased bytes (faster than IGNORECASE):
+    the very same lines, with the original bytes shown."""
+    try:
+        p = compile_pattern(needle or b"ab", dialect, ignore_case=True)
+    except Exception:       # noqa: BLE001 - not a pattern of the dialect: not this test's
+        return
+    plain = dataclasses.replace(p, folded=None)
+    hay = text + needle.upper() + b"\n" + text
+    for data in (text, hay):
+        a, b = search_blob(p, data), search_blob(plain, data)
+        assert (a and (a.count, a.lines)) == (b and (b.count, b.lines)), (needle, data)
+
+
+def test_case_folding_is_used_only_for_plain_strings():
+    assert compile_pattern(b"BaseObserver", BASIC, ignore_case=True).folded is not None
+    assert compile_pattern(b"a.b", FIXED, ignore_case=True).folded is not None
+    assert compile_pattern(b"a.b", BASIC, ignore_case=True).folded is None
+    assert compile_pattern(b"a+b", EXTENDED, ignore_case=True).folded is None
+    assert compile_pattern(b"ab", BASIC, ignore_case=True, word=True).folded is None
+    assert compile_pattern(b"ab", BASIC).folded is None
+    assert compile_pattern(b"ab", PERL, ignore_case=True).folded is None
 
 
 def test_line_numbers_and_the_last_line():

@@ -140,8 +140,11 @@ def search_blob(pattern: Compiled, data: bytes, lines: bool = True, first: bool 
         last = size - 1 if size and data[-1] == 10 else size   # the last line's end
         pos, lineno, counted = 0, 1, 0
         find = pattern.search if pattern.word else pattern.regex.search
+        hay = data
+        if pattern.folded is not None:      # -i of a plain string: the lowered bytes
+            find, hay = pattern.folded.search, data.lower()
         while pos <= last:
-            m = find(data, pos)
+            m = find(hay, pos)
             if m is None:
                 break
             at = m.start()
