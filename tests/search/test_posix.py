@@ -195,3 +195,10 @@ def test_same_lines_as_git_grep(git_sample, pattern, dialect, icase, word):
 
 def test_module_documents_the_dialects():
     assert "glibc" in posix.__doc__ and "newline" in posix.__doc__
+
+
+@pytest.mark.parametrize("dialect, opening, closing", [
+    (EXTENDED, b"(", b")"), (BASIC, b"\\(", b"\\)"), (PERL, b"(", b")")])
+def test_groups_nested_too_deeply_are_a_bad_pattern_not_a_crash(dialect, opening, closing):
+    with pytest.raises(PatternError):
+        compile_pattern(opening * 3000 + b"a" + closing * 3000, dialect)

@@ -515,18 +515,22 @@ def compile_pattern(pattern: bytes, dialect: str = BASIC, ignore_case: bool = Fa
         raise ValueError(dialect)
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     sources, queries = [], []
-    for one in pattern.split(b"\n"):
-        if dialect == PERL:
-            src = one.decode("latin-1")
-            query = _perl_query(one, flags)
-        elif ignore_case and dialect != FIXED:
-            p = _Parser(one, dialect == EXTENDED, icase=True)
-            src, info = p.parse()
-            query = info.query()
-        else:
-            src, query = translate(one, dialect)
-        sources.append(src)
-        queries.append(query)
+    try:
+        for one in pattern.split(b"\n"):
+            if dialect == PERL:
+                src = one.decode("latin-1")
+                query = _perl_query(one, flags)
+            elif ignore_case and dialect != FIXED:
+                p = _Parser(one, dialect == EXTENDED, icase=True)
+                src, info = p.parse()
+                query = info.query()
+            else:
+                src, query = translate(one, dialect)
+            sources.append(src)
+            queries.append(query)
+    except RecursionError:      # the parser descends once per group
+        shown = pattern.decode("utf-8", "replace")
+        raise PatternError(f"pattern {shown[:60]!r}...: groups nested too deeply") from None
     if len(sources) == 1:
         source = sources[0]
     else:
