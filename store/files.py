@@ -13,7 +13,9 @@ packs, head, reflog, lock and the derived cache.  ``tempfile.mkstemp`` would mak
 0600 whatever the umask, so temporary files are made here with ``os.open`` instead.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 FILE_MODE = 0o666       # before the umask, which the kernel applies
 
@@ -47,6 +49,20 @@ def create_temp(directory: str, prefix: str) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name in {directory}")
 
 
+@contextlib.contextmanager
+def temp_file(directory: str, prefix: str = ".tmp-") -> Iterator[tuple[int, str]]:
+    """A new temporary file in ``directory`` (``create_temp``): ``(fd, path)``, for the
+    block to write and rename into place.  Whatever goes wrong in the block, the
+    temporary name is gone afterwards (the descriptor is the block's to close)."""
+    fd, tmp = create_temp(directory, prefix)
+    try:
+        yield fd, tmp
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def write_new(path: str, data: bytes) -> None:
     """Create ``path`` (it must not exist) holding ``data``, not synced."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
@@ -65,8 +81,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
     """Replace ``path`` by ``data`` in one step; the directory must exist."""
     directory = os.path.dirname(path)
-    fd, tmp = create_temp(directory, ".tmp-")
-    try:
+    with temp_file(directory) as (fd, tmp):
         try:
             _write_all(fd, data)
             if durable:
@@ -74,12 +89,6 @@ def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     if durable:
         fsync_dir(directory)
 

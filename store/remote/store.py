@@ -49,7 +49,7 @@ from ..errors import (
     ObjectNotFound,
     StoreError,
 )
-from ..files import create_temp
+from ..files import create_temp, temp_file
 from ..ids import EMPTY_BLOB, hash_bytes, is_id
 from ..overlay import _absent
 from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
@@ -769,8 +769,7 @@ class RemoteStore(ObjectStore):
             raise BadPack(self._where(key), "it is missing")
         directory = os.path.dirname(os.path.abspath(dest_path))
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = create_temp(directory, ".tmp-fetch-")
-        try:
+        with temp_file(directory, ".tmp-fetch-") as (fd, tmp):
             hasher = hashlib.sha256()
             with os.fdopen(fd, "wb") as f:
                 for at in range(0, size, FETCH_CHUNK):
@@ -780,10 +779,6 @@ class RemoteStore(ObjectStore):
             if hasher.hexdigest() != name:
                 raise BadPack(self._where(key), "content does not match its name")
             os.replace(tmp, dest_path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
 
     def table_entries(self, name: str) -> dict[str, str]:
         """Every intact entry of a table (lines that fail their check are dropped)."""

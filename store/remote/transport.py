@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import EXIT_USAGE, StoreError
-from ..files import FILE_MODE, create_temp, fsync_dir
+from ..files import FILE_MODE, fsync_dir, temp_file
 
 
 class RemoteError(StoreError):
@@ -195,17 +195,12 @@ class DirTransport(Transport):
                         (if_match is not None and now != if_match):
                     self._count()
                     raise PreconditionFailed(f"{self.label}/{key} was changed by another writer")
-            fd, tmp = create_temp(os.path.dirname(path), ".tmp-")
-            try:
+            with temp_file(os.path.dirname(path)) as (fd, tmp):
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
                 os.rename(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
             fsync_dir(os.path.dirname(path))
         finally:
             if lock is not None:

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 from store import FILE, LINK
-from store.files import create_temp, write_atomic
+from store.files import temp_file, write_atomic
 from store.swallow import Swallowed
 
 from .. import testhook
@@ -392,8 +392,7 @@ def _write_segment(directory: str, oids: dict[bytes, int], docs: int,
                    postings: Iterable[tuple[bytes, bytes, int, int]]) -> str:
     """Write a segment (oid → document number; postings in trigram order) and rename
     it into place under its hash; its name."""
-    fd, tmp = create_temp(directory, ".tmp-")
-    try:
+    with temp_file(directory) as (fd, tmp):
         with os.fdopen(fd, "wb") as f:
             h = hashlib.sha256()
 
@@ -427,12 +426,6 @@ def _write_segment(directory: str, oids: dict[bytes, int], docs: int,
         name = digest.hex() + SUFFIX
         os.replace(tmp, os.path.join(directory, name))
         return name
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _merged_postings(segs: list[Segment], bases: list[int]):
