@@ -19,7 +19,7 @@ from store.disk import Repacked
 from store.errors import ObjectNotFound
 from store.overlay import OverlayStore
 
-from . import journal, staging
+from . import heads, journal, staging
 from .derived import after_new_versions
 from .diff import tree_prims
 from .errors import (
@@ -163,19 +163,18 @@ def _repo_path(repo: Repository, path: str) -> str:
 
 def tag(repo: Repository, name: str, author: str | None = None, date: str | None = None) -> str:
     """A tag patch on head; it closes the current inventory."""
-    if not name or any(c.isspace() for c in name) or "/" in name or ":" in name \
-            or name in ("head", "HEAD", "@") or "~" in name:
-        raise UsageError(f"bad tag name {name!r} (no spaces, '/', ':' or '~')")
+    heads.check_name(name, "tag")
     with repo.locked():
         head = repo.head()
         if head is None:
             raise UsageError("nothing to tag: the repository is empty")
-        if name in repo.history.tags(head):
+        if name in repo.tags():
             raise UsageError(f"tag {name!r} already exists")
         info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date))
         patch = Patch(_salted(head, info, ()))
         vid = repo.history.add_version(head, patch, root=repo.history.root_tree(head))
         repo.history.closed_inventory(vid)
+        heads.write_tag_ref(repo.dotdir, name, vid)
         repo.set_head(vid, f"tag: {name}")
         return vid
 

@@ -25,7 +25,7 @@ from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound, StoreError
 from store.files import FILE_MODE, write_atomic
 
-from . import headlog
+from . import headlog, heads
 from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
 from .headlog import RefEntry
 from .history import History
@@ -104,6 +104,15 @@ def _read_reflog(dotdir: str) -> headlog.Reflog:
     except _NotAFile as exc:
         raise DamagedRepository(f"{path} is damaged ({exc})") from None
     return headlog.parse_reflog(data)
+
+
+def _append(path: str, line: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Repository:
@@ -197,13 +206,14 @@ class Repository:
     def _log(self, vid: str | None, operation: str) -> None:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         line = headlog.reflog_line(when, vid, operation)
-        fd = os.open(os.path.join(self.dotdir, "reflog"),
-                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append(os.path.join(self.dotdir, "reflog"), line)
+        try:    # the branch's own reflog: informative, so a failure is only logged
+            branch_log = heads.branch_log_path(self.dotdir, self.current_branch())
+            os.makedirs(os.path.dirname(branch_log), exist_ok=True)
+            _append(branch_log, line)
+        except (OSError, DamagedRepository) as exc:
+            self.swallowed += 1
+            log.warning("the branch's reflog was not written: %s", exc)
 
     @property
     def _reflog_path(self) -> str:
@@ -262,6 +272,23 @@ class Repository:
         from .journal import finish  # journal.py needs worktree.py, which needs DOTDIR
         finish(self)
 
+    # --- named heads (verfs.heads) ---------------------------------------------------
+    def current_branch(self) -> str:
+        return heads.current_branch(self.dotdir)
+
+    def branches(self) -> dict[str, str | None]:
+        """Every branch's version (None: empty); the checked-out one's is head."""
+        named = heads.stored_branches(self.dotdir)
+        named[self.current_branch()] = self.head()
+        return dict(sorted(named.items()))
+
+    def tags(self) -> dict[str, str]:
+        """Every tag's version: the tag references, and the tags on head's chain (made
+        before tag references existed; on head's chain, the newest of a name wins)."""
+        named = heads.tag_refs(self.dotdir)
+        named.update(self.history.tags(self.head()))
+        return named
+
     # --- naming versions --------------------------------------------------------------
     def resolve(self, spec: str, tags: bool = True) -> str | None:
         """A version id from ``head``, ``head~N``, a full id, a unique prefix of ≥ 4 hex
@@ -294,9 +321,15 @@ class Repository:
             ambiguous = exc
         except (ObjectNotFound, InvalidId):
             pass
-        named = self.history.tags(self.head()) if tags else {}
-        if spec in named:
-            return named[spec]
+        if tags:
+            named = heads.stored_branches(self.dotdir)
+            if spec in named:
+                return self.head() if spec == self.current_branch() else named[spec]
+            if spec == self.current_branch():
+                return self.head()
+            named = self.tags()
+            if spec in named:
+                return named[spec]
         if ambiguous is not None:
             raise UnknownVersion(str(ambiguous)) from None
         problems = self.store.unreadable_parts()

@@ -1,0 +1,131 @@
+"""Named heads: branches and tag references, beside ``.verfs/head``.
+
+``.verfs/branch``              the checked-out branch's name and a newline (absent:
+                               ``main``, as in every repository made before branches)
+``.verfs/branches/<name>``     a branch that is *not* checked out: its version id and a
+                               newline, or just a newline (the empty state).  The
+                               checked-out branch's version is ``head`` itself — one
+                               truth, no second file to keep in step; its file here is
+                               written when it is switched away from, and ignored while
+                               it is checked out
+``.verfs/logs/<name>``         each branch's own reflog, the format of ``.verfs/reflog``
+``.verfs/tags/<name>``         a tag's version id and a newline: tags imported off the
+                               first-parent line have no other way in, and every tag
+                               made since has one, so naming a tag walks no chain
+
+Each file is replaced atomically (``write_atomic``) under the repository's lock; a
+reader takes each file as it finds it.  A file that does not hold one version id (or
+an empty line, for a branch) is damage, named in one line (``DamagedRepository``).
+Tags recorded before tag references existed are still found on head's chain
+(``Repository.tags``).
+
+Names: what ``check_name`` accepts — never something a VERSION argument already
+means (``head``, a hash prefix, ``~N``/``^``/``@{N}`` suffixes), never a path.
+"""
+
+import os
+import re
+
+from store.files import write_atomic
+from store.ids import HEX_LEN
+
+from .errors import DamagedRepository, UsageError
+
+DEFAULT_BRANCH = "main"
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+,=-]*")
+_HEXISH = re.compile(r"[0-9a-fA-F]{4,}")
+_RESERVED = {"head", "HEAD", "@"}
+_VID = re.compile(r"[0-9a-f]{" + str(HEX_LEN) + r"}")
+
+
+def check_name(name: str, kind: str) -> str:
+    """``name`` as a branch's or tag's name (``kind``: "branch" or "tag"), or a
+    ``UsageError`` saying why not."""
+    if name in _RESERVED:
+        raise UsageError(f"bad {kind} name {name!r}: it means head")
+    if _HEXISH.fullmatch(name):
+        raise UsageError(f"bad {kind} name {name!r}: it could be read as a hash prefix")
+    if not _NAME.fullmatch(name) or name.endswith(".") or ".." in name:
+        raise UsageError(f"bad {kind} name {name!r} (letters, digits and . _ + , = -; "
+                         f"no spaces, '/', ':', '~', '^' or '@')")
+    return name
+
+
+def _read_ref(path: str, empty_ok: bool) -> str | None:
+    with open(path, "rb") as f:
+        data = f.read(HEX_LEN + 2)
+    text = data.decode("ascii", "replace")
+    if empty_ok and text == "\n":
+        return None
+    if text.endswith("\n") and _VID.fullmatch(text[:-1]):
+        return text[:-1]
+    raise DamagedRepository(f"{path} is damaged (not a version id and a newline)")
+
+
+def _names(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if not n.startswith("."))
+    except FileNotFoundError:
+        return []
+
+
+# --- branches -------------------------------------------------------------------------
+def current_branch(dotdir: str) -> str:
+    try:
+        with open(os.path.join(dotdir, "branch"), "rb") as f:
+            text = f.read(256).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return DEFAULT_BRANCH
+    name = text[:-1] if text.endswith("\n") else text
+    if not _NAME.fullmatch(name):
+        raise DamagedRepository(f"{os.path.join(dotdir, 'branch')} is damaged "
+                                f"(not a branch name and a newline)")
+    return name
+
+
+def set_current_branch(dotdir: str, name: str) -> None:
+    write_atomic(os.path.join(dotdir, "branch"), name.encode() + b"\n")
+
+
+def stored_branches(dotdir: str) -> dict[str, str | None]:
+    """Every branch file's version (None: empty), the checked-out one's too — which
+    is stale: ``Repository.branches`` puts head in its place."""
+    directory = os.path.join(dotdir, "branches")
+    return {n: _read_ref(os.path.join(directory, n), True) for n in _names(directory)}
+
+
+def write_branch(dotdir: str, name: str, vid: str | None) -> None:
+    directory = os.path.join(dotdir, "branches")
+    os.makedirs(directory, exist_ok=True)
+    write_atomic(os.path.join(directory, name), (vid or "").encode() + b"\n")
+
+
+def delete_branch(dotdir: str, name: str) -> None:
+    for path in (os.path.join(dotdir, "branches", name), os.path.join(dotdir, "logs", name)):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def branch_log_path(dotdir: str, name: str) -> str:
+    return os.path.join(dotdir, "logs", name)
+
+
+# --- tag references -------------------------------------------------------------------
+def tag_refs(dotdir: str) -> dict[str, str]:
+    directory = os.path.join(dotdir, "tags")
+    return {n: _read_ref(os.path.join(directory, n), False) for n in _names(directory)}
+
+
+def write_tag_ref(dotdir: str, name: str, vid: str) -> None:
+    directory = os.path.join(dotdir, "tags")
+    os.makedirs(directory, exist_ok=True)
+    write_atomic(os.path.join(directory, name), vid.encode() + b"\n")
+
+
+def delete_tag_ref(dotdir: str, name: str) -> None:
+    try:
+        os.unlink(os.path.join(dotdir, "tags", name))
+    except FileNotFoundError:
+        pass
