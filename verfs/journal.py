@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from store.files import write_atomic
 
 from .errors import VerfsError
+from .heads import set_current_branch
 from .testhook import pause
 from .worktree import checkout, snapshot
 
@@ -42,11 +43,14 @@ class Intent:
     from_tree: str          # the working tree before (for the record)
     to_tree: str            # the working tree after
     to_version: str | None  # head after (None: the empty state)
+    branch: str | None = None   # the branch checked out after (None: unchanged): switch
 
     def encode(self) -> bytes:
-        return json.dumps({"journal": 1, "operation": self.operation,
-                           "from-tree": self.from_tree, "to-tree": self.to_tree,
-                           "to-version": self.to_version}).encode() + b"\n"
+        d = {"journal": 1, "operation": self.operation, "from-tree": self.from_tree,
+             "to-tree": self.to_tree, "to-version": self.to_version}
+        if self.branch is not None:
+            d["branch"] = self.branch
+        return json.dumps(d).encode() + b"\n"
 
 
 def _path(repo) -> str:
@@ -62,10 +66,12 @@ def read(repo) -> Intent | None:
         return None
     try:
         d = json.loads(data)
-        intent = Intent(d["operation"], d["from-tree"], d["to-tree"], d["to-version"])
+        intent = Intent(d["operation"], d["from-tree"], d["to-tree"], d["to-version"],
+                        d.get("branch"))
         if not all(isinstance(v, str) for v in (intent.operation, intent.from_tree,
                                                  intent.to_tree)) \
-                or not isinstance(intent.to_version, str | None):
+                or not isinstance(intent.to_version, str | None) \
+                or not isinstance(intent.branch, str | None):
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise DamagedJournal(f"{_path(repo)}: damaged journal of an interrupted command; "
@@ -75,18 +81,20 @@ def read(repo) -> Intent | None:
 
 
 def change_tree(repo, from_tree: str, to_tree: str, to_version: str | None,
-                operation: str) -> None:
+                operation: str, branch: str | None = None) -> None:
     """Make the working tree (now ``from_tree``) ``to_tree`` and head ``to_version``,
-    journalled.  The caller holds the lock and has made ``to_version`` durable."""
-    intent = begin(repo, from_tree, to_tree, to_version, operation)
+    journalled; with ``branch``, check that branch out too (``.verfs/branch``, set
+    just before head moves).  The caller holds the lock and has made ``to_version``
+    durable (and, for a switch, written the old branch's file)."""
+    intent = begin(repo, from_tree, to_tree, to_version, operation, branch)
     _complete(repo, from_tree, intent, operation)
 
 
 def begin(repo, from_tree: str, to_tree: str, to_version: str | None,
-          operation: str) -> Intent:
+          operation: str, branch: str | None = None) -> Intent:
     """Write the journal only: the change is left for ``finish`` (a new repository
     moved into an existing directory, staging.py)."""
-    intent = Intent(operation, from_tree, to_tree, to_version)
+    intent = Intent(operation, from_tree, to_tree, to_version, branch)
     write_atomic(_path(repo), intent.encode())
     return intent
 
@@ -102,7 +110,8 @@ def finish(repo, interrupted: bool = True) -> Intent | None:
     to_tree = intent.to_tree
     if not store.has_tree(to_tree):      # derived data deleted since: derive it again
         to_tree = repo.history.root_tree(intent.to_version)
-        intent = Intent(intent.operation, intent.from_tree, to_tree, intent.to_version)
+        intent = Intent(intent.operation, intent.from_tree, to_tree, intent.to_version,
+                        intent.branch)
     _complete(repo, snapshot(store, repo.root), intent, intent.operation if not interrupted
               else f"{intent.operation} (finished after an interruption)")
     return intent
@@ -116,8 +125,14 @@ def finish_begun(repo):
 
 
 def _complete(repo, current: str, intent: Intent, operation: str) -> None:
+    """The tree, then the branch, then head, then the journal goes: each step is
+    skipped when already done, so a repeat after a kill logs no move twice."""
     checkout(repo.history.states, current, intent.to_tree, repo.root)
     pause("head")
-    if repo.head() != intent.to_version:
-        repo.set_head(intent.to_version, operation)
+    switched = False
+    if intent.branch is not None and repo.current_branch() != intent.branch:
+        set_current_branch(repo.dotdir, intent.branch)
+        switched = True
+    if switched or repo.head() != intent.to_version:
+        repo.set_head(intent.to_version, operation, branch_log=intent.branch is None)
     os.unlink(_path(repo))

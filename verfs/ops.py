@@ -9,6 +9,7 @@ every state head was ever at stays in the store and in ``verfs versions``.
 
 import getpass
 import itertools
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .patch.prims import Binary, Prim
 from .patch.text import write_prims
 from .repo import DOTDIR, Repository
 from .worktree import checkout, select, snapshot
+
+log = logging.getLogger("verfs.ops")
 
 
 # --- who and when ---------------------------------------------------------------------
@@ -90,10 +93,10 @@ def unrecorded(repo: Repository) -> list[Prim]:
 
 
 def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
-                force: bool, verb: str, operation: str) -> None:
+                force: bool, verb: str, operation: str, before=None) -> None:
     """Move the working tree from head's ``old_tree`` to ``new_tree`` and head to
     ``new``, keeping the unrecorded changes when they still apply (else refuse, or
-    drop them with force)."""
+    drop them with force).  ``before()``: what to do once it is sure to go on."""
     store = repo.history.states
     work = working_tree(repo)
     target = new_tree
@@ -106,6 +109,8 @@ def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
                     f"{verb}: the unrecorded changes in the working tree would not apply "
                     f"afterwards; record them first, or use --force to discard them") from None
             target = new_tree
+    if before is not None:
+        before()
     change_tree(repo, work, target, new, operation)
 
 
@@ -170,6 +175,8 @@ def tag(repo: Repository, name: str, author: str | None = None, date: str | None
             raise UsageError("nothing to tag: the repository is empty")
         if name in repo.tags():
             raise UsageError(f"tag {name!r} already exists")
+        if name in repo.branches():
+            raise UsageError(f"{name!r} is a branch's name; a tag needs another")
         info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date))
         patch = Patch(_salted(head, info, ()))
         vid = repo.history.add_version(head, patch, root=repo.history.root_tree(head))
@@ -193,21 +200,79 @@ def _back(repo: Repository, n: int) -> tuple[str | None, str | None]:
 
 
 def unrecord(repo: Repository, n: int = 1) -> str | None:
-    """Drop the last ``n`` patches from head; the working tree keeps their changes."""
+    """Drop the last ``n`` patches from head; the working tree keeps their changes.
+    Tags among them: see ``_tags_dropped``."""
     with repo.locked():
-        _, new = _back(repo, n)
+        head, new = _back(repo, n)
+        _leave_tags(repo, *_tags_dropped(repo, head, n))
         repo.set_head(new, f"unrecord {n}")
         return new
 
 
 def obliterate(repo: Repository, n: int = 1, force: bool = False) -> str | None:
-    """Drop the last ``n`` patches and their changes from the working tree too."""
+    """Drop the last ``n`` patches and their changes from the working tree too.
+    Tags among them: see ``_tags_dropped``."""
     with repo.locked():
         head, new = _back(repo, n)
         history = repo.history
+        kept, removed = _tags_dropped(repo, head, n)
         _carry_over(repo, history.root_tree(head), history.root_tree(new), new, force,
-                    "obliterate", f"obliterate {n}")
+                    "obliterate", f"obliterate {n}", before=lambda: _leave_tags(
+                        repo, kept, removed))
         return new
+
+
+# --- tags that head leaves behind ----------------------------------------------------------
+def _tags_dropped(repo: Repository, head: str | None, n: int
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """The tags among the last ``n`` patches of ``head``: (kept, removed).  A tag
+    with a dropped patch on top of it is one head goes back past — a release, still
+    wanted: kept.  The tag patches at the very top (head itself is one) are what the
+    command drops on purpose — ``verfs tag`` undone: removed."""
+    kept: dict[str, str] = {}
+    removed: dict[str, str] = {}
+    top = True
+    for step in itertools.islice(repo.history.chain(head), n):
+        name = step.patch.info.tag_name
+        if name is None:
+            top = False
+        elif name not in kept and name not in removed:
+            (removed if top else kept)[name] = step.vid
+    return kept, removed
+
+
+def _tags_left(repo: Repository, old: str | None, new: str | None) -> dict[str, str]:
+    """The tags on ``old``'s chain that ``new``'s does not reach (a restore)."""
+    now = repo.history.tags(new)
+    return {n: v for n, v in repo.history.tags(old).items() if now.get(n) != v}
+
+
+def _leave_tags(repo: Repository, kept: dict[str, str], removed: dict[str, str]) -> None:
+    """Before head moves away from them: every tag in ``kept`` gets a tag reference
+    (unless it has one), so it stays a name; each in ``removed`` loses the one that
+    names its very version.  Either is said (a warning line, which the CLI prints)."""
+    refs = heads.tag_refs(repo.dotdir)
+    for name, vid in kept.items():
+        if name not in refs:
+            heads.write_tag_ref(repo.dotdir, name, vid)
+    gone = [name for name, vid in removed.items() if refs.get(name) == vid]
+    for name in gone:
+        heads.delete_tag_ref(repo.dotdir, name)
+    if kept:
+        log.warning("head no longer reaches %s %s; %s still %s (.verfs/tags/)",
+                    "tag" if len(kept) == 1 else "tags", _few(kept),
+                    "it is" if len(kept) == 1 else "they are",
+                    "a tag reference" if len(kept) == 1 else "tag references")
+    if removed:
+        log.warning("%s %s removed with %s tag patch%s", "tag" if len(removed) == 1 else
+                    "tags", _few(removed), "its" if len(removed) == 1 else "their",
+                    "" if len(removed) == 1 else "es")
+
+
+def _few(names, limit: int = 5) -> str:
+    names = sorted(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _depends(later: Step, earlier: Step) -> CommuteError:
@@ -280,6 +345,7 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
         if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
+        _leave_tags(repo, _tags_left(repo, head, vid), {})
         change_tree(repo, work, repo.history.root_tree(vid), vid, f"restore {vid}")
         return head, vid
 
@@ -318,13 +384,20 @@ def _copy_tree(src: ObjectStore, dst: ObjectStore, oid: str) -> None:
             _copy(src, dst, "blob", e.oid)
 
 
-def copy_history(src: Repository, dst: Repository, vid: str | None, progress=None) -> None:
+def copy_history(src: Repository, dst: Repository, vid: str | None, progress=None,
+                 copied: set[str] | None = None) -> None:
     """Copy what version ``vid`` needs — its chain of versions, their patches and the
     blobs they name, the inventories — from one store to another, and the inventories'
-    trees (derived, but they bound reconstruction) between the derived states."""
+    trees (derived, but they bound reconstruction) between the derived states.
+    ``copied``: versions whose chains an earlier call copied whole (it stops there:
+    branches share their tails), and to which this one adds its own."""
     s, d = src.store, dst.store
     with d.batch(), dst.history.states.batch():
         for step in src.history.chain(vid):
+            if copied is not None:
+                if step.vid in copied:
+                    break
+                copied.add(step.vid)
             _copy(s, d, "patch", step.version.patch)
             for p in step.patch.prims:
                 if isinstance(p, Binary):
@@ -346,9 +419,25 @@ def clone(src: Repository, dest: str, spec: str = "head", progress=None) -> Repo
     version ``spec`` names; built beside it and renamed into place (staging.py), so a
     killed clone leaves ``dest`` as it was and the next run starts afresh."""
     vid = src.resolve(spec)
+    branches = src.branches()
+    tag_refs = heads.tag_refs(src.dotdir)
+    # the clone checks out the branch SPEC names, else the source's, at ``vid``
+    current = spec if spec in branches else src.current_branch()
 
     def fill(dst: Repository) -> tuple[str | None, str]:
-        copy_history(src, dst, vid, progress)
+        copied: set[str] = set()
+        copy_history(src, dst, vid, progress, copied)
+        for at in [*branches.values(), *tag_refs.values()]:
+            copy_history(src, dst, at, progress, copied)
+        if current != heads.DEFAULT_BRANCH:
+            heads.set_current_branch(dst.dotdir, current)
+            heads.delete_branch(dst.dotdir, heads.DEFAULT_BRANCH)  # init's log line
+        for name, at in branches.items():
+            if name != current:
+                heads.write_branch(dst.dotdir, name, at)
+                dst.log_branch(name, at, f"clone of {src.root}: branch {name}")
+        for name, at in tag_refs.items():
+            heads.write_tag_ref(dst.dotdir, name, at)
         return vid, f"clone of {src.root} at {vid or 'the empty state'}"
     return new_repository(dest, fill)
 

@@ -16,7 +16,6 @@ import errno
 import fcntl
 import logging
 import os
-import re
 import stat
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound, StoreError
 from store.files import FILE_MODE, write_atomic
 
-from . import headlog, heads
+from . import headlog, heads, versionspec
 from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
 from .headlog import RefEntry
 from .history import History
@@ -33,7 +32,6 @@ from .history import History
 __all__ = ["DOTDIR", "RefEntry", "Repository", "read_head"]
 
 DOTDIR = ".verfs"
-_ANCESTOR = re.compile(r"(.*?)~(\d+)")
 
 
 log = logging.getLogger("verfs.repo")
@@ -184,9 +182,12 @@ class Repository:
             self._log(last.vid, "repair head")
             return last.vid
 
-    def set_head(self, vid: str | None, operation: str) -> None:
+    def set_head(self, vid: str | None, operation: str, branch_log: bool = True) -> None:
+        """Move head (and so the checked-out branch) to ``vid``.  Without
+        ``branch_log`` the branch's own reflog is left alone: a switch moves head to
+        the branch's version, which is no move of the branch."""
         write_atomic(os.path.join(self.dotdir, "head"), (vid or "").encode() + b"\n")
-        self._log(vid, operation)
+        self._log(vid, operation, branch_log)
         self.pack_if_needed()
 
     def pack_if_needed(self) -> None:
@@ -203,10 +204,12 @@ class Repository:
                 log.warning("packing loose objects failed (run 'verfs gc' to retry, "
                             "'verfs fsck' to check): %s", exc)
 
-    def _log(self, vid: str | None, operation: str) -> None:
+    def _log(self, vid: str | None, operation: str, branch_log: bool = True) -> None:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         line = headlog.reflog_line(when, vid, operation)
         _append(os.path.join(self.dotdir, "reflog"), line)
+        if not branch_log:
+            return
         try:    # the branch's own reflog: informative, so a failure is only logged
             branch_log = heads.branch_log_path(self.dotdir, self.current_branch())
             os.makedirs(os.path.dirname(branch_log), exist_ok=True)
@@ -284,24 +287,62 @@ class Repository:
 
     def tags(self) -> dict[str, str]:
         """Every tag's version: the tag references, and the tags on head's chain (made
-        before tag references existed; on head's chain, the newest of a name wins)."""
-        named = heads.tag_refs(self.dotdir)
-        named.update(self.history.tags(self.head()))
-        return named
+        before tag references existed; on head's chain, the newest of a name).  A
+        reference wins over a chain's tag of the same name: it was written on purpose
+        (``verfs tag``, an import, a move of head that kept the tag)."""
+        named = self.history.tags(self.head())
+        named.update(heads.tag_refs(self.dotdir))
+        return dict(sorted(named.items()))
+
+    def branch_reflog(self, name: str) -> list[RefEntry]:
+        """Branch ``name``'s own reflog, newest first (none: an empty list)."""
+        try:
+            data = _read_small_file(heads.branch_log_path(self.dotdir, name), None)
+        except FileNotFoundError:
+            return []
+        except _NotAFile as exc:
+            raise DamagedRepository(f"{heads.branch_log_path(self.dotdir, name)} is "
+                                    f"damaged ({exc})") from None
+        return headlog.parse_reflog(data).entries
+
+    def log_branch(self, name: str, vid: str | None, operation: str) -> None:
+        """A line in branch ``name``'s reflog only (a branch made or moved while it is
+        not checked out: head does not move)."""
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        path = heads.branch_log_path(self.dotdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _append(path, headlog.reflog_line(when, vid, operation))
 
     # --- naming versions --------------------------------------------------------------
     def resolve(self, spec: str, tags: bool = True) -> str | None:
-        """A version id from ``head``, ``head~N``, a full id, a unique prefix of ≥ 4 hex
-        digits or a tag name (in that order), optionally followed by ``~N``.  None denotes the
-        empty state (``head`` of an empty repository, or ``~N`` back to the start).
-        Without ``tags``, tag names are not looked for (that walks head's chain)."""
-        m = _ANCESTOR.fullmatch(spec)
-        base, back = (m.group(1), int(m.group(2))) if m else (spec, 0)
-        vid = self._resolve_base(base, tags)
+        """A version id from a VERSION argument (``verfs.versionspec``): ``head``,
+        ``@{N}``, ``NAME@{N}``, a full id, a unique prefix of >= 4 hex digits, a branch
+        or a tag name (in that order), then any ``~N`` and ``^`` suffixes.  None denotes
+        the empty state (``head`` of an empty repository, or back to the start).
+        Without ``tags``, branch and tag names are not looked for.
+
+        Asks only ``head()``, ``store`` and ``history`` of its object, and ``dotdir``
+        when there is one: ``verfs.published`` reads a remote's history with it."""
+        if spec in versionspec.HEAD_NAMES:
+            return self.head()
+        parsed = versionspec.parse(spec)
         try:
-            return self.history.ancestor(vid, back)
+            vid = self._resolve_base(parsed.base, tags)
+        except UnknownVersion:
+            if not parsed.back or not tags:
+                raise
+            # a tag made before names were checked may hold '~' or '^' itself
+            named = _tags_of(self)
+            if spec not in named:
+                raise
+            return named[spec]
+        try:
+            return self.history.ancestor(vid, parsed.back)
         except ValueError:
-            raise UnknownVersion(f"{spec}: the history is not that long") from None
+            depth = self.history.depth(vid)
+            raise UnknownVersion(f"{spec}: the history is not that long ({parsed.base} "
+                                 f"is {depth} patch{'' if depth == 1 else 'es'} from "
+                                 f"the start)") from None
 
     def resolve_some(self, spec: str) -> str:
         """Like ``resolve``, but the empty state is an error."""
@@ -311,9 +352,13 @@ class Repository:
         return vid
 
     def _resolve_base(self, spec: str, tags: bool = True) -> str | None:
-        """Hashes first (no walk of the history), then tag names."""
-        if spec in ("head", "HEAD", "@"):
+        """Head and the reflog, then hashes (no walk of the history), then branch
+        names, tag references and, last, the tags on head's chain."""
+        if spec in versionspec.HEAD_NAMES:
             return self.head()
+        at = versionspec.Spec(spec, 0).reflog
+        if at is not None:
+            return _reflog_version(self, spec, *at)
         ambiguous = None
         try:
             return self.store.resolve("version", spec)
@@ -321,13 +366,19 @@ class Repository:
             ambiguous = exc
         except (ObjectNotFound, InvalidId):
             pass
-        if tags:
-            named = heads.stored_branches(self.dotdir)
-            if spec in named:
-                return self.head() if spec == self.current_branch() else named[spec]
-            if spec == self.current_branch():
+        dotdir = getattr(self, "dotdir", None)
+        if tags and dotdir is not None:
+            current = heads.current_branch(dotdir)
+            if spec == current:
                 return self.head()
-            named = self.tags()
+            named = heads.stored_branches(dotdir)
+            if spec in named:
+                return named[spec]
+            named = heads.tag_refs(dotdir)
+            if spec in named:
+                return named[spec]
+        if tags:
+            named = self.history.tags(self.head())
             if spec in named:
                 return named[spec]
         if ambiguous is not None:
@@ -335,5 +386,34 @@ class Repository:
         problems = self.store.unreadable_parts()
         if problems:        # it may be in the pack that cannot be read
             raise CannotTell(f"version {spec}", problems[0])
-        what = "version" if is_id(spec) else "version, tag or hash prefix"
+        what = "version" if is_id(spec) else "version, branch, tag or hash prefix"
         raise UnknownVersion(f"unknown {what}: {spec}") from None
+
+
+def _tags_of(repo) -> dict[str, str]:
+    """``repo.tags()``, or the chain's tags for an object without a ``.verfs``."""
+    if getattr(repo, "dotdir", None) is not None:
+        return repo.tags()
+    return repo.history.tags(repo.head())
+
+
+def _reflog_version(repo, spec: str, branch: str | None, n: int) -> str | None:
+    """``@{N}``: the version head was at N moves ago (``@{0}``: head); ``NAME@{N}``:
+    branch NAME's, from its own reflog."""
+    if getattr(repo, "dotdir", None) is None:
+        raise UnknownVersion(f"{spec}: no reflog here (a remote store has none)")
+    if branch is None:
+        if n == 0:
+            return repo.head()
+        entries = repo.reflog()
+    else:
+        if branch not in repo.branches():
+            raise UnknownVersion(f"{spec}: no branch {branch!r}")
+        if n == 0:
+            return repo.branches()[branch]
+        entries = repo.branch_reflog(branch)
+    if n >= len(entries):
+        whose = "head's reflog" if branch is None else f"branch {branch}'s reflog"
+        raise UnknownVersion(f"{spec}: {whose} has only {len(entries)} "
+                             f"entr{'y' if len(entries) == 1 else 'ies'}")
+    return entries[n].vid

@@ -103,6 +103,7 @@ COMMANDS = {
     "unrecord": "history_cmds", "commute": "history_cmds", "obliterate": "history_cmds",
     "tag": "history_cmds", "clone": "history_cmds", "restore": "history_cmds",
     "import": "import_cmds",
+    "branch": "branch_cmds", "switch": "branch_cmds", "reflog": "branch_cmds",
     "mount": "mount_cmds", "umount": "mount_cmds",
     "push": "remote_cmds", "pull": "remote_cmds",
 }
@@ -182,8 +183,10 @@ def cli():
       verfs log
       verfs mount /tmp/m && ls /tmp/m/versions && verfs umount /tmp/m
 
-    VERSION arguments take a full hash, a unique prefix of 4 or more hex digits,
-    'head', 'head~N' (N patches back from head), or a tag name.
+    VERSION arguments take 'head' (or '@'), a full hash, a unique prefix of 4 or
+    more hex digits, a branch or a tag name, '@{N}' (head N moves ago, from the
+    reflog) or 'NAME@{N}' (branch NAME's), then any of '~N' (N patches back), '~'
+    and '^' (one back): head^^, v1.0~2, main@{1}^.
 
     \b
     Exit status: 0 done; 1 it cannot be done (or, for diff and whatsnew, there are

@@ -130,3 +130,66 @@ class Size(click.ParamType):
             return parse_size(value)
         except ValueError:
             self.fail(f"{value!r} is not a size (say 1073741824, 500M or 2G)", param, ctx)
+
+
+
+def _dotdir_of(start: str) -> str | None:
+    """The ``.verfs`` of the repository containing ``start`` (None: none), found as
+    ``Repository.find`` does, but with nothing finished or written."""
+    from ..repo import DOTDIR
+    here = os.path.abspath(start)
+    while not os.path.isdir(os.path.join(here, DOTDIR, "store")):
+        if os.path.dirname(here) == here:
+            return None
+        here = os.path.dirname(here)
+    return os.path.join(here, DOTDIR)
+
+
+def version_names(start: str, branches_only: bool = False) -> list[str]:
+    """``head``, the branches and the tags of the repository containing ``start``:
+    what a VERSION argument completes to (``branches_only``: the branches).  Quiet
+    and side-effect free — no journal finished, no lock taken, nothing written — and
+    an empty list on any trouble: a completion must never print an error into the
+    user's command line."""
+    from .. import heads
+    try:
+        dotdir = _dotdir_of(start)
+        if dotdir is None:
+            return []
+        names = {heads.current_branch(dotdir), *heads.stored_branches(dotdir)}
+        if branches_only:
+            return sorted(names)
+        names |= {"head", *heads.tag_refs(dotdir)}
+        try:        # tags made before tag references: on head's chain (reads it)
+            repo = Repository(os.path.dirname(dotdir))
+            names.update(repo.history.tags(repo.head()))
+        except Exception:       # noqa: BLE001 — whatever it is, complete what was found
+            pass
+        return sorted(names)
+    except Exception:           # noqa: BLE001 — see above
+        return []
+
+
+def _items(names: list[str], incomplete: str):
+    from click.shell_completion import CompletionItem
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
+def complete_branch(ctx, param, incomplete):
+    """``shell_complete=`` of an argument or option that names a branch."""
+    return _items(version_names(ctx.params.get("repo_dir") or ".", True), incomplete)
+
+
+class Version(click.ParamType):
+    """A VERSION argument (read by ``Repository.resolve``, so left a string here),
+    completed in the shell to ``head``, branch and tag names (``version_names``)."""
+
+    name = "version"
+
+    def shell_complete(self, ctx, param, incomplete):
+        if any(c in incomplete for c in "~^:{"):
+            return []       # a suffix or a path: nothing to offer
+        return _items(version_names(ctx.params.get("repo_dir") or "."), incomplete)
+
+
+VERSION = Version()

@@ -1,0 +1,86 @@
+"""Branches: made, deleted and switched to (the files are verfs.heads's).
+
+A branch is a name for a version; the checked-out one's version is head itself.  So
+making a branch writes one small file and moves nothing, and switching is a restore
+that also changes which name head stands for — with restore's safety (journalled,
+refused over unrecorded changes unless forced).
+
+Why a switch is crash-safe, in its order of writes (docs/FORMAT.md says the same):
+1. ``.verfs/branches/OLD`` = head — harmless alone: a checked-out branch's file is
+   ignored, so a kill here leaves the repository as it was;
+2. the journal, naming the new branch as well as the tree and version;
+3. the working tree; 4. ``.verfs/branch`` = NEW; 5. head = NEW's version (head's
+   reflog: ``switch: OLD -> NEW``); 6. the journal goes.
+A kill anywhere after 2 is rolled forward by the next command (journal.py), which
+does 3–6 again, each step skipped when done; so no reader that recovers first ever
+sees the new branch's name standing for the old branch's version.
+"""
+
+from . import heads
+from .errors import DirtyWorkingTree, UnknownVersion, UsageError
+from .journal import change_tree
+from .ops import working_tree
+from .repo import Repository
+
+
+def _check_new(repo: Repository, name: str) -> None:
+    heads.check_name(name, "branch")
+    if name in repo.branches():
+        raise UsageError(f"branch {name!r} already exists")
+    if name in repo.tags():
+        raise UsageError(f"{name!r} is a tag's name; a branch needs another")
+
+
+def create(repo: Repository, name: str, spec: str = "head") -> str | None:
+    """A new branch ``name`` at the version ``spec`` names; head does not move."""
+    with repo.locked():
+        _check_new(repo, name)
+        vid = repo.resolve(spec)
+        heads.write_branch(repo.dotdir, name, vid)
+        repo.log_branch(name, vid, f"branch: made at {spec}")
+        return vid
+
+
+def delete(repo: Repository, name: str) -> str | None:
+    """Remove branch ``name`` (not the checked-out one) and its reflog; its version
+    (returned) stays in the store, so ``verfs branch NAME VERSION`` brings it back."""
+    with repo.locked():
+        named = repo.branches()
+        if name not in named:
+            raise UnknownVersion(f"no branch {name!r}")
+        if name == repo.current_branch():
+            raise UsageError(f"branch {name!r} is checked out; switch to another first")
+        heads.delete_branch(repo.dotdir, name)
+        return named[name]
+
+
+def switch(repo: Repository, name: str, force: bool = False,
+           create_at: str | None = None) -> tuple[str, str | None]:
+    """Check out branch ``name``: the working tree becomes its version's tree, head
+    its version.  ``create_at``: make the branch first, at that version.  Returns
+    (the branch switched from, the new head)."""
+    with repo.locked():
+        old = repo.current_branch()
+        if create_at is not None:
+            _check_new(repo, name)
+            vid = repo.resolve(create_at)
+        else:
+            named = repo.branches()
+            if name not in named:
+                raise UnknownVersion(f"no branch {name!r} ('verfs branch' lists them; "
+                                     f"'verfs switch -c {name}' makes it)")
+            if name == old:
+                raise UsageError(f"already on branch {name!r}")
+            vid = named[name]
+        head = repo.head()
+        work = working_tree(repo)
+        if not force and work != repo.history.root_tree(head):
+            raise DirtyWorkingTree("switch: the working tree has unrecorded changes; "
+                                   "record them, or use --force to discard them")
+        heads.write_branch(repo.dotdir, old, head)
+        if create_at is not None:
+            heads.write_branch(repo.dotdir, name, vid)
+            repo.log_branch(name, vid, f"branch: made at {create_at}")
+        change_tree(repo, work, repo.history.root_tree(vid), vid,
+                    f"switch: {old} -> {name}", branch=name)
+        return old, vid

@@ -1,0 +1,55 @@
+"""The grammar of a VERSION argument, as pure functions (``Repository.resolve`` looks
+the parts up).
+
+    VERSION  = BASE SUFFIX*
+    BASE     = head | HEAD | @ | [NAME]@{N} | full id | hash prefix | branch | tag
+    SUFFIX   = ~ | ~N | ^ | ^0 | ^1          (git's: ~N is N first parents back,
+                                              ^ one; a version has one parent)
+
+``@{N}`` is the Nth previous head of the reflog (``@{0}``: head), ``NAME@{N}`` the
+Nth previous version of branch NAME (its own reflog, ``.verfs/logs/NAME``).  Branch
+and tag names never hold ``~``, ``^`` or ``@`` (``verfs.heads.check_name``), so the
+suffixes are split off the end with no look-up; a tag made before that rule whose
+name holds them is still found by its whole name (``Repository.resolve``).
+"""
+
+import re
+from dataclasses import dataclass
+
+from .errors import UnknownVersion
+
+_SPLIT = re.compile(r"(.*?)((?:~\d*|\^\d*)*)")
+_SUFFIX = re.compile(r"([~^])(\d*)")
+_REFLOG = re.compile(r"(.*)@\{(\d+)\}")
+HEAD_NAMES = ("head", "HEAD", "@")
+
+
+@dataclass(frozen=True)
+class Spec:
+    base: str               # what the suffixes apply to (may itself be NAME@{N})
+    back: int               # how many first parents back from it
+
+    @property
+    def reflog(self) -> tuple[str | None, int] | None:
+        """``(branch name or None for head's reflog, N)`` when the base is ``@{N}``."""
+        m = _REFLOG.fullmatch(self.base)
+        if m is None:
+            return None
+        name = m.group(1)
+        return (None if name in ("", *HEAD_NAMES) else name), int(m.group(2))
+
+
+def parse(spec: str) -> Spec:
+    """``spec`` split into its base and how far back the suffixes go; a suffix that
+    names no version (``^2``: a version has one parent) is an ``UnknownVersion``."""
+    m = _SPLIT.fullmatch(spec)
+    base, tail = m.group(1), m.group(2)
+    back = 0
+    for op, digits in _SUFFIX.findall(tail):
+        n = int(digits) if digits else 1
+        if op == "^" and n > 1:
+            raise UnknownVersion(f"{spec}: ^{n} names no version (a version has one "
+                                 f"parent: use ~{n} for {n} back)")
+        back += n
+    return Spec(base, back)
+
