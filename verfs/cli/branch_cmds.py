@@ -64,12 +64,12 @@ def branch(repo, name, version, delete, as_json):
 
 @cli.command()
 @click.argument("name", shell_complete=complete_branch)
-@click.option("-c", "--create", "create_at", metavar="VERSION", type=VERSION,
-              is_flag=False, flag_value="head",
+@click.argument("start", metavar="[VERSION]", required=False, type=VERSION)
+@click.option("-c", "--create", is_flag=True,
               help="Make branch NAME first, at VERSION (default: head).")
 @click.option("--force", is_flag=True, help="Discard unrecorded changes.")
 @with_repo
-def switch(repo, name, create_at, force):
+def switch(repo, name, start, create, force):
     """Check out branch NAME: head becomes its version, the working tree its tree.
 
     Refuses when there are unrecorded changes, unless --force (which discards
@@ -83,7 +83,9 @@ def switch(repo, name, create_at, force):
       verfs switch -c experiment         # a new branch at head, checked out
       verfs switch -c old-state head~3
     """
-    old, vid = branching.switch(repo, name, force, create_at)
+    if start is not None and not create:
+        raise UsageError("VERSION goes with -c (make the branch there)")
+    old, vid = branching.switch(repo, name, force, (start or "head") if create else None)
     click.echo(f"switched from {old} to {name} (head is {short(vid)})")
 
 

@@ -8,7 +8,7 @@ from .. import ops
 from ..progress import progress
 from ..repo import Repository
 from .main import cli
-from .options import short, with_repo
+from .options import VERSION, short, with_repo
 from .remote_cmds import Source, clone_url, traffic
 
 
@@ -92,7 +92,7 @@ def tag(repo, name, author, date):
 
 
 @cli.command()
-@click.option("--version", "version", default="head", metavar="VERSION",
+@click.option("--version", "version", default="head", metavar="VERSION", type=VERSION,
               help="The version to clone (default: head).")
 @click.argument("src", type=Source())
 @click.argument("dest", type=click.Path())
@@ -120,7 +120,7 @@ def clone(version, src, dest):
 
 
 @cli.command()
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.option("--yes-i-know", "sure", is_flag=True,
               help="Required: this rewrites the working tree and moves head.")
 @click.option("--force", is_flag=True, help="Discard unrecorded changes.")

@@ -16,7 +16,7 @@ from ..repo import Repository
 from ..trees import entry_at
 from ..udiff import stamp, tree_diff
 from .main import cli, one_line
-from .options import short, spec_path, tree_path, with_history, with_repo
+from .options import VERSION, short, spec_path, tree_path, with_history, with_repo
 
 
 def _out(data: bytes) -> None:
@@ -161,7 +161,7 @@ def _split_spec(repo, spec: str) -> tuple[str, str]:
 
 
 @cli.command()
-@click.argument("spec", metavar="VERSION[:PATH]")
+@click.argument("spec", metavar="VERSION[:PATH]", type=VERSION)
 @with_history
 def show(repo, spec):
     """Print a file of any version, or list a directory of it.
@@ -200,8 +200,8 @@ def show(repo, spec):
 
 
 @cli.command()
-@click.argument("version1")
-@click.argument("version2")
+@click.argument("version1", type=VERSION)
+@click.argument("version2", type=VERSION)
 @click.argument("path", required=False, default="")
 @with_history
 def diff(repo, version1, version2, path):
