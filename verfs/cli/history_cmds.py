@@ -1,4 +1,6 @@
-"""Commands that move head: unrecord, commute, obliterate, tag, clone, restore."""
+"""Commands that move head: unrecord, commute, obliterate, tag, clone, restore.
+
+A move back past a tag keeps it as a tag reference and says so (verfs.ops)."""
 
 import click
 
@@ -82,7 +84,10 @@ def obliterate(repo, count, force):
 def tag(repo, name, author, date):
     """Tag head as NAME: a tag patch that closes the current inventory.
 
-    NAME then works wherever a VERSION does.
+    NAME then works wherever a VERSION does; it is written as a tag reference
+    (.verfs/tags/NAME), so it stays a name when head moves back past it.  A name
+    that could be read as a hash prefix (4+ hex digits), 'head', or one holding
+    '/', '~', '^', '@', ':' or spaces is refused, as is a branch's name.
 
     \b
     Example:
