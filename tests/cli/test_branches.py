@@ -40,6 +40,9 @@ def test_list_make_and_delete(two):
     assert _head(d) == two_                                   # making moves nothing
     for bad, code in [("old", 2), ("v1~2", 2), ("abcd12", 2), ("head", 2), ("a/b", 2)]:
         one_line_error(run_verfs("branch", bad, cwd=d, check=False), code)
+    for bad in ("abcd", "0123456789", "HEAD", "v1^", "a b"):     # tags: the same rule
+        one_line_error(run_verfs("tag", bad, cwd=d, check=False), 2)
+    assert "hash prefix" in one_line_error(run_verfs("tag", "beef", cwd=d, check=False), 2)
     run_verfs("tag", "rel", cwd=d)
     assert "tag's name" in one_line_error(run_verfs("branch", "rel", cwd=d, check=False), 2)
     assert "branch's name" in one_line_error(run_verfs("tag", "old", cwd=d, check=False), 2)
