@@ -434,9 +434,9 @@ class GitSource:
                             refs.tags[names[t.name]] = self._line_tag_vid(history, memo, t)
                         bar.update(1)
                         continue
-                    vid, model = self._chain_to(sha, history, store, memo, stack, cat)
-                    for t in group:
-                        vid = history.add_version(vid, Patch(self._tag_info(t), ()),
+                    base, model = self._chain_to(sha, history, store, memo, stack, cat)
+                    for t in group:     # each on the commit: adding a tag moves no other
+                        vid = history.add_version(base, Patch(self._tag_info(t), ()),
                                                   root=model.write(store))
                         history.closed_inventory(vid)
                         refs.tags[names[t.name]] = vid
