@@ -25,9 +25,9 @@ from .. import heads, staging
 from ..derived import after_new_versions
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
+from ..heads import check_name
 from ..journal import begin, change_tree, finish_begun
 from ..patch.apply import apply_to_tree
-from ..heads import check_name
 from ..patch.named import TAG_PREFIX, Patch, PatchInfo
 from ..patch.prims import Move, Prim
 from ..progress import progress
@@ -267,7 +267,8 @@ def ref_names(names, kind: str) -> dict[str, str]:
                 check_name(m, kind)
             except UsageError:
                 ok = False
-        out[n] = m if ok else f"{m}-{hashlib.sha256(n.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+        digest = hashlib.sha256(n.encode("utf-8", "surrogateescape")).hexdigest()
+        out[n] = m if ok else f"{m}-{digest[:8]}"
     return out
 
 
@@ -309,7 +310,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
             with progress(len(keys) - start, label) as bar:
                 # the source's own tree (see _LeftOut)
                 shadow = left_out.replay(EMPTY_TREE_ID, start) if replay else root
-                for key, imp in zip(keys[start:], source.patches(start, store)):
+                for key, imp in zip(keys[start:], source.patches(start, store), strict=True):
                     patch, root_after, shadow = left_out.patch(imp, root, shadow)
                     if imp.root is not None and shadow != imp.root:
                         raise ImportFailed(f"internal error: the prims of {imp.info.name!r} "

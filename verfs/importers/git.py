@@ -26,8 +26,12 @@ How git maps onto verfs (docs/FORMAT.md repeats this):
 - a tag pointing (directly or through annotated tags) at a first-parent commit
   becomes a ``TAG <name>`` patch right after that commit's (several: by name),
   with the annotated tag's tagger, date and message, or else the commit's committer
-  and commit date.  Tags elsewhere — on side branches, on trees or blobs — are not
-  part of the imported line and are ignored.
+  and commit date.
+- a tag off that line but reachable from the branch (through a merge), and with
+  ``--all`` every tag and branch, gets a side chain: the first-parent line of its
+  commit back to an imported commit, whose version is shared (``extras``).  Tags of
+  trees or blobs have no version to be; they are left out and counted.
+- every patch keeps the author's zone as metadata ``zone`` (``-0700``).
 """
 
 from collections.abc import Iterator
@@ -44,8 +48,8 @@ from ..errors import ImportFailed, PatchApplyError
 from ..patch.apply import apply_to_tree
 from ..patch.named import TAG_PREFIX, Patch, PatchInfo
 from ..patch.prims import Move, Prim
-from ..repo import DOTDIR
 from ..progress import progress
+from ..repo import DOTDIR
 from .common import Imported, Refs, ref_names
 from .git_read import CatFile, Change, Git, LogCommit, TagRef, dec
 

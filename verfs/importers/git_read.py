@@ -30,7 +30,8 @@ _REF_FIELDS = ("refname:strip=2", "objecttype", "objectname", "taggername", "tag
                "taggerdate:unix", "committername", "committeremail", "committerdate:unix",
                "contents", "contents:signature")
 LOG_ARGS = ("log", "--first-parent", "-m", "--root", "--reverse", "--raw", "-z",
-            "--no-abbrev", "-M", "--date=raw", "--no-color", "--no-show-signature", "--encoding=UTF-8",
+            "--no-abbrev", "-M", "--date=raw", "--no-color", "--no-show-signature",
+            "--encoding=UTF-8",
             f"--format={LOG_FORMAT}")
 
 
