@@ -32,8 +32,14 @@ def _report(result) -> None:
 def import_group():
     """Import a history from git or darcs into a verfs repository.
 
-    Running the same import again takes only what is new.  On any error the target
-    is left as it was (or not created at all).
+    Running the same import again takes only what is new (and follows tags added or
+    moved off the imported line).  On any error the target is left as it was (or
+    not created at all).  What is left out is said, with counts.
+
+    \b
+    Examples:
+      verfs import git ~/src/project --all --into project.verfs
+      verfs import darcs ~/src/project --into project.verfs
     """
 
 
