@@ -191,6 +191,7 @@ class GitSource:
         self._entries: list[_Commit | _Tag] | None = None
         self._model: _Model | None = None
         self._warnings: list[str] = []
+        self._side: tuple[str, _Model] | None = None     # the last side chain's end
         # git blob id -> (verfs blob id, size): each blob is read from git once.
         self._blobs: dict[str, tuple[str, int]] = {}
         self.everything = everything        # --all: every branch and every tag
@@ -431,6 +432,11 @@ class GitSource:
             by_commit: dict[str, list[TagRef]] = {}
             for t in wanted:
                 by_commit.setdefault(t.commit, []).append(t)
+            # oldest first (git's topological order), so that each side chain goes on
+            # where the one before ended: one git log and no ls-tree per tag
+            order = self.git.topo_order([*(c for c in by_commit if c not in self._line_shas),
+                                         *branches.values()])
+            by_commit = dict(sorted(by_commit.items(), key=lambda kv: order.get(kv[0], -1)))
             with progress(len(by_commit) + len(branches), "tags and branches") as bar:
                 for sha, group in by_commit.items():
                     if sha in self._line_shas:
@@ -446,7 +452,7 @@ class GitSource:
                         refs.tags[names[t.name]] = vid
                     refs.warnings += self._compare(model, sha, f"tag {group[0].name}")
                     bar.update(1)
-                for name, sha in sorted(branches.items()):
+                for name, sha in sorted(branches.items(), key=lambda kv: order.get(kv[1], -1)):
                     if name != self.branch:
                         vid, model = self._chain_to(sha, history, store, memo, stack, cat)
                         refs.branches[bnames[name]] = vid
@@ -473,12 +479,17 @@ class GitSource:
                 base = c
                 break
             todo.append(c)
-        model = _Model()
-        if base is not None:
-            self._apply(model, self.git.ls_tree(base), base, cat, store)
+        last = self._side
+        if last is not None and base is not None and last[0] == base:
+            model = last[1]     # the chain goes on where the last one ended: no ls-tree
+        else:
+            model = _Model()
+            if base is not None:
+                self._apply(model, self.git.ls_tree(base), base, cat, store)
         vid = memo.get(base) if base else None
         root = model.write(store)
         if not todo:
+            self._side = (sha, model)
             return vid, model
         revs = f"{base}..{sha}" if base else sha
         expected = todo[::-1]
@@ -495,6 +506,7 @@ class GitSource:
                                       root=new_root)
             memo[c.sha] = vid
             root = new_root
+        self._side = (sha, model)
         return vid, model
 
     def _compare(self, model: _Model, sha: str, what: str) -> list[str]:

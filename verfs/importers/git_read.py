@@ -182,6 +182,16 @@ class Git:
         """Every commit reachable from ``rev`` (through merges too)."""
         return set(dec(self.out("rev-list", rev)).split())
 
+    def topo_order(self, shas: list[str]) -> dict[str, int]:
+        """Each of ``shas``'s place in git's topological order of all they reach,
+        oldest first."""
+        if not shas:
+            return {}
+        out = dec(self.run("rev-list", "--topo-order", "--reverse", "--stdin",
+                           input="".join(f"{s}\n" for s in shas).encode()).stdout).split()
+        wanted = set(shas)
+        return {sha: i for i, sha in enumerate(out) if sha in wanted}
+
     def first_parents(self, rev: str) -> Iterator[str]:
         """The first-parent line of ``rev``, newest first, read as it comes: the
         caller stops where it knows the rest."""
