@@ -426,7 +426,9 @@ class GitSource:
         wanted = [t for t in tags if t.commit is not None and t.name not in unreached]
         branches = self.git.branches() if self.everything else {}
         names = ref_names([t.name for t in wanted], "tag")
-        bnames = ref_names([*branches, *([self.branch] if self.everything else [])], "branch")
+        detached = self.branch == "HEAD"      # no branch to check out: stay on main
+        bnames = ref_names([*branches, *([self.branch] if self.everything and not detached
+                                         else [])], "branch")
         with ExitStack() as stack:
             cat = CatFile(self.git, stack)
             by_commit: dict[str, list[TagRef]] = {}
