@@ -23,6 +23,7 @@ from conftest import need, run_verfs
 from darcs_util import Darcs
 from treestate import disk_state, tree_state
 
+from verfs import heads
 from verfs.repo import Repository
 
 pytestmark = pytest.mark.compat
@@ -190,6 +191,11 @@ def test_patch_info_identity_and_tags(sample, tmp_path):
         assert hashlib.sha1(raw).hexdigest() == mine["meta"]["darcs-hash"] == patch["hash"]
         assert "darcs-inverted" not in mine["meta"]
     assert [e["tag"] for e in log if e["tag"]] == ["v1.0", "v2.0"]
+    # each with a tag reference, naming its TAG patch's version
+    refs = heads.tag_refs(os.path.join(dst, ".verfs"))
+    assert sorted(refs) == ["v1.0", "v2.0"]
+    history = Repository(dst).history
+    assert all(history.step(v).patch.info.name == f"TAG {n}" for n, v in refs.items())
     comment = next(e["comment"] for e in log if e["name"] == "add initial files")
     assert comment[1:] == ["First line of the description.", "",
                            "  indented line, after a blank line", "[bracket] line"]

@@ -246,8 +246,9 @@ def test_commit_metadata(rich):
     assert first.comment == ("with a body", "of two lines")
     assert first.author == ADA
     assert first.date == utc(EPOCH + 1)            # +0200 local time, stored in UTC
-    assert first.meta == (("git-commit", rich.at["first"]),)
+    assert first.meta == (("git-commit", rich.at["first"]), ("zone", "+0200"))
     assert rich.step("retarget").patch.info.date == utc(EPOCH + 6)     # from -0500
+    assert rich.step("retarget").patch.info.get_meta("zone") == "-0500"
     assert rich.step("merge").patch.info.name == "Merge branch 'side'"
     assert rich.step("no-message").patch.info.name == "(no message)"
     faked = rich.step("dir-to-file").patch.info

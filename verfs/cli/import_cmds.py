@@ -19,6 +19,8 @@ def _default_target(src: str) -> str:
 def _report(result) -> None:
     for w in result.warnings:
         click.secho(f"verfs: warning: {w}", err=True, fg="yellow")
+    for note in result.notes:
+        click.echo(note)
     if result.imported == 0:
         click.echo(f"{result.repo.root}: already up to date ({result.total} patches)")
     else:
@@ -30,26 +32,40 @@ def _report(result) -> None:
 def import_group():
     """Import a history from git or darcs into a verfs repository.
 
-    Running the same import again takes only what is new.  On any error the target
-    is left as it was (or not created at all).
+    Running the same import again takes only what is new (and follows tags added or
+    moved off the imported line).  On any error the target is left as it was (or
+    not created at all).  What is left out is said, with counts.
+
+    \b
+    Examples:
+      verfs import git ~/src/project --all --into project.verfs
+      verfs import darcs ~/src/project --into project.verfs
     """
 
 
 @import_group.command("git")
 @click.argument("src", type=click.Path(exists=True, file_okay=False))
 @click.option("--branch", metavar="BRANCH", help="The branch to import (default: the current one).")
+@click.option("--all", "everything", is_flag=True,
+              help="Every branch (as verfs branches of the same names) and every tag.")
 @click.option("--into", "into", metavar="DIR", type=click.Path(),
               help="The verfs repository to import into (default: ./<name>.verfs).")
-def import_git(src, branch, into):
+def import_git(src, branch, everything, into):
     """Import the first-parent history of a git branch: one patch per commit, with its
-    message, author and date; tags on that line become verfs tags.
+    message, author, date and zone.  Every tag reachable from the branch (through
+    merges too) becomes a verfs tag whose tree is git's: a tag off the first-parent
+    line gets a chain of its own, sharing the versions already imported.  With
+    --all, every branch and every tag.  Names verfs refuses (say, with '/') are
+    mapped ('/' -> '-') and the import says so, as it says what it left out.
 
     \b
-    Example:
+    Examples:
+      verfs import git ~/src/project --into project.verfs
       verfs import git ~/src/project --branch main --into project.verfs
+      verfs import git ~/src/project --all --into project.verfs
     """
     from ..importers.git import GitSource
-    _report(run_import(GitSource(src, branch), into or _default_target(src)))
+    _report(run_import(GitSource(src, branch, everything), into or _default_target(src)))
 
 
 @import_group.command("darcs")
@@ -58,7 +74,8 @@ def import_git(src, branch, into):
               help="The verfs repository to import into (default: ./<name>.verfs).")
 def import_darcs(src, into):
     """Import a darcs-2 hashed repository, read directly from its _darcs files: every
-    patch keeps its name, author, date, comment and darcs hash; tags stay tags.
+    patch keeps its name, author, date, comment and darcs hash; tags stay tags, each
+    with a tag reference (a name verfs refuses, say with spaces, is mapped: ' ' -> '-').
 
     \b
     Example:

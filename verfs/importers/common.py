@@ -11,7 +11,9 @@ place at the very end (staging.py).  No path with a ``.verfs`` component is ever
 imported (``_LeftOut``).
 """
 
+import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,13 +21,14 @@ from typing import Protocol
 from store import DIR, EMPTY_TREE_ID, ObjectStore, Tree, TreeEntry
 from store.overlay import OverlayStore
 
-from .. import staging
+from .. import heads, staging
 from ..derived import after_new_versions
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
+from ..heads import check_name
 from ..journal import begin, change_tree, finish_begun
 from ..patch.apply import apply_to_tree
-from ..patch.named import Patch, PatchInfo
+from ..patch.named import TAG_PREFIX, Patch, PatchInfo
 from ..patch.prims import Move, Prim
 from ..progress import progress
 from ..repo import DOTDIR, Repository
@@ -66,6 +69,7 @@ class ImportResult:
     total: int
     head: str | None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # what was imported beside the line
 
 
 def run_import(source: Source, target: str, label: str = "importing") -> ImportResult:
@@ -85,7 +89,8 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     repo = Repository(target)
     if st.in_place:
         finish_begun(repo)
-    return ImportResult(repo, result.imported, result.total, result.head, result.warnings)
+    return ImportResult(repo, result.imported, result.total, result.head, result.warnings,
+                        result.notes)
 
 
 LEFT_OUT = "verfs-left-out"     # metadata: how many changes of the source's were left out
@@ -200,10 +205,80 @@ class _LeftOut:
                 f"repository keeps its own data (first: {self.first})"]
 
 
+@dataclass
+class Refs:
+    """What a source adds beside the imported line (``Source.extras``): tag and
+    branch references (verfs names: already mapped), the branch to check out, and
+    lines to tell the user (counts of what was imported and left out)."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)
+    current: str | None = None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def line_tags(chain_steps) -> dict[str, str]:
+    """The tags on an imported line (``TAG <name>`` patches), by verfs name: a darcs
+    tag's name often holds spaces, which a tag reference's may not
+    (``ref_names``)."""
+    found = {}
+    for s in chain_steps:
+        if s.patch.is_tag:
+            found.setdefault(s.patch.info.name[len(TAG_PREFIX):], s.vid)
+    names = ref_names(found, "tag")
+    return {names[n]: vid for n, vid in found.items()}
+
+
+def ref_names(names, kind: str) -> dict[str, str]:
+    """Each source name -> the verfs name it gets.  A name ``check_name`` accepts
+    stays; any other has each character outside ``[A-Za-z0-9._+,=-]`` (``/``,
+    spaces, ``:``, ``~``, ``^``, ``@`` ...) turned into ``-`` (runs of dots and a
+    leading or trailing odd character too).  Should that still be refused, or give
+    the name of another (``a/b`` and ``a-b``), the mapped names get ``-`` and the
+    first 8 hex digits of the SHA-256 of the source name: deterministic (the same
+    on every import, whatever else exists) and distinct."""
+    names = sorted(set(names))
+    out: dict[str, str] = {}
+    plain = set()
+    for n in names:
+        try:
+            check_name(n, kind)
+            out[n] = n
+            plain.add(n)
+        except UsageError:
+            pass
+    mapped = {}
+    for n in names:
+        if n in out:
+            continue
+        m = re.sub(r"[^A-Za-z0-9._+,=-]", "-", n)
+        m = re.sub(r"\.\.+", ".", m).rstrip(".")
+        if not m or not re.match(r"[A-Za-z0-9_]", m):
+            m = "_" + m
+        mapped[n] = m
+    counts: dict[str, int] = {}
+    for m in mapped.values():
+        counts[m] = counts.get(m, 0) + 1
+    for n, m in mapped.items():
+        ok = counts[m] == 1 and m not in plain
+        if ok:
+            try:
+                check_name(m, kind)
+            except UsageError:
+                ok = False
+        digest = hashlib.sha256(n.encode("utf-8", "surrogateescape")).hexdigest()
+        out[n] = m if ok else f"{m}-{digest[:8]}"
+    return out
+
+
 def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                  new: bool, in_place: bool = False) -> ImportResult:
-    """``in_place``: write the working tree's journal only (staging.build)."""
+    """``in_place``: write the working tree's journal only (staging.build).  After
+    the line, a source with ``extras`` adds its side chains and references (git's
+    tags off the line, branches); every tag on the line gets a tag reference."""
     history, store = repo.history, repo.history.states     # states: trees and blobs
+    extras = getattr(source, "extras", None)
     with repo.locked():
         head = repo.head()
         chain = list(history.chain(head))[::-1]          # oldest first
@@ -213,31 +288,61 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 f"{repo.root} has patches that are not in {source.description} "
                 f"(recorded locally, or another history); import into a new directory")
         start = len(done)
+        memo = {k: s.vid for k, s in zip(done, chain, strict=True) if k}
         left_out = _LeftOut(store, source)
         replay = any(s.patch.info.get_meta(LEFT_OUT) for s in chain)
         if start == len(keys):
             final = left_out.replay(EMPTY_TREE_ID, start) if replay else history.root_tree(head)
-            return ImportResult(repo, 0, len(keys), head, source.check_final(store, final))
+            refs = Refs()
+            if extras is not None:
+                with repo.store.batch(), store.batch():
+                    refs = extras(history, store, memo, head)
+            _write_refs(repo, chain, refs, extras is None)
+            return ImportResult(repo, 0, len(keys), head,
+                                source.check_final(store, final) + refs.warnings, refs.notes)
         old_tree = history.root_tree(head)
         if not new and snapshot(OverlayStore(store), repo.root) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
-        with repo.store.batch(), store.batch(), progress(len(keys) - start, label) as bar:
-            # the source's own tree (see _LeftOut)
-            shadow = left_out.replay(EMPTY_TREE_ID, start) if replay else root
-            for imp in source.patches(start, store):
-                patch, root_after, shadow = left_out.patch(imp, root, shadow)
-                if imp.root is not None and shadow != imp.root:
-                    raise ImportFailed(f"internal error: the prims of {imp.info.name!r} "
-                                       f"do not reproduce the source's tree")
-                vid, root = history.add_version(vid, patch, root=root_after), root_after
-                if patch.is_tag:
-                    history.closed_inventory(vid)
-                bar.update(1)
-        warnings = left_out.warning() + source.check_final(store, shadow)
+        refs = Refs()
+        with repo.store.batch(), store.batch():
+            with progress(len(keys) - start, label) as bar:
+                # the source's own tree (see _LeftOut)
+                shadow = left_out.replay(EMPTY_TREE_ID, start) if replay else root
+                for key, imp in zip(keys[start:], source.patches(start, store), strict=True):
+                    patch, root_after, shadow = left_out.patch(imp, root, shadow)
+                    if imp.root is not None and shadow != imp.root:
+                        raise ImportFailed(f"internal error: the prims of {imp.info.name!r} "
+                                           f"do not reproduce the source's tree")
+                    vid, root = history.add_version(vid, patch, root=root_after), root_after
+                    memo[key] = vid
+                    if patch.is_tag:
+                        history.closed_inventory(vid)
+                    bar.update(1)
+            if extras is not None:
+                refs = extras(history, store, memo, vid)
+        warnings = left_out.warning() + source.check_final(store, shadow) + refs.warnings
+        _write_refs(repo, list(history.chain(vid))[::-1], refs, extras is None)
         (begin if in_place else change_tree)(
             repo, EMPTY_TREE_ID if new else old_tree, root, vid,
             f"import {len(keys) - start} patch(es) from {source.description}")
         after_new_versions(history, vid)
-        return ImportResult(repo, len(keys) - start, len(keys), vid, warnings)
+        return ImportResult(repo, len(keys) - start, len(keys), vid, warnings, refs.notes)
+
+
+def _write_refs(repo: Repository, chain_steps, refs: Refs, own_line: bool) -> None:
+    """Tag references for the line's tags (``own_line``: a source without extras,
+    which names none itself) and the source's own, branches; written once every
+    object they name is stored (the batch has ended)."""
+    tags = line_tags(chain_steps) if own_line else {}
+    tags.update(refs.tags)
+    have = heads.tag_refs(repo.dotdir)
+    for name, vid in sorted(tags.items()):
+        if have.get(name) != vid:
+            heads.write_tag_ref(repo.dotdir, name, vid)
+    if refs.current is not None:
+        heads.set_current_branch(repo.dotdir, refs.current)
+    for name, vid in sorted(refs.branches.items()):
+        if name != refs.current:
+            heads.write_branch(repo.dotdir, name, vid)

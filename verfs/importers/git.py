@@ -26,8 +26,12 @@ How git maps onto verfs (docs/FORMAT.md repeats this):
 - a tag pointing (directly or through annotated tags) at a first-parent commit
   becomes a ``TAG <name>`` patch right after that commit's (several: by name),
   with the annotated tag's tagger, date and message, or else the commit's committer
-  and commit date.  Tags elsewhere — on side branches, on trees or blobs — are not
-  part of the imported line and are ignored.
+  and commit date.
+- a tag off that line but reachable from the branch (through a merge), and with
+  ``--all`` every tag and branch, gets a side chain: the first-parent line of its
+  commit back to an imported commit, whose version is shared (``extras``).  Tags of
+  trees or blobs have no version to be; they are left out and counted.
+- every patch keeps the author's zone as metadata ``zone`` (``-0700``).
 """
 
 from collections.abc import Iterator
@@ -42,16 +46,19 @@ from store.names import check_name
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError
 from ..patch.apply import apply_to_tree
-from ..patch.named import TAG_PREFIX, PatchInfo
+from ..patch.named import TAG_PREFIX, Patch, PatchInfo
 from ..patch.prims import Move, Prim
+from ..progress import progress
 from ..repo import DOTDIR
-from .common import Imported
+from .common import Imported, Refs, ref_names
 from .git_read import CatFile, Change, Git, LogCommit, TagRef, dec
 
 META_KEY = "git-commit"
+ZONE_KEY = "zone"       # the author's zone, git's "+HHMM" / "-HHMM" (the date is UTC)
 GITLINK = 0o160000
 SYMLINK = 0o120000
 NO_MESSAGE = "(no message)"
+FEW = 3                 # names shown of what was left out
 PREFETCH = 64           # commits whose new blobs are asked of cat-file together
 
 
@@ -67,7 +74,7 @@ def _lines(text: str) -> list[str]:
     return text.split("\n") if text else []
 
 
-def commit_info(sha: str, author: str, date: str, message: str) -> PatchInfo:
+def commit_info(sha: str, author: str, date: str, message: str, zone: str = "") -> PatchInfo:
     """The patch info of one commit.  A subject starting with ``TAG `` would make the
     patch a verfs tag; such a commit is named ``(commit) TAG ...`` instead."""
     lines = _lines(message)
@@ -77,7 +84,8 @@ def commit_info(sha: str, author: str, date: str, message: str) -> PatchInfo:
     comment = lines[1:]
     if comment and not comment[0].strip():
         comment = comment[1:]
-    return PatchInfo(name, author, date, tuple(comment), ((META_KEY, sha),))
+    meta = ((META_KEY, sha), (ZONE_KEY, zone)) if zone else ((META_KEY, sha),)
+    return PatchInfo(name, author, date, tuple(comment), meta)
 
 
 def tag_info(tag: TagRef, person: tuple[str, str], time: str) -> PatchInfo:
@@ -171,7 +179,7 @@ class GitSource:
 
     meta_key = META_KEY
 
-    def __init__(self, src: str, branch: str | None = None):
+    def __init__(self, src: str, branch: str | None = None, everything: bool = False):
         self.git = Git(src)
         inside = self.git.run("rev-parse", "--git-dir", ok=(0, 128))
         if inside.returncode:
@@ -183,8 +191,10 @@ class GitSource:
         self._entries: list[_Commit | _Tag] | None = None
         self._model: _Model | None = None
         self._warnings: list[str] = []
+        self._side: tuple[str, _Model] | None = None     # the last side chain's end
         # git blob id -> (verfs blob id, size): each blob is read from git once.
         self._blobs: dict[str, tuple[str, int]] = {}
+        self.everything = everything        # --all: every branch and every tag
 
     def _commit_id(self, rev: str) -> str | None:
         proc = self.git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}",
@@ -223,7 +233,9 @@ class GitSource:
                                     self.head)).split()
             tags: dict[str, list[_Tag]] = {}
             on_line = set(shas)
-            for t in sorted(self.git.tags(), key=lambda t: t.name):
+            self._line_shas = on_line
+            self._all_tags = sorted(self.git.tags(), key=lambda t: t.name)
+            for t in self._all_tags:
                 if t.commit in on_line:
                     tags.setdefault(t.commit, []).append(_Tag(t.commit, self._tag_info(t)))
             self._entries = []
@@ -269,13 +281,16 @@ class GitSource:
                 new_root = model.write(store)
                 prims = self._prims(store, root, new_root, renames, c.sha)
                 root = new_root
-                info = commit_info(c.sha, f"{c.author_name} <{c.author_email}>",
-                                   _utc(c.author_time), c.message)
-                yield Imported(info, prims, root)
+                yield Imported(self._commit_info(c), prims, root)
             for c in log:
                 raise ImportFailed(f"git log in {self.git.src}: commit {c.sha} is not one "
                                    f"git rev-list listed")
         self._model = model
+
+    @staticmethod
+    def _commit_info(c: LogCommit) -> PatchInfo:
+        return commit_info(c.sha, f"{c.author_name} <{c.author_email}>",
+                           _utc(c.author_time), c.message, c.zone)
 
     def _prims(self, store: ObjectStore, old: str, new: str, renames,
                sha: str) -> list[Prim]:
@@ -388,3 +403,151 @@ class GitSource:
             warnings.append(f"the imported head differs from git ls-tree {self.head[:12]} "
                             f"at {diff[0]!r}{more}")
         return warnings
+
+    # --- beside the line: tags off it, other branches (extras) -----------------------
+    def extras(self, history, store: ObjectStore, memo: dict[str, str],
+               head: str | None) -> Refs:
+        """Side chains for the tags off the first-parent line (and with ``--all``
+        for every branch and tag), and the references naming them.
+
+        A commit off the line is imported on a chain of its own: its first-parent
+        line back to the first commit already imported (``memo``: commit -> version,
+        the line's and the side chains' made so far), whose version is shared, then
+        one patch per commit as on the line.  So tags on one maintenance branch share
+        their chain, and importing again makes the very same versions (a version's
+        id is its parent's and its patch's)."""
+        self._line()
+        refs = Refs()
+        tags = self._all_tags
+        reach = set() if self.everything else self.git.reachable(self.head)
+        of_objects = [t.name for t in tags if t.commit is None]
+        unreached = [t.name for t in tags if t.commit is not None and not self.everything
+                     and t.commit not in reach]
+        wanted = [t for t in tags if t.commit is not None and t.name not in unreached]
+        branches = self.git.branches() if self.everything else {}
+        names = ref_names([t.name for t in wanted], "tag")
+        detached = self.branch == "HEAD"      # no branch to check out: stay on main
+        bnames = ref_names([*branches, *([self.branch] if self.everything and not detached
+                                         else [])], "branch")
+        with ExitStack() as stack:
+            cat = CatFile(self.git, stack)
+            by_commit: dict[str, list[TagRef]] = {}
+            for t in wanted:
+                by_commit.setdefault(t.commit, []).append(t)
+            # oldest first (git's topological order), so that each side chain goes on
+            # where the one before ended: one git log and no ls-tree per tag
+            order = self.git.topo_order([*(c for c in by_commit if c not in self._line_shas),
+                                         *branches.values()])
+            by_commit = dict(sorted(by_commit.items(), key=lambda kv: order.get(kv[0], -1)))
+            with progress(len(by_commit) + len(branches), "tags and branches") as bar:
+                for sha, group in by_commit.items():
+                    if sha in self._line_shas:
+                        for t in group:         # on the line: its TAG patch is there
+                            refs.tags[names[t.name]] = self._line_tag_vid(history, memo, t)
+                        bar.update(1)
+                        continue
+                    base, model = self._chain_to(sha, history, store, memo, stack, cat)
+                    for t in group:     # each on the commit: adding a tag moves no other
+                        vid = history.add_version(base, Patch(self._tag_info(t), ()),
+                                                  root=model.write(store))
+                        history.closed_inventory(vid)
+                        refs.tags[names[t.name]] = vid
+                    refs.warnings += self._compare(model, sha, f"tag {group[0].name}")
+                    bar.update(1)
+                for name, sha in sorted(branches.items(), key=lambda kv: order.get(kv[1], -1)):
+                    if name != self.branch:
+                        vid, model = self._chain_to(sha, history, store, memo, stack, cat)
+                        refs.branches[bnames[name]] = vid
+                        refs.warnings += self._compare(model, sha, f"branch {name}")
+                    bar.update(1)
+        if self.everything and self.branch in bnames:
+            refs.current = bnames[self.branch]
+        refs.notes = self._notes(len(wanted), unreached, of_objects, names,
+                                 sorted(set(self.git.branches()) - {self.branch})
+                                 if not self.everything else [], branches, bnames)
+        return refs
+
+    def _line_tag_vid(self, history, memo: dict[str, str], t: TagRef) -> str:
+        return memo[f"tag:{t.name}:{t.commit}"]
+
+    def _chain_to(self, sha: str, history, store: ObjectStore, memo: dict[str, str],
+                  stack: ExitStack, cat: CatFile) -> tuple[str | None, _Model]:
+        """The version of commit ``sha`` (made, with the commits of its first-parent
+        line down to an imported one, if need be), and its tree as a model."""
+        todo: list[str] = []
+        base = None
+        for c in self.git.first_parents(sha):
+            if c in memo:
+                base = c
+                break
+            todo.append(c)
+        last = self._side
+        if last is not None and base is not None and last[0] == base:
+            model = last[1]     # the chain goes on where the last one ended: no ls-tree
+        else:
+            model = _Model()
+            if base is not None:
+                self._apply(model, self.git.ls_tree(base), base, cat, store)
+        vid = memo.get(base) if base else None
+        root = model.write(store)
+        if not todo:
+            self._side = (sha, model)
+            return vid, model
+        revs = f"{base}..{sha}" if base else sha
+        expected = todo[::-1]
+        for i, c in enumerate(self._prefetch(self.git.log(revs, stack, self._warnings),
+                                             cat, store)):
+            if i >= len(expected) or c.sha != expected[i]:
+                raise ImportFailed(f"git log in {self.git.src}: expected commit "
+                                   f"{expected[i] if i < len(expected) else 'nothing'}, "
+                                   f"got {c.sha}")
+            renames = self._apply(model, c.changes, c.sha, cat, store)
+            new_root = model.write(store)
+            prims = self._prims(store, root, new_root, renames, c.sha)
+            vid = history.add_version(vid, Patch(self._commit_info(c), tuple(prims)),
+                                      root=new_root)
+            memo[c.sha] = vid
+            root = new_root
+        self._side = (sha, model)
+        return vid, model
+
+    def _compare(self, model: _Model, sha: str, what: str) -> list[str]:
+        """A side chain's tree against ``git ls-tree`` of the commit it stands for."""
+        listed = {ch.path: (ch.new_mode, ch.new_sha) for ch in self.git.ls_tree(sha)
+                  if self._kept(ch.path, ch.new_mode, None)}
+        if listed == model.files:
+            return []
+        diff = sorted(listed.keys() ^ model.files.keys()) or sorted(
+            p for p in listed if listed[p] != model.files[p])
+        return [f"the imported {what} differs from git ls-tree {sha[:12]} at {diff[0]!r}"]
+
+    def _notes(self, imported: int, unreached: list[str], of_objects: list[str],
+               names: dict[str, str], other_branches: list[str],
+               branches: dict[str, str], bnames: dict[str, str]) -> list[str]:
+        """The lines that say what came in beside the line and what was left out."""
+        def few(items: list[str]) -> str:
+            return ", ".join(items[:FEW]) + (", ..." if len(items) > FEW else "")
+
+        left = []
+        if unreached:
+            left.append(f"not reachable from {self.branch}: {few(unreached)}")
+        if of_objects:
+            left.append(f"not of a commit: {few(of_objects)}")
+        n_left = len(unreached) + len(of_objects)
+        line = f"import: {imported} tag(s) imported"
+        if n_left:
+            line += f"; {n_left} left out ({'; '.join(left)})"
+            if unreached:
+                line += "; use --all"
+        notes = [line]
+        mapped = [f"{n} -> {m}" for n, m in sorted(names.items()) if n != m]
+        mapped += [f"{n} -> {m}" for n, m in sorted(bnames.items()) if n != m]
+        if mapped:
+            notes.append(f"import: {len(mapped)} name(s) mapped (refused by verfs): "
+                         f"{few(mapped)}")
+        if branches:
+            notes.append(f"import: {len(branches)} branch(es) imported")
+        elif other_branches:
+            notes.append(f"import: {len(other_branches)} other branch(es) left out: "
+                         f"{few(other_branches)}; use --all")
+        return notes

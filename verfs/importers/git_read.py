@@ -5,6 +5,7 @@ Nothing here knows verfs's model; ``verfs.importers.git`` maps what this reads.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,13 +25,17 @@ _SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
 # One commit of `git log`: its id, the author's name, email and date one a line (git
 # allows no newline in them), then the raw message; -z ends the record with a NUL,
 # and the commit's raw changes follow it.
-LOG_FORMAT = "commit %H%n%an%n%ae%n%at%n%B"
+LOG_FORMAT = "commit %H%n%an%n%ae%n%ad%n%B"     # %ad: with --date=raw, "SECONDS ZONE"
 _REF_FIELDS = ("refname:strip=2", "objecttype", "objectname", "taggername", "taggeremail",
                "taggerdate:unix", "committername", "committeremail", "committerdate:unix",
                "contents", "contents:signature")
 LOG_ARGS = ("log", "--first-parent", "-m", "--root", "--reverse", "--raw", "-z",
-            "--no-abbrev", "-M", "--no-color", "--no-show-signature", "--encoding=UTF-8",
+            "--no-abbrev", "-M", "--date=raw", "--no-color", "--no-show-signature",
+            "--encoding=UTF-8",
             f"--format={LOG_FORMAT}")
+
+
+_ZONE = re.compile(r"[+-][0-9]{4}")
 
 
 def dec(data: bytes) -> str:
@@ -73,6 +78,7 @@ class LogCommit:
     author_time: str
     message: str
     changes: list[Change] = field(default_factory=list)
+    zone: str = ""              # the author's zone, git's own "+HHMM" / "-HHMM"
 
 
 class Git:
@@ -159,6 +165,40 @@ class Git:
                            input="".join(f"{s}^{{}}\n" for s in peel).encode()).stdout
             peeled = parse_peeled(peel, out)
         return tag_refs(refs, peeled)
+
+    def branches(self) -> dict[str, str]:
+        """Every local branch (refs/heads/*): name -> commit."""
+        out = dec(self.out("for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00"
+                           "%(objecttype)", "refs/heads"))
+        found = {}
+        for line in out.splitlines():
+            name, _, rest = line.partition("\0")
+            oid, _, kind = rest.partition("\0")
+            if kind == "commit":
+                found[name] = oid
+        return found
+
+    def reachable(self, rev: str) -> set[str]:
+        """Every commit reachable from ``rev`` (through merges too)."""
+        return set(dec(self.out("rev-list", rev)).split())
+
+    def topo_order(self, shas: list[str]) -> dict[str, int]:
+        """Each of ``shas``'s place in git's topological order of all they reach,
+        oldest first."""
+        if not shas:
+            return {}
+        out = dec(self.run("rev-list", "--topo-order", "--reverse", "--stdin",
+                           input="".join(f"{s}\n" for s in shas).encode()).stdout).split()
+        wanted = set(shas)
+        return {sha: i for i, sha in enumerate(out) if sha in wanted}
+
+    def first_parents(self, rev: str) -> Iterator[str]:
+        """The first-parent line of ``rev``, newest first, read as it comes: the
+        caller stops where it knows the rest."""
+        with ExitStack() as stack:
+            proc = self.popen(("rev-list", "--first-parent", rev), stack)
+            for line in proc.stdout:
+                yield line.decode().strip()
 
     def committer(self, sha: str) -> tuple[tuple[str, str], str]:
         """A commit's committer and commit time."""
@@ -296,6 +336,8 @@ def parse_log(toks: Iterator[bytes]) -> Iterator[LogCommit]:
         if len(head) < 5:
             raise ImportFailed(f"truncated record {tok[:60]!r}")
         c = LogCommit(_sha(head[0][len(b"commit "):]), *(dec(x) for x in head[1:]))
+        c.author_time, _, zone = c.author_time.partition(" ")
+        c.zone = zone.strip() if _ZONE.fullmatch(zone.strip()) else ""
         tok = next(toks, None)
         while tok is not None and tok.lstrip(b"\n").startswith(b":"):
             fields = tok.lstrip(b"\n")[1:].split(b" ")
