@@ -289,9 +289,14 @@ class Repository:
         """Every tag's version: the tag references, and the tags on head's chain (made
         before tag references existed; on head's chain, the newest of a name).  A
         reference wins over a chain's tag of the same name: it was written on purpose
-        (``verfs tag``, an import, a move of head that kept the tag)."""
-        named = self.history.tags(self.head())
-        named.update(heads.tag_refs(self.dotdir))
+        (``verfs tag``, an import, a move of head that kept the tag).  A chain's tag whose
+        version a reference already names is that reference: an imported tag whose git
+        name verfs cannot take (``rel/x``) is known by its mapped name alone (``rel-x``)."""
+        refs = heads.tag_refs(self.dotdir)
+        referenced = set(refs.values())
+        named = {name: vid for name, vid in self.history.tags(self.head()).items()
+                 if vid not in referenced}
+        named.update(refs)
         return dict(sorted(named.items()))
 
     def branch_reflog(self, name: str) -> list[RefEntry]:
