@@ -12,16 +12,18 @@ hunks closer than that merge, and each hunk header carries git's default functio
 line (the last line before the hunk starting with a letter, ``_`` or ``$``).  Paths
 are quoted as git quotes them (core.quotepath on).
 
-Deliberately unlike git: no rename detection (a move is a deletion and a creation,
-which applies the same); where a change can be aligned several ways, the hunks may
-differ from git's Myers diff with its indent heuristic (both apply); binary patches
-are always ``literal`` (never ``delta``); directories that end up empty are not
-shown (git tracks none).
+Renames (``find_renames``, git's ``-M``) are exact ones only: a deleted path whose
+content (non-empty, same kind) reappears at an added path, shown at the new path as
+``similarity index 100%`` with ``rename from``/``rename to``; renames with edits stay
+a deletion and a creation, which apply the same.  Deliberately unlike git: where a
+change can be aligned several ways, the hunks may differ from git's Myers diff with
+its indent heuristic (both apply); binary patches are always ``literal`` (never
+``delta``); directories that end up empty are not shown (git tracks none).
 """
 
 from collections.abc import Iterator
 
-from store import EMPTY_TREE_ID, LINK, ObjectStore
+from store import EMPTY_BLOB, EMPTY_TREE_ID, LINK, ObjectStore, TreeEntry
 
 from .gitbinary import NULL_ID, binary_patch, blob_id
 from .lines import differences
@@ -111,6 +113,16 @@ def hunks(old: bytes, new: bytes) -> Iterator[bytes]:
         yield b"".join(out)
 
 
+def rename_section(src: bytes, dst: bytes, old: Side, new: Side) -> bytes:
+    """An exact rename: same content, perhaps another mode."""
+    out = [b"diff --git %s %s\n" % (quote(b"a/" + src), quote(b"b/" + dst))]
+    if old[0] != new[0]:
+        out.append(b"old mode %06o\nnew mode %06o\n" % (old[0], new[0]))
+    out.append(b"similarity index 100%%\nrename from %s\nrename to %s\n"
+               % (quote(src), quote(dst)))
+    return b"".join(out)
+
+
 def file_section(path: bytes, old: Side, new: Side, binary: bool = False,
                  full_index: bool = False) -> bytes:
     """One path's section of a git diff; b"" if nothing differs."""
@@ -163,17 +175,48 @@ def _sorted_pairs(pairs: Iterator[Pair]) -> list[Pair]:
     return sorted(pairs, key=lambda p: p[0].encode("utf-8", "surrogateescape"))
 
 
+def _exact_renames(pairs: list[Pair]) -> dict[str, tuple[str, TreeEntry]]:
+    """{new path: (old path, its entry)} of exact renames, as git's -M pairs them: for each added
+    path in order, an unused deleted path of the same kind and blob, one with the same
+    base name first, else the first by path."""
+    gone: dict[tuple, list[tuple[str, TreeEntry]]] = {}
+    for path, ea, eb in pairs:
+        if eb is None and ea is not None and ea.oid != EMPTY_BLOB:
+            gone.setdefault((ea.kind == LINK, ea.oid), []).append((path, ea))
+    found: dict[str, tuple[str, TreeEntry]] = {}
+    for path, ea, eb in pairs:
+        if ea is None and eb is not None:
+            sources = gone.get((eb.kind == LINK, eb.oid))
+            if sources:
+                base = path.rpartition("/")[2]
+                same = [s for s in sources if s[0].rpartition("/")[2] == base]
+                src = (same or sources)[0]
+                sources.remove(src)
+                found[path] = src
+    return found
+
+
 def tree_diff(store: ObjectStore, a: str, b: str, under: str = "", binary: bool = False,
-              full_index: bool = False) -> Iterator[bytes]:
+              full_index: bool = False, find_renames: bool = False) -> Iterator[bytes]:
     """The git diff of root trees ``a`` and ``b``, or of what is at the path ``under``
     in them (a directory, a file or a link, on either side)."""
     if under:
         pairs = _pairs(store, under, entry_at(store, a, under), entry_at(store, b, under))
     else:
         pairs = _walk(store, a or EMPTY_TREE_ID, b or EMPTY_TREE_ID, "")
-    for path, ea, eb in _sorted_pairs(pairs):
-        old, new = _side(store, ea), _side(store, eb)
+    pairs = _sorted_pairs(pairs)
+    renames = _exact_renames(pairs) if find_renames else {}
+    moved = {src for src, _ in renames.values()}
+    for path, ea, eb in pairs:
         name = path.encode("utf-8", "surrogateescape")
+        if path in moved and eb is None:
+            continue
+        if path in renames and ea is None:
+            src, e_src = renames[path]
+            yield rename_section(src.encode("utf-8", "surrogateescape"), name,
+                                 _side(store, e_src), _side(store, eb))
+            continue
+        old, new = _side(store, ea), _side(store, eb)
         if old is not None and new is not None and (old[0] == LINK_MODE) != \
                 (new[0] == LINK_MODE):
             yield file_section(name, old, None, binary, full_index)

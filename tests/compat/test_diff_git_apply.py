@@ -223,6 +223,33 @@ def test_new_and_deleted_binary_files_as_git_writes_them(verfs, repo_dir, tmp_pa
     assert ours == theirs
 
 
+def test_exact_renames_as_git_finds_them(verfs, repo_dir, tmp_path):
+    need("git")
+    _write(repo_dir, "zz", b"moved to the front\n")
+    _write(repo_dir, "tool", b"#!/bin/sh\n")
+    _write(repo_dir, "d/one.txt", b"first of d\n")
+    _write(repo_dir, "d/two.txt", b"second of d\n")
+    _link(repo_dir, "l1", "zz")
+    _write(repo_dir, "edited", b"quite different before\n")
+    a = verfs("record", "-m", "A", cwd=repo_dir).stdout.decode().split()[-1]
+    os.rename(repo_dir / "zz", repo_dir / "a_new")
+    os.rename(repo_dir / "tool", repo_dir / "bin_tool")
+    os.chmod(repo_dir / "bin_tool", 0o755)
+    os.rename(repo_dir / "d", repo_dir / "e")
+    os.rename(repo_dir / "l1", repo_dir / "l2")
+    (repo_dir / "edited").unlink()
+    _write(repo_dir, "edited2", b"nothing like it after, at all\n")
+    b = verfs("record", "-m", "B", cwd=repo_dir).stdout.decode().split()[-1]
+    _git_repo_of(verfs, repo_dir, a, b, tmp_path / "git")
+    ours = verfs("diff", "-M", a, b, cwd=repo_dir, check=False).stdout
+    theirs = _git(tmp_path / "git", "diff", "-M", "HEAD~", "HEAD").stdout
+    assert ours.count(b"similarity index 100%") == 5
+    assert ours.decode() == theirs.decode()
+    old = _checkout(verfs, repo_dir, a, tmp_path / "old")
+    _git(old, "apply", input=ours)
+    assert disk_state(old) == disk_state(repo_dir)
+
+
 def test_help_shows_the_round_trip(verfs):
     out = verfs("diff", "--help").stdout.decode()
     assert "| git -C /tmp/old apply" in out and "--binary" in out

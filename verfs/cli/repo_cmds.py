@@ -208,14 +208,17 @@ def show(repo, spec):
               help="Binary files as git's 'GIT binary patch' (full index lines), so "
                    "that 'git apply' recreates them too.")
 @click.option("--full-index", is_flag=True, help="Whole 40-digit blob ids on 'index' lines.")
+@click.option("-M", "--find-renames", is_flag=True,
+              help="Exact renames (same content) as git's 'rename from'/'rename to'.")
 @click.option("--gnu", is_flag=True,
               help="The format of GNU 'diff -ruN' instead (applies with 'patch -p1').")
 @with_history
-def diff(repo, version1, version2, path, binary, full_index, gnu):
+def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
     """Show the changes from VERSION1 to VERSION2 as git shows them ('git diff
     --no-renames'): new and deleted files with their modes, executable bits as
     'old mode'/'new mode', symlinks (mode 120000, the target as content), empty files,
-    and binary files as 'Binary files ... differ', or with --binary as patches.  In a
+    and binary files as 'Binary files ... differ', or with --binary as patches; with
+    -M, files moved unchanged as renames.  In a
     checkout of VERSION1 (even one that is not a git repository), 'git apply' turns it
     into VERSION2 exactly.  Exit 1 if they differ, 0 if not.
 
@@ -226,6 +229,7 @@ def diff(repo, version1, version2, path, binary, full_index, gnu):
     Examples:
       verfs diff head~1 head
       verfs diff v1.0 head src/
+      verfs diff -M head~1 head
       verfs diff head~2 head ./README.md
       verfs diff --gnu head~1 head | patch -p1 --dry-run
       verfs diff --store s3://team/proj head~1 head
@@ -245,7 +249,8 @@ def diff(repo, version1, version2, path, binary, full_index, gnu):
                            *times, under=under)
     else:
         chunks = git_tree_diff(h.states, h.root_tree(a), h.root_tree(b), under=under,
-                               binary=binary, full_index=full_index)
+                               binary=binary, full_index=full_index,
+                               find_renames=find_renames)
     differs = False
     for chunk in chunks:
         if chunk:
