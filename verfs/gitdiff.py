@@ -13,7 +13,7 @@ line (the last line before the hunk starting with a letter, ``_`` or ``$``).  Pa
 are quoted as git quotes them (core.quotepath on).
 
 Renames (``find_renames``, git's ``-M``) are exact ones only: a deleted path whose
-content (non-empty, same kind) reappears at an added path, shown at the new path as
+content (even empty; same kind) reappears at an added path, shown at the new path as
 ``similarity index 100%`` with ``rename from``/``rename to``; renames with edits stay
 a deletion and a creation, which apply the same.  Deliberately unlike git: where a
 change can be aligned several ways, the hunks may differ from git's Myers diff with
@@ -23,7 +23,7 @@ its indent heuristic (both apply); binary patches are always ``literal`` (never
 
 from collections.abc import Iterator
 
-from store import EMPTY_BLOB, EMPTY_TREE_ID, LINK, ObjectStore, TreeEntry
+from store import EMPTY_TREE_ID, LINK, ObjectStore, TreeEntry
 
 from .gitbinary import NULL_ID, binary_patch, blob_id
 from .lines import differences
@@ -181,7 +181,7 @@ def _exact_renames(pairs: list[Pair]) -> dict[str, tuple[str, TreeEntry]]:
     base name first, else the first by path."""
     gone: dict[tuple, list[tuple[str, TreeEntry]]] = {}
     for path, ea, eb in pairs:
-        if eb is None and ea is not None and ea.oid != EMPTY_BLOB:
+        if eb is None and ea is not None:
             gone.setdefault((ea.kind == LINK, ea.oid), []).append((path, ea))
     found: dict[str, tuple[str, TreeEntry]] = {}
     for path, ea, eb in pairs:

@@ -230,6 +230,7 @@ def test_exact_renames_as_git_finds_them(verfs, repo_dir, tmp_path):
     _write(repo_dir, "d/one.txt", b"first of d\n")
     _write(repo_dir, "d/two.txt", b"second of d\n")
     _link(repo_dir, "l1", "zz")
+    _write(repo_dir, "empty_a", b"")       # git pairs empty files too
     _write(repo_dir, "edited", b"quite different before\n")
     a = verfs("record", "-m", "A", cwd=repo_dir).stdout.decode().split()[-1]
     os.rename(repo_dir / "zz", repo_dir / "a_new")
@@ -237,13 +238,14 @@ def test_exact_renames_as_git_finds_them(verfs, repo_dir, tmp_path):
     os.chmod(repo_dir / "bin_tool", 0o755)
     os.rename(repo_dir / "d", repo_dir / "e")
     os.rename(repo_dir / "l1", repo_dir / "l2")
+    os.rename(repo_dir / "empty_a", repo_dir / "empty_b")
     (repo_dir / "edited").unlink()
     _write(repo_dir, "edited2", b"nothing like it after, at all\n")
     b = verfs("record", "-m", "B", cwd=repo_dir).stdout.decode().split()[-1]
     _git_repo_of(verfs, repo_dir, a, b, tmp_path / "git")
     ours = verfs("diff", "-M", a, b, cwd=repo_dir, check=False).stdout
     theirs = _git(tmp_path / "git", "diff", "-M", "HEAD~", "HEAD").stdout
-    assert ours.count(b"similarity index 100%") == 5
+    assert ours.count(b"similarity index 100%") == 6
     assert ours.decode() == theirs.decode()
     old = _checkout(verfs, repo_dir, a, tmp_path / "old")
     _git(old, "apply", input=ours)
