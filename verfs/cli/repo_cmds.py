@@ -238,7 +238,7 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
     The round trip, from a copy of head~1 to head:
       verfs clone --version head~1 . /tmp/old
       verfs diff --binary head~1 head | git -C /tmp/old apply
-      verfs clone . /tmp/new && diff -r -x .verfs /tmp/old /tmp/new
+      verfs clone . /tmp/new && diff -r --no-dereference -x .verfs /tmp/old /tmp/new
     """
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
