@@ -15,7 +15,9 @@ are quoted as git quotes them (core.quotepath on).
 Renames (``find_renames``, git's ``-M``) are exact ones only: a deleted path whose
 content (even empty; same kind) reappears at an added path, shown at the new path as
 ``similarity index 100%`` with ``rename from``/``rename to``; renames with edits stay
-a deletion and a creation, which apply the same.  Deliberately unlike git: where a
+a deletion and a creation, which apply the same.  (Known gap: git apply refuses a
+rename away from a path that becomes a directory in the same patch.)
+Deliberately unlike git: where a
 change can be aligned several ways, the hunks may differ from git's Myers diff with
 its indent heuristic (both apply); binary patches are always ``literal`` (never
 ``delta``); directories that end up empty are not shown (git tracks none).
@@ -186,12 +188,14 @@ def _exact_renames(pairs: list[Pair]) -> dict[str, tuple[str, TreeEntry]]:
     found: dict[str, tuple[str, TreeEntry]] = {}
     for path, ea, eb in pairs:
         if ea is None and eb is not None:
-            sources = gone.get((eb.kind == LINK, eb.oid))
+            # never into its own old path's place below it: git apply cannot
+            sources = [s for s in gone.get((eb.kind == LINK, eb.oid), [])
+                       if not path.startswith(s[0] + "/")]
             if sources:
                 base = path.rpartition("/")[2]
                 same = [s for s in sources if s[0].rpartition("/")[2] == base]
                 src = (same or sources)[0]
-                sources.remove(src)
+                gone[(eb.kind == LINK, eb.oid)].remove(src)
                 found[path] = src
     return found
 
