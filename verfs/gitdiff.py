@@ -19,7 +19,8 @@ a deletion and a creation, which apply the same.  (Known gap: git apply refuses 
 rename away from a path that becomes a directory in the same patch.)
 Deliberately unlike git: where a change can be aligned several ways, the hunks may
 differ from git's Myers diff with its indent heuristic (both apply); binary patches
-are always ``literal`` (never ``delta``); directories that end up empty are not shown (git tracks none).
+are always ``literal`` (never ``delta``); directories that end up empty are not
+shown (git tracks none).
 """
 
 from collections.abc import Iterator
