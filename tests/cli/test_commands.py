@@ -77,7 +77,7 @@ def test_diff_is_what_diff_ruN_says_and_applies_with_patch(verfs, repo_dir, tmp_
     verfs("record", "-m", "v2", cwd=repo_dir)
     v2 = _head(verfs, repo_dir)
     assert verfs("diff", v1, v1, cwd=repo_dir, check=False).returncode == 0
-    proc = verfs("diff", v1, v2, cwd=repo_dir, check=False)
+    proc = verfs("diff", "--gnu", v1, v2, cwd=repo_dir, check=False)
     assert proc.returncode == 1
     text = proc.stdout.decode()
     assert f"diff -ruN {v1[:12]}/edit.txt {v2[:12]}/edit.txt" in text

@@ -67,8 +67,8 @@ def test_a_mode_only_change_is_a_difference(verfs, two):
         code, out = _diff(verfs, two, *args)
         assert code == 1
         lines = out.splitlines()
-        assert lines[1:] == ["old mode 100644", "new mode 100755"], out
-        assert lines[0].startswith("diff -ruN ") and lines[0].endswith("/README")
+        assert lines == ["diff --git a/README b/README", "old mode 100644",
+                         "new mode 100755"], out
     os.chmod(two / "README", 0o644)
     (two / "README").write_text("bye\n")
     verfs("record", "-m", "both", cwd=two)

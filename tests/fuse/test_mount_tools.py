@@ -74,7 +74,7 @@ def test_diff_r_reports_what_verfs_diff_reports(sample, mounted):
         v1, v2 = sample.named[x], sample.named[y]
         a, b = f"{mounted.path}/versions/{v1}", f"{mounted.path}/versions/{v2}"
         plain = sh("diff", "-r", a, b)
-        ours = run_verfs("diff", v1, v2, "--repo", sample.root, check=False)
+        ours = run_verfs("diff", "--gnu", v1, v2, "--repo", sample.root, check=False)
         assert plain.returncode == ours.returncode, (x, y, plain.stdout, ours.stdout)
         same = sample.repo.history.root_tree(v1) == sample.repo.history.root_tree(v2)
         assert plain.returncode == (0 if same else 1)

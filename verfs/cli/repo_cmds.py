@@ -10,6 +10,7 @@ from store import DIR, DIRS, KINDS, LINK
 from .. import ops
 from ..errors import UsageError
 from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
+from ..gitdiff import tree_diff as git_tree_diff
 from ..patch.text import write_prims
 from ..progress import progress
 from ..repo import Repository
@@ -203,11 +204,23 @@ def show(repo, spec):
 @click.argument("version1", type=VERSION)
 @click.argument("version2", type=VERSION)
 @click.argument("path", required=False, default="")
+@click.option("--binary", is_flag=True,
+              help="Binary files as git's 'GIT binary patch' (full index lines), so "
+                   "that 'git apply' recreates them too.")
+@click.option("--full-index", is_flag=True, help="Whole 40-digit blob ids on 'index' lines.")
+@click.option("-M", "--find-renames", is_flag=True,
+              help="Exact renames (same content) as git's 'rename from'/'rename to'.")
+@click.option("--gnu", is_flag=True,
+              help="The format of GNU 'diff -ruN' instead (applies with 'patch -p1').")
 @with_history
-def diff(repo, version1, version2, path):
-    """Show the changes from VERSION1 to VERSION2 as a unified diff, in the format of
-    'diff -ruN' (it applies with 'patch -p1'); a change of the executable bit shows as
-    git's 'old mode'/'new mode' lines.  Exit 1 if they differ, 0 if not.
+def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
+    """Show the changes from VERSION1 to VERSION2 as git shows them ('git diff
+    --no-renames'): new and deleted files with their modes, executable bits as
+    'old mode'/'new mode', symlinks (mode 120000, the target as content), empty files,
+    and binary files as 'Binary files ... differ', or with --binary as patches; with
+    -M, files moved unchanged as renames.  In a
+    checkout of VERSION1 (even one that is not a git repository), 'git apply' turns it
+    into VERSION2 exactly.  Exit 1 if they differ, 0 if not.
 
     PATH (a file or a directory) is relative to the current directory inside the
     repository, and to its top from elsewhere, as git takes it.
@@ -216,16 +229,30 @@ def diff(repo, version1, version2, path):
     Examples:
       verfs diff head~1 head
       verfs diff v1.0 head src/
+      verfs diff -M head~1 head
       verfs diff head~2 head ./README.md
+      verfs diff --gnu head~1 head | patch -p1 --dry-run
       verfs diff --store s3://team/proj head~1 head
+
+    \b
+    The round trip, from a copy of head~1 to head:
+      verfs clone --version head~1 . /tmp/old
+      verfs diff --binary head~1 head | git -C /tmp/old apply
+      verfs clone . /tmp/new && diff -r --no-dereference -x .verfs /tmp/old /tmp/new
     """
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
     under = tree_path(repo.root, path)
-    times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
+    if gnu:
+        times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
+        chunks = tree_diff(h.states, h.root_tree(a), h.root_tree(b), short(a), short(b),
+                           *times, under=under)
+    else:
+        chunks = git_tree_diff(h.states, h.root_tree(a), h.root_tree(b), under=under,
+                               binary=binary, full_index=full_index,
+                               find_renames=find_renames)
     differs = False
-    for chunk in tree_diff(h.states, h.root_tree(a), h.root_tree(b), short(a), short(b),
-                           *times, under=under):
+    for chunk in chunks:
         if chunk:
             differs = True
             _out(chunk)
