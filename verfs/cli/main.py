@@ -105,6 +105,7 @@ COMMANDS = {
     "import": "import_cmds",
     "branch": "branch_cmds", "switch": "branch_cmds", "reflog": "branch_cmds",
     "mount": "mount_cmds", "umount": "mount_cmds",
+    "mounts": "mount_cmds",
     "push": "remote_cmds", "pull": "remote_cmds",
 }
 

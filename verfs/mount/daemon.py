@@ -31,7 +31,7 @@ from store.overlay import OverlayStore
 
 from ..errors import MountError
 from ..history import History
-from . import binding
+from . import binding, table
 from .follow import Follower
 from .fuse_ops import Operations
 from .passthrough import Passthrough
@@ -60,7 +60,8 @@ class Remote:
 class Source:
     """What to mount: a store, and the head file of its repository if there is one;
     or a remote store, which the daemon opens itself (a client of the network is not
-    shared across ``fork``)."""
+    shared across ``fork``).  ``kind`` and ``label`` say which in the mount table
+    (table.py); ``version``: mount that version's tree alone, following nothing."""
 
     store: ObjectStore | None
     head_file: str | None
@@ -68,6 +69,17 @@ class Source:
     log_file: str
     work_tree: str | None = None
     remote: Remote | None = None
+    kind: str = "store"
+    version: str | None = None
+
+    @property
+    def fsname(self) -> str:
+        return table.fsname(self.kind, self.label, self.version)
+
+    @property
+    def described(self) -> str:
+        """What the mount shows, for a person: ``/repo`` or ``/repo at version X``."""
+        return f"{self.label} at version {self.version}" if self.version else self.label
 
     def opened(self):
         """The store to serve, and its head source (None for a bare store)."""
@@ -113,7 +125,7 @@ def open_source(store_dir: str | None = None, repo_root: str | None = None,
         state = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
         default_log = os.path.join(state, "verfs", "mount.log")
     return Source(store, head_file, label, os.path.abspath(log_file or default_log),
-                  repo_root)
+                  repo_root, kind="repo" if repo_root is not None else "store")
 
 
 def open_remote_source(remote: Remote, log_file: str | None = None) -> Source:
@@ -128,7 +140,7 @@ def open_remote_source(remote: Remote, log_file: str | None = None) -> Source:
     state = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
     default_log = os.path.join(state, "verfs", "mount.log")
     return Source(None, None, remote.url, os.path.abspath(log_file or default_log),
-                  remote=remote)
+                  remote=remote, kind="remote")
 
 
 # --- the mount point ---------------------------------------------------------------------
@@ -180,7 +192,7 @@ def _timeout() -> float:
         return TIMEOUT
 
 
-def _options(debug: bool, passthrough: bool = False) -> dict:
+def _options(debug: bool, passthrough: bool = False, fsname: str = "verfs") -> dict:
     """Content under versions/ never changes, so the kernel may keep pages, entries and
     attributes for long, and over libfuse 3 listings too (``binding.fuse_class``); what
     follows the repository (head, history/, tags/, files/) is invalidated by the daemon when
@@ -188,10 +200,11 @@ def _options(debug: bool, passthrough: bool = False) -> dict:
     mean the same to libfuse 2 and 3 (mfusepy moves ``use_ino`` into libfuse 3's
     config).  With passthrough, ``open`` says per file whether its pages stay cached
     (``kernel_cache`` would also say it of files handed to the kernel, which it
-    refuses), with file infos to set it in."""
+    refuses), with file infos to set it in.  ``fsname`` says what is mounted, for
+    ``verfs mounts`` (table.py), and the subtype that it is verfs."""
     options = {
         "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
-        "fsname": "verfs", "subtype": "verfs", "ro": True, "default_permissions": True,
+        "fsname": table.option_value(fsname), "subtype": "verfs", "ro": True, "default_permissions": True,
         "use_ino": True, "auto_unmount": True,
         "entry_timeout": _timeout(), "attr_timeout": _timeout(), "negative_timeout": 0,
     }
@@ -222,8 +235,11 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
     fuse = binding.load(passthrough)
     store, head = source.opened()
     history = History(store)
-    view = View(store, history, head)
-    log.info("mounting %s at %s (%s)", source.label, mountpoint, binding.describe(fuse))
+    if source.version is not None:
+        view = View(store, history, version=source.version)
+    else:
+        view = View(store, history, head)
+    log.info("mounting %s at %s (%s)", source.described, mountpoint, binding.describe(fuse))
     lacking = binding.shortfall(fuse)
     if lacking:
         log.info("%s", lacking)
@@ -245,7 +261,8 @@ def serve(source: Source, mountpoint: str, debug: bool = False, on_init=None,
         try:
             binding.fuse_class(fuse, cache_listings)(ops, mountpoint,
                                                      encoding=binding.ENCODING,
-                                                     **_options(debug, passthrough))
+                                                     **_options(debug, passthrough,
+                                                                source.fsname))
         except RuntimeError as exc:  # libfuse said why on stderr (the log, for a daemon)
             if not answered or exc.args != (LOOP_ENDED,):
                 raise MountError("libfuse could not mount") from None

@@ -1,10 +1,11 @@
 """Keeping the kernel's caches right for the few names that move.
 
 Everything under ``versions/`` is immutable, so the kernel keeps its entries,
-attributes, pages and listings for an hour (daemon.py).  ``head``, ``history/NAME``
-and ``tags/NAME`` are directories too, but they name another version when head moves;
-so do the listings of ``/``, ``history/``, ``tags/``, ``versions/`` and ``info/``, and
-``info/head``.  A follower thread in the daemon looks at head a few times a second —
+attributes, pages and listings for an hour (daemon.py).  ``head``, ``history/NAME``,
+``tags/NAME`` and ``branches/NAME`` are directories too, but they name another version
+when head (or a branch, a tag reference, the checked-out branch) moves; so do the
+listings of ``/``, ``history/``, ``tags/``, ``branches/``, ``versions/`` and ``info/``,
+and ``info/head``.  A follower thread in the daemon looks at head a few times a second —
 stats ``.verfs/head``, or polls a remote store's ``head`` when due (remote.py) —
 (``RefsWatcher.drain``: every state a lookup may have shown since its last
 look), works out which of those names changed (``changes``, a pure function), and
@@ -18,7 +19,8 @@ invalidated.
 libfuse's high-level API knows nodes only by path, and only the root's node id is
 fixed (1): an entry below the top is forgotten by forgetting its top-level directory
 (``history`` drops every cached ``history/*``), which happens only when an existing
-name changes (unrecord, obliterate, restore, a tag moved), never on a record.  With
+name changes (unrecord, obliterate, restore, a tag moved, a branch moved or switched
+to), never on a record.  With
 libfuse 2 (no ``fuse_invalidate_path``) listings are not cached at all
 (``Operations(cache_listings=False)``), and entries are forgotten as above.
 
@@ -43,7 +45,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .refs import Refs
-from .view import FILES, HEAD, HISTORY, INFO, TAGS, VERSIONS, View
+from .view import BRANCHES, FILES, HEAD, HISTORY, INFO, TAGS, VERSIONS, View
 
 log = logging.getLogger("verfs.mount")
 
@@ -59,8 +61,10 @@ class Changes:
 
     head: bool = False                                  # head names another version
     top: bool = False                                   # head appeared or went
-    changed: dict[str, set[str]] = field(default_factory=lambda: {HISTORY: set(), TAGS: set()})
-    added: set[str] = field(default_factory=set)        # HISTORY / TAGS with new names
+    changed: dict[str, set[str]] = field(
+        default_factory=lambda: {HISTORY: set(), TAGS: set(), BRANCHES: set()})
+    added: set[str] = field(default_factory=set)        # HISTORY / TAGS / BRANCHES
+                                                        # with new names
     files: int = 0                                      # 0, FILES_GREW or FILES_CHANGED
 
     def __bool__(self) -> bool:
@@ -87,26 +91,33 @@ def files_moved(old: Refs, new: Refs) -> int:
     return FILES_CHANGED
 
 
+def _compare(out: Changes, top: str, before: dict, after: dict) -> None:
+    out.changed[top] = {name for name, vid in before.items() if after.get(name) != vid}
+    if any(name not in before for name in after):
+        out.added.add(top)
+
+
 def changes(old: Refs, new: Refs) -> Changes:
     """The names whose meaning differs between ``old`` and ``new``."""
     out = Changes()
-    if old.head == new.head:
+    moved = old.head != new.head
+    if not moved and old.names == new.names:
         return out
-    out.head = True
-    out.top = (old.head is None) != (new.head is None)
-    out.files = files_moved(old, new)
+    _compare(out, BRANCHES, old.branches, new.branches)     # (no chain walked)
+    if moved:
+        out.head = True
+        out.top = (old.head is None) != (new.head is None)
+        out.files = files_moved(old, new)
     if "chain" not in old.__dict__:
         # Nothing under history/ or tags/ was shown from ``old``: its chain was never
         # walked.  So their listings can only have grown as far as the kernel knows,
         # and neither chain need be walked now — over a remote store with a long
         # history, that walk is the whole chain's objects.
-        out.added |= {HISTORY, TAGS}
+        out.added |= {HISTORY, TAGS} if moved else {TAGS}
         return out
-    for top, before, after in ((HISTORY, old.history_links, new.history_links),
-                               (TAGS, old.tags, new.tags)):
-        out.changed[top] = {name for name, vid in before.items() if after.get(name) != vid}
-        if any(name not in before for name in after):
-            out.added.add(top)
+    if moved:
+        _compare(out, HISTORY, old.history_links, new.history_links)
+    _compare(out, TAGS, old.tags, new.tags)
     return out
 
 
@@ -159,7 +170,8 @@ class Invalidator:
 
 
 class Follower:
-    """The thread that keeps the kernel's view of head, history/ and tags/ current."""
+    """The thread that keeps the kernel's view of head, history/, tags/ and branches/
+    current."""
 
     def __init__(self, view: View, every: float = FOLLOW_EVERY):
         self.view = view
@@ -207,8 +219,8 @@ class Follower:
             self._shown = state     # pairwise: a name that went A -> B -> A was shown B
         if total:
             self._invalidate(total)
-            log.info("head moved to %s: the kernel's caches of what moved are dropped",
-                     current.head or "no version")
+            log.info("head (%s) or the names beside it moved: the kernel's caches of "
+                     "what moved are dropped", current.head or "no version")
         elif self._again[0]:
             left, tops = self._again
             self._again = (left - 1, tops)

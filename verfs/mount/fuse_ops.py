@@ -184,8 +184,9 @@ class Operations:
     def listing_cached(self, path) -> bool:
         """Whether the kernel may keep this directory's listing: all but the store's
         own listings (``versions/``, ``info/``) of a bare store, which grow with no
-        head to watch."""
-        return self.follower is not None or path.strip("/") not in ("versions", "info")
+        head to watch (a mount of one version has no such listings)."""
+        return self.follower is not None or self.view.only is not None or \
+            path.strip("/") not in ("versions", "info")
     @_translated
     def getxattr(self, path, name, position=0):
         return self.view.getxattr(path, name)

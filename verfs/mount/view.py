@@ -6,7 +6,10 @@
 /versions/<prefix>     a unique prefix of >= 4 hex digits (looked up, never listed)
 /head/...              head's version: a directory, the same tree (a repository's, a remote's)
 /history/NNNN-<slug>/  each version along head's chain, oldest first: directories
-/tags/<name>/          each tag's version: directories
+/tags/<name>/          each tag's version: directories (tag references and the
+                       tags on head's chain, as ``Repository.tags``)
+/branches/<name>/      each branch's version, the checked-out one's head's: directories
+                       (a repository's mount only: a remote store keeps no branches)
 /info/<hash>           text: patch name, author, date, parent, inventory
 /info/head             the same of head's version
 /files/PATH/...        every path that ever existed along head's chain; for a file,
@@ -26,8 +29,11 @@ or the next — replays a patch.  What is inside a version is shown by what it *
 inode numbers from object ids and paths inside the version (nodes.py), mtimes from
 stamps (docs/FORMAT.md), so an unchanged subtree looks the same to every tool in every
 version that has it.  Nodes are cached by
-(version, path), since nothing there can change; ``head``, ``history/`` and ``tags/``
-only choose the version.
+(version, path), since nothing there can change; ``head``, ``history/``, ``tags/`` and
+``branches/`` only choose the version.
+
+A view of one version (``View(..., version=VID)``, ``verfs mount --version``) is that
+version's tree alone, at the root: none of the names above.
 """
 
 import dataclasses
@@ -67,7 +73,7 @@ from .refs import RefsWatcher
 log = logging.getLogger("verfs.mount")
 
 VERSIONS, INFO, HEAD, HISTORY, TAGS = "versions", "info", "head", "history", "tags"
-FILES = "files"
+FILES, BRANCHES = "files", "branches"
 VERSION_XATTR = "user.verfs.version"
 MOVING_KEPT = 65536     # paths under head/, history/, tags/ (and directories of
                         # files/) remembered for invalidation
@@ -78,12 +84,16 @@ Entry = tuple[str, str, int, "Node | None"]
 
 class View:
     """The mount's filesystem over a store (and, for a repository or a remote store,
-    its head: a head file's path, or a head source of refs.py / remote.py)."""
+    its head: a head file's path, or a head source of refs.py / remote.py); or, with
+    ``version``, one version's tree alone."""
 
     def __init__(self, store: ObjectStore, history: History | None = None,
                  head=None, blob_cache_bytes: int = 32 << 20,
-                 node_cache_bytes: int = 16 << 20):
+                 node_cache_bytes: int = 16 << 20, version: str | None = None):
+        if version is not None and head is not None:
+            raise ValueError("a view of one version follows no head")
         self.store = store
+        self.only = version
         self.history = history or History(store)
         self.states = self.history.states       # trees and blobs (derived) live here
         self.refs = RefsWatcher(self.history, head) if head else None
@@ -103,7 +113,8 @@ class View:
         self.moving_overflow = False
         now = time.time_ns()
         self.root = Node(ROOT_INO, DIR, 4096, now, role="top")
-        names = (VERSIONS, INFO) + ((HISTORY, TAGS, FILES) if self.refs else ())
+        names = (VERSIONS, INFO) + ((HISTORY, TAGS, FILES) if self.refs else ()) + \
+            ((BRANCHES,) if self.refs is not None and self.refs.named else ())
         self._top = {n: Node(child_ino(ROOT_INO, n), DIR, 4096, now, role=n)
                      for n in names}
 
@@ -111,6 +122,8 @@ class View:
     def lookup(self, path: str) -> Node:
         """The node at ``path`` ("/a/b" or "a/b"); NoSuchPath, NotADirectory."""
         rel = path.strip("/")
+        if self.only is not None:
+            return self._in_version(self.only, rel.split("/") if rel else [])
         if not rel:
             return self._counted(self.root)
         parts = rel.split("/")
@@ -178,8 +191,7 @@ class View:
             if head is not None:
                 out.append((HEAD, DIR, self._version_ino(head), self._version_root(head)))
             return out
-        refs = self.refs.current()
-        links = refs.history_links if role == HISTORY else refs.tags
+        links = self._links(role, self.refs.current())
         return [(name, DIR, self._version_ino(vid), self._version_root(vid))
                 for name, vid in links.items()]
 
@@ -244,7 +256,7 @@ class View:
         if role == "top":
             subdirs = len(self._top) + (1 if refs is not None and refs.head else 0)
         else:
-            subdirs = len(refs.history_links if role == HISTORY else refs.tags)
+            subdirs = len(self._links(role, refs))
         return dataclasses.replace(node, nlink=2 + subdirs)
 
     # --- inside a version -------------------------------------------------------------
@@ -478,17 +490,25 @@ class View:
                             content_ino(change.kind, change.exec, change.oid, node.rel), None))
         return out
 
-    # --- head, history, tags ----------------------------------------------------------
+    # --- head, history, tags, branches ------------------------------------------------
+    @staticmethod
+    def _links(top: str, refs) -> dict[str, str]:
+        """Name → version of the directory ``top`` (history, tags or branches)."""
+        if top == HISTORY:
+            return refs.history_links
+        return refs.tags if top == TAGS else refs.branches
+
     def _named_version(self, parts: list[str]) -> tuple[str, list[str]] | None:
-        """The version ``head``, ``history/NAME`` or ``tags/NAME`` names, and the rest
-        of the path inside it; None if ``parts`` starts with no such name."""
+        """The version ``head``, ``history/NAME``, ``tags/NAME`` or ``branches/NAME``
+        names, and the rest of the path inside it; None if ``parts`` starts with no
+        such name."""
         refs = self.refs.current()
         if parts[0] == HEAD:
             return (refs.head, parts[1:]) if refs.head is not None else None
-        if len(parts) < 2 or parts[0] not in (HISTORY, TAGS):
+        if len(parts) < 2 or parts[0] not in self._top or \
+                parts[0] not in (HISTORY, TAGS, BRANCHES):
             return None
-        links = refs.history_links if parts[0] == HISTORY else refs.tags
-        vid = links.get(parts[1])
+        vid = self._links(parts[0], refs).get(parts[1])
         return (vid, parts[2:]) if vid is not None else None
 
     # --- statfs -----------------------------------------------------------------------
