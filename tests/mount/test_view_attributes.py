@@ -49,7 +49,8 @@ def test_link_counts_and_sizes_are_a_disk_filesystems(sample, view):
                 assert view.lookup(f"{path}/{name}").nlink == 1
     check(top)
     assert view.lookup(top).nlink == 1          # a version's root: "not counted"
-    assert view.lookup("/").nlink == 2 + 6      # versions, info, history, tags, files, head
+    assert view.lookup("/").nlink == 2 + 7      # versions, info, history, tags, files,
+                                                # branches, head
     assert view.lookup("/history").nlink == 2 + len(sample.chain)
     assert view.lookup("/tags").nlink == 2 + 1
 

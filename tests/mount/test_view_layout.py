@@ -38,7 +38,7 @@ def view_state(view, top: str) -> dict:
 
 def test_top_of_a_repository_mount(view):
     assert sorted(n for n, _, _ in view.readdir("/")) == [
-        "files", "head", "history", "info", "tags", "versions"]
+        "branches", "files", "head", "history", "info", "tags", "versions"]
     assert view.lookup("/head").kind == DIR
 
 
@@ -194,8 +194,9 @@ def test_an_empty_repository_has_no_head(tmp_path):
     repo = Repository.init(str(tmp_path / "empty"))
     v = View(repo.store, None, str(tmp_path / "empty" / ".verfs" / "head"))
     assert [n for n, _, _ in v.readdir("/")] == ["versions", "info", "history", "tags",
-                                              "files"]
+                                              "files", "branches"]
     assert v.readdir("/versions") == [] and v.readdir("/history") == []
+    assert v.readdir("/branches") == []             # main is at the empty state
     with pytest.raises(NoSuchPath):
         v.lookup("/head")
 

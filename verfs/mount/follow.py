@@ -230,6 +230,7 @@ class Follower:
 
     def _invalidate(self, c: Changes) -> None:
         inv = self.invalidator
+        self._unseen_branches(c)
         tops = set()
         if c.head:
             tops.add(HEAD)
@@ -257,6 +258,20 @@ class Follower:
         for listing in (VERSIONS, INFO, *sorted(c.added), *([FILES] if c.files else [])):
             inv.path(f"/{listing}")
         inv.path(f"/{INFO}/{HEAD}")
+
+    def _unseen_branches(self, c: Changes) -> None:
+        """Leave out the branches this mount never served (looked up, or listed): the
+        checked-out one moves on every record, and a ``branches/`` never looked at
+        needs nothing forgotten.  The listing of one that moved is dropped too."""
+        moved = c.changed[BRANCHES]
+        if not moved:
+            return
+        if not self.view.moving_overflow:
+            top = BRANCHES + "/"
+            moved &= {p.split("/")[1] for p in list(self.view.moving_seen)
+                      if p.startswith(top)}
+        if moved:
+            c.added.add(BRANCHES)
 
     def _files_dirs(self, forget: bool) -> list[str]:
         """The directories of ``files/`` this mount served; dropped from the view's

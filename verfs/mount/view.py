@@ -192,6 +192,9 @@ class View:
                 out.append((HEAD, DIR, self._version_ino(head), self._version_root(head)))
             return out
         links = self._links(role, self.refs.current())
+        if role == BRANCHES:        # a listing with attributes makes the kernel's entries
+            for name in links:
+                self._seen_moving(f"{BRANCHES}/{name}")
         return [(name, DIR, self._version_ino(vid), self._version_root(vid))
                 for name, vid in links.items()]
 
