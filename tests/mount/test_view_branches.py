@@ -9,8 +9,8 @@ import pytest
 
 from tests.mount.conftest import fresh_view
 from tests.mount.histories import AUTHOR
-from verfs import heads, ops
 from tests.mount.test_follow_changes import Said
+from verfs import heads, ops
 from verfs.mount.follow import Follower, changes
 from verfs.mount.nodes import NoSuchPath
 from verfs.mount.refs import Refs, RefsWatcher

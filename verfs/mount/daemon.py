@@ -204,7 +204,8 @@ def _options(debug: bool, passthrough: bool = False, fsname: str = "verfs") -> d
     ``verfs mounts`` (table.py), and the subtype that it is verfs."""
     options = {
         "foreground": True, "nothreads": os.environ.get("VERFS_NOTHREADS") == "1", "debug": debug,
-        "fsname": table.option_value(fsname), "subtype": "verfs", "ro": True, "default_permissions": True,
+        "fsname": table.option_value(fsname), "subtype": "verfs", "ro": True,
+        "default_permissions": True,
         "use_ino": True, "auto_unmount": True,
         "entry_timeout": _timeout(), "attr_timeout": _timeout(), "negative_timeout": 0,
     }
