@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.fuse, pytest.mark.timeout(120)]
 
 def test_mount_returns_once_the_mount_answers(sample, mounted):
     assert is_mounted(mounted.path)
-    assert sorted(os.listdir(mounted.path)) == ["files", "head", "history", "info", "tags",
-                                                 "versions"]
+    assert sorted(os.listdir(mounted.path)) == ["branches", "files", "head", "history",
+                                                 "info", "tags", "versions"]
     assert alive(mounted.pid)
 
 
