@@ -14,10 +14,12 @@ the offset without a special case) and it is what ``datetime.isoformat`` writes 
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 _ZONE = re.compile(r"([+-])(\d\d)(\d\d)")
 
 
+@lru_cache(maxsize=64)        # a log asks for the same few zones thousands of times
 def offset(zone: str | None) -> timezone:
     """The offset a ``+HHMM`` / ``-HHMM`` zone names (UTC when none or malformed)."""
     m = _ZONE.fullmatch(zone or "")
@@ -68,5 +70,5 @@ def text(date14: str, zone: str | None = None) -> str:
     day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[moment.weekday()]
     month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
              "Dec")[moment.month - 1]
-    return (f"{day} {month} {moment.day} {moment:%H:%M:%S} {moment.year} "
-            f"{zone_of(moment)}")
+    return (f"{day} {month} {moment.day} {moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d} {moment.year} {zone_of(moment)}")
