@@ -72,6 +72,20 @@ def parse_date_option(text: str | None) -> str:
     return format_date(moment)
 
 
+def date_zone(text: str | None) -> str:
+    """The zone a recorded patch keeps (metadata ``zone``, see verfs/dates.py): the
+    local one for now, the offset of an ISO ``--date`` that has one, else ``+0000``
+    (a given date without an offset is taken as UTC, and is then shown as typed)."""
+    from .dates import local_zone, zone_of
+    if text is None:
+        return local_zone()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return "+0000"
+    return zone_of(moment) if moment.tzinfo is not None else "+0000"
+
+
 def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
     """Give a recorded patch a unique identity, as darcs's ``Ignore-this`` does — but
     derived from where and what it records, so recording is deterministic."""
@@ -145,7 +159,8 @@ def _record(repo: Repository, name: str, author, date, comment, paths) -> str:
     prims = tree_prims(store, old, new)
     if not prims:
         raise NothingToRecord("no changes to record")
-    info = PatchInfo(name, author or default_author(), parse_date_option(date), comment)
+    info = PatchInfo(name, author or default_author(), parse_date_option(date), comment,
+                     (("zone", date_zone(date)),))
     patch = Patch(_salted(head, info, prims), tuple(prims))
     if apply_to_tree(store, old, prims) != new:
         raise AssertionError("recorded prims do not reproduce the working tree")
@@ -464,6 +479,7 @@ class LogEntry:
     step: Step
 
     def as_json(self, verbose: bool = False) -> dict:
+        from .dates import iso
         info = self.step.patch.info
         out = {
             "version": self.step.vid,
@@ -472,6 +488,7 @@ class LogEntry:
             "name": info.name,
             "author": info.author,
             "date": info.date,
+            "date_iso": iso(info.date, info.get_meta("zone")),
             "tag": info.tag_name,
             "comment": list(info.comment),
             "meta": dict(info.meta),
