@@ -55,8 +55,8 @@ def test_an_imported_git_commit(tmp_path):
                            capture_output=True, text=True).stdout.strip()
     run_verfs("import", "git", src, "--into", tmp_path / "v")
     (entry,), text = entries(tmp_path / "v")
-    assert entry["date"] == "20261201170203" and entry["meta"]["zone"] == "-0700"
-    assert entry["date_iso"] == "2026-12-01T10:02:03-07:00"
+    assert entry["stored_date"] == "20261201170203" and entry["meta"]["zone"] == "-0700"
+    assert entry["date"] == "2026-12-01T10:02:03-07:00"
     assert f"Date:   {shown}\n" in text                 # as git shows it
     assert shown == "Tue Dec 1 10:02:03 2026 -0700"
 
@@ -72,8 +72,8 @@ def test_recorded_patches_keep_their_zone(tmp_path):
                   env=env)
     now, utc, given = (e for e in entries(repo, env)[0])
     assert given["meta"]["zone"] == "+0530"
-    assert given["date_iso"] == "2026-12-01T10:02:03+05:30"
-    assert utc["meta"]["zone"] == "+0000" and utc["date_iso"] == "2026-12-01T17:02:03+00:00"
-    assert now["meta"]["zone"] == "-0500" and now["date_iso"].endswith("-05:00")
+    assert given["date"] == "2026-12-01T10:02:03+05:30"
+    assert utc["meta"]["zone"] == "+0000" and utc["date"] == "2026-12-01T17:02:03+00:00"
+    assert now["meta"]["zone"] == "-0500" and now["date"].endswith("-05:00")
     text = entries(repo, env)[1]
     assert "Date:   Tue Dec 1 10:02:03 2026 +0530\n" in text

@@ -487,8 +487,10 @@ class LogEntry:
             "identity": info.identity,
             "name": info.name,
             "author": info.author,
-            "date": info.date,
-            "date_iso": iso(info.date, info.get_meta("zone")),
+            # One form of date for programs: ISO 8601 in the author's zone; the stored
+            # form (14 UTC digits, darcs's, part of the identity) beside it.
+            "date": iso(info.date, info.get_meta("zone")),
+            "stored_date": info.date,
             "tag": info.tag_name,
             "comment": list(info.comment),
             "meta": dict(info.meta),
