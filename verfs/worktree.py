@@ -40,15 +40,21 @@ def snapshot(store: ObjectStore, top: str, keep: tuple[str | None, ...] = ()) ->
     """Write the tree under ``top`` into ``store``; return its root tree id.
 
     Paths the ``.verfsignore`` files ignore are left out (verfs/ignore.py) unless a
-    tree of ``keep`` (head's, say) has them: a file the repository has stays in."""
+    tree of ``keep`` (head's, say) has them: a file the repository has stays in.  A
+    directory that holds only what is left out is left out too, unless the first tree
+    of ``keep`` (head's) has it: a build directory is no change, whatever a command is
+    about to check out there."""
     roots = tuple(t for t in keep if t)
-    return _snapshot(store, os.fsencode(top), b"", Rules(), roots, None)
+    home = keep[0] if keep and keep[0] else None
+    return _snapshot(store, os.fsencode(top), b"", Rules(), roots, None, home)[0]
 
 
 def _snapshot(store: ObjectStore, top: bytes, sub: bytes, rules: Rules,
-              roots: tuple[str, ...], inside: list | None) -> str:
-    """``inside``: not None in an ignored directory that ``roots`` have — the entries
-    they have here (only those are kept)."""
+              roots: tuple[str, ...], inside: list | None,
+              home: str | None) -> tuple[str, bool]:
+    """The tree id, and whether anything here was left out as ignored.  ``inside``:
+    not None in an ignored directory that ``roots`` have — the entries they have
+    here (only those are kept)."""
     path = top + (b"/" + sub if sub else b"")
     where = _dec(sub)
     with os.scandir(path) as it:
@@ -59,6 +65,7 @@ def _snapshot(store: ObjectStore, top: bytes, sub: bytes, rules: Rules,
                 with open(de.path, "rb") as f:
                     rules = rules.below(where, f.read())
     entries = []
+    left_out = False
     for de in found:
         if de.name in _ALWAYS:
             continue
@@ -74,20 +81,25 @@ def _snapshot(store: ObjectStore, top: bytes, sub: bytes, rules: Rules,
         if kept is not None:
             kept = [e for e in kept if e is not None and (e.kind == DIR) == is_dir]
             if not kept:
-                continue            # ignored, and not the repository's: left out
+                left_out = True     # ignored, and not the repository's: left out
+                continue
         if stat.S_ISLNK(st.st_mode):
             target = os.readlink(de.path)
             entries.append(TreeEntry(name, LINK, store.put_blob(target), len(target)))
         elif is_dir:
-            oid = _snapshot(store, top, rel, rules, roots, None if kept is None else
-                            [store.get_tree(e.oid) for e in kept])
+            oid, emptied = _snapshot(store, top, rel, rules, roots, None if kept is None
+                                     else [store.get_tree(e.oid) for e in kept], home)
+            if emptied and oid == EMPTY_TREE_ID and not (
+                    home and entry_at(store, home, _dec(rel))):
+                left_out = True     # holds only ignored things (build output, say)
+                continue
             entries.append(TreeEntry(name, DIR, oid, len(store.get_tree(oid))))
         elif stat.S_ISREG(st.st_mode):
             with open(de.path, "rb") as f:
                 data = f.read()
             entries.append(TreeEntry(name, FILE, store.put_blob(data), len(data),
                                      bool(st.st_mode & stat.S_IXUSR)))
-    return store.put_tree(Tree.build(entries))
+    return store.put_tree(Tree.build(entries)), left_out
 
 
 def select(store: ObjectStore, old: str, new: str, paths: list[str]) -> str:
@@ -166,6 +178,13 @@ def _remove(store: ObjectStore, entry: TreeEntry, name: bytes, dfd: int) -> bool
             raise
         return False
     return gone
+
+
+def _is_real_dir(name: bytes, dfd: int) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _clear(name: bytes, dfd: int) -> bool:
@@ -262,6 +281,11 @@ def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> N
         if ea is not None and eb is not None and ea.kind == eb.kind == FILE \
                 and ea.oid == eb.oid:
             _set_exec(bname, dfd, eb.exec)
+            continue
+        if ea is None and eb.kind == DIR and _is_real_dir(bname, dfd):
+            # A directory the old tree does not have (it holds only ignored files, a
+            # build directory say): the new tree's entries go in beside them.
+            _checkout_sub(store, EMPTY_TREE_ID, eb.oid, bname, dfd, here)
             continue
         gone = _remove(store, ea, bname, dfd) if ea is not None else _clear(bname, dfd)
         if not gone and eb is not None:
