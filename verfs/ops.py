@@ -95,8 +95,13 @@ def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
 
 
 # --- the working tree -------------------------------------------------------------------
-def working_tree(repo: Repository, store: ObjectStore | None = None) -> str:
-    return snapshot(store or repo.history.states, repo.root)
+def working_tree(repo: Repository, store: ObjectStore | None = None,
+                 also: tuple[str, ...] = ()) -> str:
+    """The working tree's snapshot.  Ignored paths (.verfsignore) are in it only when
+    head's tree, or one of ``also`` (the tree a command is about to check out), has
+    them: those are the repository's, or in the way of what it writes."""
+    return snapshot(store or repo.history.states, repo.root,
+                    (repo.history.root_tree(repo.head()), *also))
 
 
 def unrecorded(repo: Repository) -> list[Prim]:
@@ -112,7 +117,7 @@ def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
     ``new``, keeping the unrecorded changes when they still apply (else refuse, or
     drop them with force).  ``before()``: what to do once it is sure to go on."""
     store = repo.history.states
-    work = working_tree(repo)
+    work = working_tree(repo, also=(new_tree,))
     target = new_tree
     if work != old_tree:
         try:
@@ -356,7 +361,7 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
     with repo.locked():
         vid = repo.resolve_some(spec)
         head = repo.head()
-        work = working_tree(repo)
+        work = working_tree(repo, also=(repo.history.root_tree(vid),))
         if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
