@@ -112,8 +112,9 @@ def finish(repo, interrupted: bool = True) -> Intent | None:
         to_tree = repo.history.root_tree(intent.to_version)
         intent = Intent(intent.operation, intent.from_tree, to_tree, intent.to_version,
                         intent.branch)
-    _complete(repo, snapshot(store, repo.root), intent, intent.operation if not interrupted
-              else f"{intent.operation} (finished after an interruption)")
+    keep = tuple(t for t in (intent.from_tree, to_tree) if store.has_tree(t))
+    _complete(repo, snapshot(store, repo.root, keep), intent, intent.operation
+              if not interrupted else f"{intent.operation} (finished after an interruption)")
     return intent
 
 

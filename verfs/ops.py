@@ -72,6 +72,20 @@ def parse_date_option(text: str | None) -> str:
     return format_date(moment)
 
 
+def date_zone(text: str | None) -> str:
+    """The zone a recorded patch keeps (metadata ``zone``, see verfs/dates.py): the
+    local one for now, the offset of an ISO ``--date`` that has one, else ``+0000``
+    (a given date without an offset is taken as UTC, and is then shown as typed)."""
+    from .dates import local_zone, zone_of
+    if text is None:
+        return local_zone()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return "+0000"
+    return zone_of(moment) if moment.tzinfo is not None else "+0000"
+
+
 def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
     """Give a recorded patch a unique identity, as darcs's ``Ignore-this`` does — but
     derived from where and what it records, so recording is deterministic."""
@@ -81,8 +95,13 @@ def _salted(parent: str | None, info: PatchInfo, prims) -> PatchInfo:
 
 
 # --- the working tree -------------------------------------------------------------------
-def working_tree(repo: Repository, store: ObjectStore | None = None) -> str:
-    return snapshot(store or repo.history.states, repo.root)
+def working_tree(repo: Repository, store: ObjectStore | None = None,
+                 also: tuple[str, ...] = ()) -> str:
+    """The working tree's snapshot.  Ignored paths (.verfsignore) are in it only when
+    head's tree, or one of ``also`` (the tree a command is about to check out), has
+    them: those are the repository's, or in the way of what it writes."""
+    return snapshot(store or repo.history.states, repo.root,
+                    (repo.history.root_tree(repo.head()), *also))
 
 
 def unrecorded(repo: Repository) -> list[Prim]:
@@ -98,7 +117,7 @@ def _carry_over(repo: Repository, old_tree: str, new_tree: str, new: str | None,
     ``new``, keeping the unrecorded changes when they still apply (else refuse, or
     drop them with force).  ``before()``: what to do once it is sure to go on."""
     store = repo.history.states
-    work = working_tree(repo)
+    work = working_tree(repo, also=(new_tree,))
     target = new_tree
     if work != old_tree:
         try:
@@ -145,7 +164,8 @@ def _record(repo: Repository, name: str, author, date, comment, paths) -> str:
     prims = tree_prims(store, old, new)
     if not prims:
         raise NothingToRecord("no changes to record")
-    info = PatchInfo(name, author or default_author(), parse_date_option(date), comment)
+    info = PatchInfo(name, author or default_author(), parse_date_option(date), comment,
+                     (("zone", date_zone(date)),))
     patch = Patch(_salted(head, info, prims), tuple(prims))
     if apply_to_tree(store, old, prims) != new:
         raise AssertionError("recorded prims do not reproduce the working tree")
@@ -341,7 +361,7 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
     with repo.locked():
         vid = repo.resolve_some(spec)
         head = repo.head()
-        work = working_tree(repo)
+        work = working_tree(repo, also=(repo.history.root_tree(vid),))
         if not force and work != repo.history.root_tree(head):
             raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
                                    "record them, or use --force to discard them")
@@ -464,6 +484,7 @@ class LogEntry:
     step: Step
 
     def as_json(self, verbose: bool = False) -> dict:
+        from .dates import iso
         info = self.step.patch.info
         out = {
             "version": self.step.vid,
@@ -471,7 +492,10 @@ class LogEntry:
             "identity": info.identity,
             "name": info.name,
             "author": info.author,
-            "date": info.date,
+            # One form of date for programs: ISO 8601 in the author's zone; the stored
+            # form (14 UTC digits, darcs's, part of the identity) beside it.
+            "date": iso(info.date, info.get_meta("zone")),
+            "stored_date": info.date,
             "tag": info.tag_name,
             "comment": list(info.comment),
             "meta": dict(info.meta),

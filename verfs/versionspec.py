@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 from .errors import UnknownVersion
 
-_SPLIT = re.compile(r"(.*?)((?:~\d*|\^\d*)*)")
-_SUFFIX = re.compile(r"([~^])(\d*)")
-_REFLOG = re.compile(r"(.*)@\{(\d+)\}")
+# DOTALL and ASCII: a name with a newline (typed in quotes) or a non-ASCII digit is
+# only a name that is not found, never a crash or a suffix.
+_SPLIT = re.compile(r"(.*?)((?:~\d*|\^\d*)*)", re.S | re.A)
+_SUFFIX = re.compile(r"([~^])(\d*)", re.A)
+_REFLOG = re.compile(r"(.*)@\{(\d+)\}", re.S | re.A)
 HEAD_NAMES = ("head", "HEAD", "@")
 
 

@@ -5,9 +5,13 @@ so any file name round-trips.  Only regular files, directories and symbolic link
 kept; other kinds (FIFOs, sockets, devices) are skipped.  A ``.verfs`` at any level
 is never part of a tree: at the top it is the repository's own, deeper it is a
 repository of its own (as git leaves a nested ``.git`` out), and a tree holding one
-would let whoever made the tree plant a repository (store, head) in a checkout.
+would let whoever made the tree plant a repository (store, head) in a checkout;
+``.git`` and ``_darcs`` likewise (verfs/ignore.py, which also says how
+``.verfsignore`` files leave paths out of a snapshot).  A checkout removes of a
+directory only what the tree it leaves has, so ignored files stay where they are.
 """
 
+import errno
 import os
 import stat
 
@@ -15,10 +19,13 @@ from store import DIR, EMPTY_TREE_ID, FILE, LINK, ObjectStore, Tree, TreeEntry
 from store.names import check_name, split_path
 
 from .errors import DirtyWorkingTree
+from .ignore import ALWAYS, IGNORE_FILE, Rules
 from .repo import DOTDIR
 from .testhook import pause
+from .trees import entry_at
 
-_DOT = DOTDIR.encode()
+_ALWAYS = frozenset(n.encode() for n in ALWAYS)
+_IGNORE = IGNORE_FILE.encode()
 
 
 def _dec(name: bytes) -> str:
@@ -29,29 +36,70 @@ def _enc(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-def snapshot(store: ObjectStore, top: str, _sub: bytes = b"") -> str:
-    """Write the tree under ``top`` into ``store``; return its root tree id."""
-    path = os.fsencode(top) + (b"/" + _sub if _sub else b"")
-    entries = []
+def snapshot(store: ObjectStore, top: str, keep: tuple[str | None, ...] = ()) -> str:
+    """Write the tree under ``top`` into ``store``; return its root tree id.
+
+    Paths the ``.verfsignore`` files ignore are left out (verfs/ignore.py) unless a
+    tree of ``keep`` (head's, say) has them: a file the repository has stays in.  A
+    directory that holds only what is left out is left out too, unless the first tree
+    of ``keep`` (head's) has it: a build directory is no change, whatever a command is
+    about to check out there."""
+    roots = tuple(t for t in keep if t)
+    home = keep[0] if keep and keep[0] else None
+    return _snapshot(store, os.fsencode(top), b"", Rules(), roots, None, home)[0]
+
+
+def _snapshot(store: ObjectStore, top: bytes, sub: bytes, rules: Rules,
+              roots: tuple[str, ...], inside: list | None,
+              home: str | None) -> tuple[str, bool]:
+    """The tree id, and whether anything here was left out as ignored.  ``inside``:
+    not None in an ignored directory that ``roots`` have — the entries they have
+    here (only those are kept)."""
+    path = top + (b"/" + sub if sub else b"")
+    where = _dec(sub)
     with os.scandir(path) as it:
-        for de in it:
-            if de.name == _DOT:
-                continue
-            st = de.stat(follow_symlinks=False)
-            name = _dec(de.name)
-            rel = _sub + b"/" + de.name if _sub else de.name
-            if stat.S_ISLNK(st.st_mode):
-                target = os.readlink(de.path)
-                entries.append(TreeEntry(name, LINK, store.put_blob(target), len(target)))
-            elif stat.S_ISDIR(st.st_mode):
-                oid = snapshot(store, top, rel)
-                entries.append(TreeEntry(name, DIR, oid, len(store.get_tree(oid))))
-            elif stat.S_ISREG(st.st_mode):
+        found = sorted(it, key=lambda de: de.name)
+    if inside is None:
+        for de in found:
+            if de.name == _IGNORE and de.is_file(follow_symlinks=False):
                 with open(de.path, "rb") as f:
-                    data = f.read()
-                entries.append(TreeEntry(name, FILE, store.put_blob(data), len(data),
-                                         bool(st.st_mode & stat.S_IXUSR)))
-    return store.put_tree(Tree.build(entries))
+                    rules = rules.below(where, f.read())
+    entries = []
+    left_out = False
+    for de in found:
+        if de.name in _ALWAYS:
+            continue
+        st = de.stat(follow_symlinks=False)
+        name = _dec(de.name)
+        rel = sub + b"/" + de.name if sub else de.name
+        is_dir = stat.S_ISDIR(st.st_mode)
+        kept = None
+        if inside is not None:
+            kept = [t.get(name) for t in inside]
+        elif rules and rules.ignored(f"{where}/{name}" if where else name, is_dir):
+            kept = [entry_at(store, r, _dec(rel)) for r in roots]
+        if kept is not None:
+            kept = [e for e in kept if e is not None and (e.kind == DIR) == is_dir]
+            if not kept:
+                left_out = True     # ignored, and not the repository's: left out
+                continue
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(de.path)
+            entries.append(TreeEntry(name, LINK, store.put_blob(target), len(target)))
+        elif is_dir:
+            oid, emptied = _snapshot(store, top, rel, rules, roots, None if kept is None
+                                     else [store.get_tree(e.oid) for e in kept], home)
+            if emptied and oid == EMPTY_TREE_ID and not (
+                    home and entry_at(store, home, _dec(rel))):
+                left_out = True     # holds only ignored things (build output, say)
+                continue
+            entries.append(TreeEntry(name, DIR, oid, len(store.get_tree(oid))))
+        elif stat.S_ISREG(st.st_mode):
+            with open(de.path, "rb") as f:
+                data = f.read()
+            entries.append(TreeEntry(name, FILE, store.put_blob(data), len(data),
+                                     bool(st.st_mode & stat.S_IXUSR)))
+    return store.put_tree(Tree.build(entries)), left_out
 
 
 def select(store: ObjectStore, old: str, new: str, paths: list[str]) -> str:
@@ -99,10 +147,51 @@ def _open_dir(name: bytes, dfd: int) -> int:
     return os.open(name, _DIR_FLAGS, dir_fd=dfd)
 
 
-def _remove(name: bytes, dfd: int) -> bool:
-    """Remove ``name`` (a whole directory too) from the directory ``dfd``, except any
-    ``.verfs`` inside it: a nested repository is never the checkout's to delete.
-    False when such a ``.verfs`` kept the directory (or a part of it) in place."""
+def _remove(store: ObjectStore, entry: TreeEntry, name: bytes, dfd: int) -> bool:
+    """Remove ``name``, which holds ``entry`` of the old tree, from the directory
+    ``dfd``: of a directory only what the old tree has, so what is not the
+    repository's — ignored files, a ``.verfs``, ``.git`` or ``_darcs`` (a nested
+    repository) — stays, and so does the directory around it.  False when something
+    kept the directory (or a part of it) in place."""
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(name, dir_fd=dfd)
+        return True
+    children = store.get_tree(entry.oid).entries if entry.kind == DIR else ()
+    sub = _open_dir(name, dfd)
+    try:
+        gone = True
+        for child in children:
+            if child.name in ALWAYS:
+                continue
+            check_name(child.name)
+            gone = _remove(store, child, _enc(child.name), sub) and gone
+    finally:
+        os.close(sub)
+    try:
+        os.rmdir(name, dir_fd=dfd)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        return False
+    return gone
+
+
+def _is_real_dir(name: bytes, dfd: int) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _clear(name: bytes, dfd: int) -> bool:
+    """Remove whatever is at ``name``, where the old tree has nothing (an ignored file
+    in the way of the new tree's: the callers that mind, restore and obliterate,
+    refused before, as it was in their snapshot), except any ``.verfs``, ``.git`` or
+    ``_darcs`` inside it.  False when one of those kept it in place."""
     try:
         st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
     except FileNotFoundError:
@@ -115,10 +204,10 @@ def _remove(name: bytes, dfd: int) -> bool:
         gone = True
         for child in os.listdir(sub):
             child_b = os.fsencode(child)
-            if child_b == _DOT:
+            if child_b in _ALWAYS:
                 gone = False
             else:
-                gone = _remove(child_b, sub) and gone
+                gone = _clear(child_b, sub) and gone
     finally:
         os.close(sub)
     if gone:
@@ -181,7 +270,7 @@ def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> N
     b = store.get_tree(new).by_name
     for name in sorted(a.keys() | b.keys()):
         ea, eb = a.get(name), b.get(name)
-        if ea == eb or name == DOTDIR:
+        if ea == eb or name in ALWAYS:
             continue
         check_name(name)
         here = f"{where}{name}"
@@ -193,9 +282,17 @@ def _checkout(store: ObjectStore, old: str, new: str, dfd: int, where: str) -> N
                 and ea.oid == eb.oid:
             _set_exec(bname, dfd, eb.exec)
             continue
-        if not _remove(bname, dfd) and eb is not None:
-            raise DirtyWorkingTree(f"cannot replace {here!r}: it holds a {DOTDIR} directory "
-                                f"(a repository of its own); move it away first")
+        if ea is None and eb.kind == DIR and _is_real_dir(bname, dfd):
+            # A directory the old tree does not have (it holds only ignored files, a
+            # build directory say): the new tree's entries go in beside them.
+            _checkout_sub(store, EMPTY_TREE_ID, eb.oid, bname, dfd, here)
+            continue
+        gone = _remove(store, ea, bname, dfd) if ea is not None else _clear(bname, dfd)
+        if not gone and eb is not None:
+            raise DirtyWorkingTree(f"cannot replace {here!r}: it holds a {DOTDIR}, .git or "
+                                   f"_darcs directory (a repository of its own) or ignored "
+                                   f"files, which are not the repository's; move them away "
+                                   f"first")
         if eb is not None:
             if eb.kind == DIR:
                 os.mkdir(bname, dir_fd=dfd)

@@ -182,11 +182,11 @@ def test_patch_info_identity_and_tags(sample, tmp_path):
     for mine, patch in zip(log, theirs, strict=True):
         assert mine["name"] == patch["name"]
         assert mine["author"] == patch["author"]
-        assert mine["date"] == patch["date"]
+        assert mine["stored_date"] == patch["date"]
         assert mine["comment"][0].startswith("Ignore-this: ")
         assert "\n".join(mine["comment"]) == patch["comment"]
         # darcs's identity, recomputed from what verfs keeps
-        raw = (mine["name"] + mine["author"] + mine["date"] + "".join(mine["comment"])
+        raw = (mine["name"] + mine["author"] + mine["stored_date"] + "".join(mine["comment"])
                + "f").encode()
         assert hashlib.sha1(raw).hexdigest() == mine["meta"]["darcs-hash"] == patch["hash"]
         assert "darcs-inverted" not in mine["meta"]

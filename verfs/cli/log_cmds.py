@@ -31,14 +31,17 @@ class LogCommand(click.Command):
 @cli.command(cls=LogCommand)
 @click.option("-v", "--verbose", is_flag=True, help="Also show comments and changes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for programs.")
+@click.option("--no-pager", is_flag=True, help="Do not page the output on a terminal.")
 @click.option("-n", "--max-count", "limit", type=click.IntRange(min=0), metavar="N",
               help="At most N versions (the newest), e.g. -n 5.")
 @click.argument("args", nargs=-1, metavar="[VERSION] [--] [PATH]...")
 @with_history
-def log(repo, verbose, as_json, limit, args):
+def log(repo, verbose, as_json, no_pager, limit, args):
     """List the patches of VERSION (default: head), newest first; with PATHs, only
     those of the versions where the content at a PATH changed — the file, or anything
-    under the directory (as 'git log -- PATH').
+    under the directory (as 'git log -- PATH').  Dates are shown in their author's
+    time zone.  On a terminal the text goes through a pager, as 'verfs grep' does
+    ($VERFS_PAGER, else $PAGER, else less with LESS=FRX); --no-pager for none.
 
     A first argument that names a version (head, head~N, a hash or a unique prefix of
     it, a tag) is the VERSION, unless it is a path in head's history and not a hash;
@@ -51,6 +54,7 @@ def log(repo, verbose, as_json, limit, args):
     Examples:
       verfs log
       verfs log -v head~3
+      verfs log --no-pager -n 5
       verfs log src/core.py                  # the versions that changed it
       verfs log -n 3 head~10 -- docs/ README.md
       verfs log --json src/ | jq '.[0].version'
@@ -87,8 +91,23 @@ def log(repo, verbose, as_json, limit, args):
         from ..ops import LogEntry
         click.echo(json.dumps([LogEntry(s).as_json(verbose) for s in steps], indent=1))
         return
-    for s in steps:
-        _show(s, verbose)
+    import io
+    import sys
+
+    from .pager import paged
+    # Each entry is written as the chain is walked (the first screen shows before a
+    # long history is read), through one buffer of our own: not an echo per line, and
+    # not one write per entry when stdout is unbuffered (PYTHONUNBUFFERED, python -u).
+    with paged(not no_pager):
+        sys.stdout.flush()
+        out = io.BufferedWriter(sys.stdout.buffer, 1 << 15)
+        try:
+            for s in steps:
+                out.write(_entry(s, verbose))
+            out.flush()
+        finally:
+            out.detach()        # stdout stays open (a BufferedWriter closes its own)
+        sys.stdout.flush()
 
 
 def _version_and_paths(repo, args: list[str], forced: list[str] | None
@@ -167,15 +186,16 @@ def _brief(history, vid: str, patch: str | None) -> _Brief:
     return _Brief(vid, version, history.store.parsed("patch", patch, read_patch_info))
 
 
-def _show(s, verbose: bool) -> None:
+def _entry(s, verbose: bool) -> bytes:
+    """One version's text, as ``verfs log`` shows it (ending in a blank line)."""
+    from ..dates import text
     info = s.patch.info
     darcs = info.get_meta("darcs-hash")
     git = info.get_meta("git-commit")
     extra = f"  darcs {darcs}" if darcs else f"  git {git}" if git else ""
-    moment = info.moment
     lines = [f"version {s.vid}", f"patch   {info.identity[:16]}{extra}",
              f"Author: {info.author}",
-             f"Date:   {moment.strftime('%Y-%m-%d %H:%M:%S UTC') if moment else info.date}",
+             f"Date:   {text(info.date, info.get_meta('zone'))}",
              f"  * {info.name}"]
     if verbose:
         from ..patch.text import write_prims
@@ -183,4 +203,4 @@ def _show(s, verbose: bool) -> None:
                   if not line.startswith("Ignore-this:")]    # darcs's salt, shown by --json
         body = write_prims(s.patch.prims).decode("utf-8", "surrogateescape")
         lines += [f"    {line}" for line in body.splitlines()]
-    click.echo("\n".join(lines) + "\n")
+    return ("\n".join(lines) + "\n\n").encode("utf-8", "surrogateescape")

@@ -7,15 +7,8 @@ import click
 
 from store import DIR, DIRS, KINDS, LINK
 
-from .. import ops
 from ..errors import UsageError
-from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
-from ..gitdiff import tree_diff as git_tree_diff
-from ..patch.text import write_prims
-from ..progress import progress
 from ..repo import Repository
-from ..trees import entry_at
-from ..udiff import stamp, tree_diff
 from .main import cli, one_line
 from .options import VERSION, short, spec_path, tree_path, with_history, with_repo
 
@@ -51,6 +44,8 @@ def whatsnew(repo, summary):
       verfs whatsnew
       verfs whatsnew --summary
     """
+    from .. import ops
+    from ..patch.text import write_prims
     prims = ops.unrecorded(repo)
     if not prims:
         click.echo("No changes!")
@@ -104,6 +99,7 @@ def record(repo, name, author, date, comment, paths):
       verfs record -m "fix the greeting"
       verfs record -m "docs only" -A "Ada <ada@example.com>" docs/
     """
+    from .. import ops
     lines = tuple(comment.splitlines()) if comment else ()
     vid = ops.record(repo, name, author, date, lines, list(paths) or None)
     click.echo(vid)
@@ -178,6 +174,7 @@ def show(repo, spec):
       verfs show head~1:./util.c       # in src/: src/util.c
       verfs show --store https://example.org/proj v1.0:README
     """
+    from ..trees import entry_at
     version, path = _split_spec(repo, spec)
     vid = repo.resolve(version)
     store = repo.history.states
@@ -240,6 +237,8 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
       verfs diff --binary head~1 head | git -C /tmp/old apply
       verfs clone . /tmp/new && diff -r --no-dereference -x .verfs /tmp/old /tmp/new
     """
+    from ..gitdiff import tree_diff as git_tree_diff
+    from ..udiff import stamp, tree_diff
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
     under = tree_path(repo.root, path)
@@ -280,6 +279,8 @@ def fsck_cmd(repo, verify_data):
       verfs fsck
       verfs fsck --verify-data
     """
+    from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
+    from ..progress import progress
     roots, problems = head_and_reflog(repo)
     states = repo.store.states
     derived = states.top if states is not repo.store else None
@@ -319,6 +320,8 @@ def gc(repo):
     Example:
       verfs gc
     """
+    from .. import ops
+    from ..progress import progress
     with progress(None, "packing") as bar:
         history, derived, adopted = ops.gc(repo, bar.update)
     for oid in adopted:

@@ -301,7 +301,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
             return ImportResult(repo, 0, len(keys), head,
                                 source.check_final(store, final) + refs.warnings, refs.notes)
         old_tree = history.root_tree(head)
-        if not new and snapshot(OverlayStore(store), repo.root) != old_tree:
+        if not new and snapshot(OverlayStore(store), repo.root, (old_tree,)) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
