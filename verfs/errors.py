@@ -59,6 +59,11 @@ class UnknownVersion(VerfsError):
     """A name that should denote a version denotes none."""
 
 
+class UnknownPath(VerfsError):
+    """A path that is not in the version asked about: not found (exit 1), as an
+    unknown version is — the request is well formed, there is just nothing there."""
+
+
 class DirtyWorkingTree(VerfsError):
     """The working tree has unrecorded changes that an operation would lose."""
 

@@ -111,7 +111,7 @@ def test_show_file_and_directory(verfs, repo_dir):
     listing = verfs("show", "head:", cwd=repo_dir).stdout.decode().splitlines()
     assert listing == ["dir one/", "link -> dir one"]
     proc = verfs("show", "head:nothing", cwd=repo_dir, check=False)
-    assert proc.returncode != 0 and b"not in version" in proc.stderr
+    assert proc.returncode == 1 and b"not in version" in proc.stderr
 
 
 def test_tag_closes_an_inventory_named_by_the_next_version(verfs, repo_dir):

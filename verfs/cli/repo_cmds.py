@@ -7,7 +7,7 @@ import click
 
 from store import DIR, DIRS, KINDS, LINK
 
-from ..errors import UsageError
+from ..errors import UnknownPath, UsageError
 from ..repo import Repository
 from .main import cli, one_line
 from .options import VERSION, short, spec_path, tree_path, with_history, with_repo
@@ -180,7 +180,7 @@ def show(repo, spec):
     store = repo.history.states
     found = entry_at(store, repo.history.root_tree(vid), path)
     if found is None:
-        raise UsageError(f"{path}: not in version {short(vid)}")
+        raise UnknownPath(f"{path}: not in version {short(vid)}")
     entry_kind, oid = found.kind, found.oid
     if entry_kind == DIR:
         for e in store.get_tree(oid).entries:
