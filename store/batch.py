@@ -23,13 +23,13 @@ from .files import fsync_dir, fsync_file, write_new
 from .loose import LooseFiles
 from .pack import PackSet, PackWriter
 from .place import PLAIN, Packed, Place
-from .staging import Staging
 
 PACK_MIN = 32           # a batch of fewer objects is written as loose files
 
 
 class Batch:
     def __init__(self, root: str, cache: DerivedCache, loose: LooseFiles):
+        from .staging import Staging  # writing only: a reader never loads it
         self.staging = Staging(root)
         self.writer = PackWriter(self.staging.path)
         self.held = HeldCache(cache)

@@ -19,8 +19,8 @@ import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from . import repack as _repack
 from .base import DIRS, KINDS, DerivedCache, ObjectStore
 from .batch import PACK_MIN, Batch, BatchSlot
 from .blocks import BlockLists
@@ -31,11 +31,23 @@ from .ids import EMPTY_BLOB
 from .loose import LooseFiles
 from .pack import SUFFIX, BadPack, PackSet, verify_pack
 from .place import LEVEL, PLAIN, RAW, RAW_ABOVE, ZLIB, Packed, Place, encode, is_plain
-from .repack import Repacked
-from .staging import Staging, clean_abandoned
+
+if TYPE_CHECKING:
+    from .repack import Repacked
 
 __all__ = ["DiskStore", "Repacked", "PACK_MIN", "PLAIN", "RAW", "RAW_ABOVE", "ZLIB",
            "encode", "is_plain"]
+
+
+
+def __getattr__(name: str):
+    """``Repacked``, from store/repack.py, loaded when asked for: a command that only
+    reads (``verfs log``) does not load the writing side (repack, staging)."""
+    if name == "Repacked":
+        from .repack import Repacked
+        return Repacked
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DERIVED_LEVEL = 1       # zlib level of derived objects, written while a mount waits for them
 PACKS = "packs"         # the directory of packs
@@ -262,6 +274,7 @@ class DiskStore(ObjectStore):
             batch.remove()
 
     def _new_batch(self) -> Batch:
+        from .staging import clean_abandoned
         clean_abandoned(self.root)      # what killed batches and repacks left
         return Batch(self.root, self._cache, self.loose)
 
@@ -272,6 +285,7 @@ class DiskStore(ObjectStore):
         ``name``; then it is made durable and renamed into view, complete.  How many
         objects it holds.  A killed fetch leaves only a staging directory, which the
         next writer removes."""
+        from .staging import Staging, clean_abandoned
         clean_abandoned(self.root)
         staging = Staging(self.root, "fetch")
         try:
@@ -298,12 +312,15 @@ class DiskStore(ObjectStore):
         return self.packs.unreadable()
 
     def repack(self, everything: bool = True, drop_corrupt: bool = False,
-               progress: Callable[[int], None] | None = None) -> Repacked:
+               progress: Callable[[int], None] | None = None) -> "Repacked":
         """See store/repack.py."""
+        from . import repack as _repack
         return _repack.repack(self, everything, drop_corrupt, progress)
 
     def loose_estimate(self) -> int:
+        from . import repack as _repack
         return _repack.loose_estimate(self)
 
-    def pack_if_needed(self) -> Repacked | None:
+    def pack_if_needed(self) -> "Repacked | None":
+        from . import repack as _repack
         return _repack.pack_if_needed(self)

@@ -5,25 +5,28 @@ every layer as plain ``str`` (64 lowercase hex digits); this module is the one p
 that knows the algorithm, the length, and what a valid prefix is.
 """
 
-import hashlib
 import re
 
 from .errors import InvalidId
 
 HEX_LEN = 64
 MIN_PREFIX = 4
-EMPTY_BLOB = hashlib.sha256(b"").hexdigest()
+EMPTY_BLOB = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # of b""
 
 _HEX = re.compile(r"[0-9a-f]+")
 
 
 def hash_bytes(data: bytes) -> str:
-    """The id of an object whose canonical bytes are ``data``."""
+    """The id of an object whose canonical bytes are ``data``.  (``hashlib`` is
+    imported here, not above: loading OpenSSL is most of the cost of a command that
+    hashes nothing, such as ``verfs head``.)"""
+    import hashlib
     return hashlib.sha256(data).hexdigest()
 
 
 def new_hasher():
     """An incremental hasher for objects too large to hold in memory."""
+    import hashlib
     return hashlib.sha256()
 
 

@@ -65,10 +65,36 @@ def text(date14: str, zone: str | None = None) -> str:
     """git's readable form in the author's zone: ``Tue Dec 1 10:02:03 2026 -0700``
     (English names whatever the locale, as git writes them)."""
     moment = _moment(date14, zone)
-    if moment is None:
-        return date14
+    return date14 if moment is None else _text(moment)
+
+
+def _text(moment: datetime) -> str:
     day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[moment.weekday()]
     month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
              "Dec")[moment.month - 1]
     return (f"{day} {month} {moment.day} {moment.hour:02d}:{moment.minute:02d}:"
             f"{moment.second:02d} {moment.year} {zone_of(moment)}")
+
+
+# The reflog's own times (``2026-12-02T13:19:34Z``: UTC, when head moved on this
+# machine) are shown in the same two forms: ISO with ``+00:00`` for programs, git's
+# form in the local zone for people (the moves are the reader's own).
+
+def _reflog_moment(when: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def reflog_iso(when: str) -> str:
+    """A reflog time for programs: ``2026-12-02T13:19:34+00:00`` (odd text as is)."""
+    moment = _reflog_moment(when)
+    return when if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def reflog_text(when: str) -> str:
+    """A reflog time for people: git's form in the local zone (odd text as is)."""
+    moment = _reflog_moment(when)
+    return when if moment is None else _text(moment.astimezone())

@@ -197,7 +197,8 @@ def tag(repo: Repository, name: str, author: str | None = None, date: str | None
             raise UsageError(f"tag {name!r} already exists")
         if name in repo.branches():
             raise UsageError(f"{name!r} is a branch's name; a tag needs another")
-        info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date))
+        info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date),
+                         meta=(("zone", date_zone(date)),))
         patch = Patch(_salted(head, info, ()))
         vid = repo.history.add_version(head, patch, root=repo.history.root_tree(head))
         repo.history.closed_inventory(vid)
@@ -481,27 +482,10 @@ def new_repository(dest: str, fill) -> Repository:
 
 @dataclass
 class LogEntry:
+    """A version as ``verfs log --json`` shows it (``verfs.logformat``)."""
+
     step: Step
 
     def as_json(self, verbose: bool = False) -> dict:
-        from .dates import iso
-        info = self.step.patch.info
-        out = {
-            "version": self.step.vid,
-            "parent": self.step.version.parent,
-            "identity": info.identity,
-            "name": info.name,
-            "author": info.author,
-            # One form of date for programs: ISO 8601 in the author's zone; the stored
-            # form (14 UTC digits, darcs's, part of the identity) beside it.
-            "date": iso(info.date, info.get_meta("zone")),
-            "stored_date": info.date,
-            "tag": info.tag_name,
-            "comment": list(info.comment),
-            "meta": dict(info.meta),
-        }
-        if self.step.version.inventory:
-            out["inventory"] = self.step.version.inventory
-        if verbose:
-            out["prims"] = write_prims(self.step.patch.prims).decode("utf-8", "surrogateescape")
-        return out
+        from .logformat import entry_json
+        return entry_json(self.step, verbose)

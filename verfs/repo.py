@@ -14,20 +14,26 @@ names are durable.
 
 import errno
 import fcntl
+import functools
 import logging
 import os
 import stat
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from store import DiskStore, is_id
 from store.errors import AmbiguousPrefix, CannotTell, InvalidId, ObjectNotFound, StoreError
 from store.files import FILE_MODE, write_atomic
+from store.ids import is_id
 
 from . import headlog, heads, versionspec
 from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
 from .headlog import RefEntry
-from .history import History
+
+if TYPE_CHECKING:
+    from store.disk import DiskStore
+
+    from .history import History
 
 __all__ = ["DOTDIR", "RefEntry", "Repository", "read_head"]
 
@@ -117,9 +123,19 @@ class Repository:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self.dotdir = os.path.join(self.root, DOTDIR)
-        self.store = DiskStore(os.path.join(self.dotdir, "store"))
-        self.history = History(self.store)
         self.swallowed = 0      # errors logged and not raised (see pack_if_needed)
+
+    # The store and the history are opened when first used: ``verfs head`` reads one
+    # file and starts faster without importing them (docs: README "Performance").
+    @functools.cached_property
+    def store(self) -> "DiskStore":
+        from store.disk import DiskStore
+        return DiskStore(os.path.join(self.dotdir, "store"))
+
+    @functools.cached_property
+    def history(self) -> "History":
+        from .history import History
+        return History(self.store)
 
     # --- finding and making ---------------------------------------------------------
     @classmethod
@@ -130,6 +146,7 @@ class Repository:
             raise UsageError(f"already a verfs repository: {root}")
         os.makedirs(root, exist_ok=True)
         os.mkdir(dotdir)
+        from store.disk import DiskStore
         DiskStore(os.path.join(dotdir, "store"), create=True)
         with open(os.path.join(dotdir, "head"), "wb") as f:
             f.write(b"\n")     # empty (docs/FORMAT.md): not the 0 bytes of a truncation

@@ -18,7 +18,8 @@ uploaded its first pack and added it to the remote's manifest; the remote's head
 not yet moved), ``index-write`` (a trigram index update has found what to index,
 nothing written yet), ``index-merge`` (a merge of index segments holds the merge
 lock and has read its inputs, nothing written yet), ``path-log`` (a reader is about to
-open a kept path log, verfs/filelog.py).
+open a kept path log, verfs/filelog.py), ``log-walked`` (``verfs log`` has read the
+first version of the history, its last entry not yet flushed).
 """
 
 _armed: tuple[str, str] | None = None

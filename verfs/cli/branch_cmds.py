@@ -112,11 +112,13 @@ def reflog(repo, name, as_json):
         if name not in repo.branches():
             raise UnknownVersion(f"no branch {name!r}")
         entries, label = repo.branch_reflog(name), name
+    from ..dates import reflog_iso, reflog_text
     if as_json:
         click.echo(json.dumps([{"name": f"{label}@{{{i}}}".replace("@@", "@"),
-                                "time": e.when, "version": e.vid, "operation": e.operation}
+                                "time": reflog_iso(e.when), "version": e.vid,
+                                "operation": e.operation}
                                for i, e in enumerate(entries)], indent=1))
         return
     for i, e in enumerate(entries):
         at = f"{label}@{{{i}}}".replace("@@", "@")
-        click.echo(f"{short(e.vid):12}  {at:8}  {e.when}  {e.operation}")
+        click.echo(f"{short(e.vid):12}  {at:8}  {reflog_text(e.when)}  {e.operation}")

@@ -14,7 +14,8 @@ from .options import short, tree_path, with_history
 
 FORCED = "verfs.log.paths"      # ctx.meta: what followed ``--`` (paths, whatever they look like)
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
-_HEADISH = re.compile(r"(head|HEAD|@)(~\d+)?")  # always a version (head~5 too far: an error)
+# head, head~N, head^, @{N}~2... are always a version (head~5 too far: an error)
+_HEADISH = re.compile(r"(head|HEAD|@)(@\{\d+\})?([~^]\d*)*|@\{\d+\}([~^]\d*)*")
 
 
 class LogCommand(click.Command):
@@ -79,18 +80,12 @@ def log(repo, verbose, as_json, no_pager, limit, args):
             touched = touched[:limit]
         vids = ((plog.versions[i], plog.patch(i)) for i in touched)
     else:
-        vids = ((v, None) for v in h._vids(vid))
+        vids = ((v, None) for v in _walk(h, vid))
         if limit is not None:
             from itertools import islice
             vids = islice(vids, limit)
     steps = (h.step(v) if verbose else _brief(h, v, None if as_json else patch)
              for v, patch in vids)
-    if as_json:
-        import json
-
-        from ..ops import LogEntry
-        click.echo(json.dumps([LogEntry(s).as_json(verbose) for s in steps], indent=1))
-        return
     import io
     import sys
 
@@ -98,16 +93,42 @@ def log(repo, verbose, as_json, no_pager, limit, args):
     # Each entry is written as the chain is walked (the first screen shows before a
     # long history is read), through one buffer of our own: not an echo per line, and
     # not one write per entry when stdout is unbuffered (PYTHONUNBUFFERED, python -u).
-    with paged(not no_pager):
+    with paged(not no_pager and not as_json):
         sys.stdout.flush()
         out = io.BufferedWriter(sys.stdout.buffer, 1 << 15)
         try:
-            for s in steps:
-                out.write(_entry(s, verbose))
+            if as_json:
+                _write_json(out.write, steps, verbose)
+            else:
+                for s in steps:
+                    out.write(_entry(s, verbose))
             out.flush()
         finally:
             out.detach()        # stdout stays open (a BufferedWriter closes its own)
         sys.stdout.flush()
+
+
+def _walk(history, vid):
+    """The versions of ``vid``'s chain, newest first, read one at a time; the test
+    hook's ``log-walked`` once the first version of the history has been read."""
+    from .. import testhook
+    yield from history._vids(vid)
+    testhook.pause("log-walked")
+
+
+def _write_json(write, steps, verbose: bool) -> None:
+    """One JSON array, as ``json.dumps(list, indent=1)`` writes it, but an entry at a
+    time: a long log's first entries are out before its last are read, and the verbs
+    (``verfs.ops``) are not loaded for it."""
+    import json
+
+    from ..logformat import entry_json
+    first = True
+    for s in steps:
+        text = json.dumps(entry_json(s, verbose), indent=1).replace("\n", "\n ")
+        write(("[\n " if first else ",\n ").encode() + text.encode())
+        first = False
+    write(b"[]\n" if first else b"\n]\n")
 
 
 def _version_and_paths(repo, args: list[str], forced: list[str] | None

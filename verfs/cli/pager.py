@@ -13,13 +13,12 @@ The pager takes over file descriptor 1 itself, so whatever writes to stdout —
 
 import contextlib
 import os
-import shlex
-import subprocess
 import sys
 
 
 def pager_command() -> list[str] | None:
     """The pager to run (None: none)."""
+    import shlex
     for name in ("VERFS_PAGER", "PAGER"):
         value = os.environ.get(name)
         if value is not None:
@@ -46,6 +45,7 @@ def paged(enabled: bool = True):
         except BrokenPipeError:
             _quiet_stdout()
         return
+    import subprocess  # here: most runs (a pipe, a file) never start a pager
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
     env.setdefault("LV", "-c")

@@ -1,11 +1,8 @@
 """Commands that make, look at and record in a repository."""
 
-import json
 import sys
 
 import click
-
-from store import DIR, DIRS, KINDS, LINK
 
 from ..errors import UnknownPath, UsageError
 from ..repo import Repository
@@ -118,13 +115,15 @@ def versions(repo, as_json):
     Example:
       verfs versions
     """
+    from ..dates import reflog_iso, reflog_text
     entries = repo.reflog()
     if as_json:
-        click.echo(json.dumps([{"time": e.when, "version": e.vid, "operation": e.operation}
-                               for e in entries], indent=1))
+        import json
+        click.echo(json.dumps([{"time": reflog_iso(e.when), "version": e.vid,
+                                "operation": e.operation} for e in entries], indent=1))
         return
     for e in entries:
-        click.echo(f"{short(e.vid):12}  {e.when}  {e.operation}")
+        click.echo(f"{short(e.vid):12}  {reflog_text(e.when)}  {e.operation}")
 
 
 @cli.command()
@@ -174,6 +173,8 @@ def show(repo, spec):
       verfs show head~1:./util.c       # in src/: src/util.c
       verfs show --store https://example.org/proj v1.0:README
     """
+    from store import DIR, LINK
+
     from ..trees import entry_at
     version, path = _split_spec(repo, spec)
     vid = repo.resolve(version)
@@ -279,6 +280,8 @@ def fsck_cmd(repo, verify_data):
       verfs fsck
       verfs fsck --verify-data
     """
+    from store import DIRS, KINDS
+
     from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
     from ..progress import progress
     roots, problems = head_and_reflog(repo)

@@ -2,6 +2,7 @@
 running ``verfs log``.  Built from the version file and its patch only (no
 reconstruction), so listing ``info/`` stays cheap."""
 
+from ..dates import text
 from ..history import Step
 
 _FIELDS = ("version", "patch", "author", "date", "parent", "inventory", "identity",
@@ -10,8 +11,8 @@ _FIELDS = ("version", "patch", "author", "date", "parent", "inventory", "identit
 
 def info_text(step: Step) -> bytes:
     info = step.patch.info
-    moment = info.moment
-    date = f"{moment:%Y-%m-%d %H:%M:%S} UTC ({info.date})" if moment else info.date
+    shown = text(info.date, info.get_meta("zone"))     # as verfs log shows it
+    date = info.date if shown == info.date else f"{shown} ({info.date})"
     values = {
         "version": step.vid,
         "patch": info.name,
