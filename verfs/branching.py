@@ -17,9 +17,8 @@ sees the new branch's name standing for the old branch's version.
 """
 
 from . import heads
-from .errors import DirtyWorkingTree, UnknownVersion, UsageError
-from .journal import change_tree
-from .ops import working_tree
+from .errors import UnknownVersion, UsageError
+from .ops import check_out
 from .repo import Repository
 
 
@@ -72,15 +71,10 @@ def switch(repo: Repository, name: str, force: bool = False,
             if name == old:
                 raise UsageError(f"already on branch {name!r}")
             vid = named[name]
-        head = repo.head()
-        work = working_tree(repo)
-        if not force and work != repo.history.root_tree(head):
-            raise DirtyWorkingTree("switch: the working tree has unrecorded changes; "
-                                   "record them, or use --force to discard them")
-        heads.write_branch(repo.dotdir, old, head)
-        if create_at is not None:
-            heads.write_branch(repo.dotdir, name, vid)
-            repo.log_branch(name, vid, f"branch: made at {create_at}")
-        change_tree(repo, work, repo.history.root_tree(vid), vid,
-                    f"switch: {old} -> {name}", branch=name)
+        def before() -> None:
+            heads.write_branch(repo.dotdir, old, repo.head())
+            if create_at is not None:
+                heads.write_branch(repo.dotdir, name, vid)
+                repo.log_branch(name, vid, f"branch: made at {create_at}")
+        check_out(repo, vid, force, "switch", f"switch: {old} -> {name}", name, before)
         return old, vid

@@ -62,11 +62,39 @@ def _read_ref(path: str, empty_ok: bool) -> str | None:
     raise DamagedRepository(f"{path} is damaged (not a version id and a newline)")
 
 
+MISSING = object()     # what a look-up of one name finds when there is none
+
+
+def _read_one(directory: str, name: str, empty_ok: bool):
+    """The version of the one file ``name`` of ``directory`` — ``MISSING`` when there
+    is none, or when ``name`` could be no file's name there (``../head``): a look-up
+    of one name reads one file, not the directory's every file."""
+    if not _NAME.fullmatch(name):
+        return MISSING
+    try:
+        return _read_ref(os.path.join(directory, name), empty_ok)
+    except FileNotFoundError:
+        return MISSING
+
+
 def _names(directory: str) -> list[str]:
     try:
         return sorted(n for n in os.listdir(directory) if not n.startswith("."))
     except FileNotFoundError:
         return []
+
+
+def _write_ref(dotdir: str, kind: str, name: str, vid: str | None) -> None:
+    directory = os.path.join(dotdir, kind)
+    os.makedirs(directory, exist_ok=True)
+    write_atomic(os.path.join(directory, name), (vid or "").encode() + b"\n")
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 # --- branches -------------------------------------------------------------------------
@@ -94,18 +122,28 @@ def stored_branches(dotdir: str) -> dict[str, str | None]:
     return {n: _read_ref(os.path.join(directory, n), True) for n in _names(directory)}
 
 
+def stored_branch(dotdir: str, name: str):
+    """Branch file ``name``'s version (None: empty), or ``MISSING``."""
+    return _read_one(os.path.join(dotdir, "branches"), name, True)
+
+
+def all_branches(stored: dict[str, str | None], current: str,
+                 head: str | None) -> dict[str, str | None]:
+    """Every branch's version, by name: the branch files', with the checked-out
+    branch's version being head (its file is stale).  The one rule, for
+    ``Repository.branches`` and the mount's ``branches/``."""
+    named = dict(stored)
+    named[current] = head
+    return dict(sorted(named.items()))
+
+
 def write_branch(dotdir: str, name: str, vid: str | None) -> None:
-    directory = os.path.join(dotdir, "branches")
-    os.makedirs(directory, exist_ok=True)
-    write_atomic(os.path.join(directory, name), (vid or "").encode() + b"\n")
+    _write_ref(dotdir, "branches", name, vid)
 
 
 def delete_branch(dotdir: str, name: str) -> None:
-    for path in (os.path.join(dotdir, "branches", name), os.path.join(dotdir, "logs", name)):
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    _unlink(os.path.join(dotdir, "branches", name))
+    _unlink(branch_log_path(dotdir, name))
 
 
 def branch_log_path(dotdir: str, name: str) -> str:
@@ -118,14 +156,26 @@ def tag_refs(dotdir: str) -> dict[str, str]:
     return {n: _read_ref(os.path.join(directory, n), False) for n in _names(directory)}
 
 
+def tag_ref(dotdir: str, name: str):
+    """Tag reference ``name``'s version, or ``MISSING``."""
+    return _read_one(os.path.join(dotdir, "tags"), name, False)
+
+
+def all_tags(on_chain: dict[str, str], refs: dict[str, str]) -> dict[str, str]:
+    """Every tag's version, by name: the tag references, and the tags on head's chain
+    (``on_chain``: made before references existed) whose version no reference names
+    — an imported tag whose git name verfs cannot take (``rel/x``) is known by its
+    mapped name alone (``rel-x``); a reference wins over a chain's tag of its name.
+    The one rule, for ``Repository.tags`` and the mount's ``tags/``."""
+    referenced = set(refs.values())
+    named = {name: vid for name, vid in on_chain.items() if vid not in referenced}
+    named.update(refs)
+    return dict(sorted(named.items()))
+
+
 def write_tag_ref(dotdir: str, name: str, vid: str) -> None:
-    directory = os.path.join(dotdir, "tags")
-    os.makedirs(directory, exist_ok=True)
-    write_atomic(os.path.join(directory, name), vid.encode() + b"\n")
+    _write_ref(dotdir, "tags", name, vid)
 
 
 def delete_tag_ref(dotdir: str, name: str) -> None:
-    try:
-        os.unlink(os.path.join(dotdir, "tags", name))
-    except FileNotFoundError:
-        pass
+    _unlink(os.path.join(dotdir, "tags", name))

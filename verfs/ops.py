@@ -362,13 +362,26 @@ def restore(repo: Repository, spec: str, force: bool = False) -> tuple[str | Non
     with repo.locked():
         vid = repo.resolve_some(spec)
         head = repo.head()
-        work = working_tree(repo, also=(repo.history.root_tree(vid),))
-        if not force and work != repo.history.root_tree(head):
-            raise DirtyWorkingTree("restore: the working tree has unrecorded changes; "
-                                   "record them, or use --force to discard them")
-        _leave_tags(repo, _tags_left(repo, head, vid), {})
-        change_tree(repo, work, repo.history.root_tree(vid), vid, f"restore {vid}")
+        check_out(repo, vid, force, "restore", f"restore {vid}",
+                  before=lambda: _leave_tags(repo, _tags_left(repo, head, vid), {}))
         return head, vid
+
+
+def check_out(repo: Repository, vid: str | None, force: bool, verb: str, operation: str,
+              branch: str | None = None, before=None) -> None:
+    """Make the working tree ``vid``'s tree and head ``vid`` (with ``branch``, that
+    branch checked out too), journalled; refused over unrecorded changes unless
+    ``force`` — an ignored file where ``vid``'s tree has one counts as one.  The one
+    safety of ``restore`` and ``switch``.  ``before()``: what to do once it is sure to
+    go on.  The caller holds the lock."""
+    to_tree = repo.history.root_tree(vid)
+    work = working_tree(repo, also=(to_tree,))
+    if not force and work != repo.history.root_tree(repo.head()):
+        raise DirtyWorkingTree(f"{verb}: the working tree has unrecorded changes; "
+                               f"record them, or use --force to discard them")
+    if before is not None:
+        before()
+    change_tree(repo, work, to_tree, vid, operation, branch=branch)
 
 
 # --- packing ----------------------------------------------------------------------------------

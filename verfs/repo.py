@@ -110,6 +110,12 @@ def _read_reflog(dotdir: str) -> headlog.Reflog:
     return headlog.parse_reflog(data)
 
 
+def _reflog_line(vid: str | None, operation: str) -> bytes:
+    """A reflog entry of now (head's or a branch's)."""
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return headlog.reflog_line(when, vid, operation)
+
+
 def _append(path: str, line: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
@@ -222,15 +228,11 @@ class Repository:
                             "'verfs fsck' to check): %s", exc)
 
     def _log(self, vid: str | None, operation: str, branch_log: bool = True) -> None:
-        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = headlog.reflog_line(when, vid, operation)
-        _append(os.path.join(self.dotdir, "reflog"), line)
+        _append(os.path.join(self.dotdir, "reflog"), _reflog_line(vid, operation))
         if not branch_log:
             return
         try:    # the branch's own reflog: informative, so a failure is only logged
-            branch_log = heads.branch_log_path(self.dotdir, self.current_branch())
-            os.makedirs(os.path.dirname(branch_log), exist_ok=True)
-            _append(branch_log, line)
+            self.log_branch(self.current_branch(), vid, operation)
         except (OSError, DamagedRepository) as exc:
             self.swallowed += 1
             log.warning("the branch's reflog was not written: %s", exc)
@@ -298,23 +300,16 @@ class Repository:
 
     def branches(self) -> dict[str, str | None]:
         """Every branch's version (None: empty); the checked-out one's is head."""
-        named = heads.stored_branches(self.dotdir)
-        named[self.current_branch()] = self.head()
-        return dict(sorted(named.items()))
+        return heads.all_branches(heads.stored_branches(self.dotdir),
+                                  self.current_branch(), self.head())
 
     def tags(self) -> dict[str, str]:
         """Every tag's version: the tag references, and the tags on head's chain (made
         before tag references existed; on head's chain, the newest of a name).  A
         reference wins over a chain's tag of the same name: it was written on purpose
-        (``verfs tag``, an import, a move of head that kept the tag).  A chain's tag whose
-        version a reference already names is that reference: an imported tag whose git
-        name verfs cannot take (``rel/x``) is known by its mapped name alone (``rel-x``)."""
-        refs = heads.tag_refs(self.dotdir)
-        referenced = set(refs.values())
-        named = {name: vid for name, vid in self.history.tags(self.head()).items()
-                 if vid not in referenced}
-        named.update(refs)
-        return dict(sorted(named.items()))
+        (``verfs tag``, an import, a move of head that kept the tag); the rules are
+        ``verfs.heads.all_tags``'s."""
+        return heads.all_tags(self.history.tags(self.head()), heads.tag_refs(self.dotdir))
 
     def branch_reflog(self, name: str) -> list[RefEntry]:
         """Branch ``name``'s own reflog, newest first (none: an empty list)."""
@@ -330,10 +325,9 @@ class Repository:
     def log_branch(self, name: str, vid: str | None, operation: str) -> None:
         """A line in branch ``name``'s reflog only (a branch made or moved while it is
         not checked out: head does not move)."""
-        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         path = heads.branch_log_path(self.dotdir, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        _append(path, headlog.reflog_line(when, vid, operation))
+        _append(path, _reflog_line(vid, operation))
 
     # --- naming versions --------------------------------------------------------------
     def resolve(self, spec: str, tags: bool = True) -> str | None:
@@ -390,15 +384,11 @@ class Repository:
             pass
         dotdir = getattr(self, "dotdir", None)
         if tags and dotdir is not None:
-            current = heads.current_branch(dotdir)
-            if spec == current:
+            if spec == heads.current_branch(dotdir):
                 return self.head()
-            named = heads.stored_branches(dotdir)
-            if spec in named:
-                return named[spec]
-            named = heads.tag_refs(dotdir)
-            if spec in named:
-                return named[spec]
+            for found in (heads.stored_branch(dotdir, spec), heads.tag_ref(dotdir, spec)):
+                if found is not heads.MISSING:
+                    return found
         if tags:
             named = self.history.tags(self.head())
             if spec in named:
@@ -429,10 +419,11 @@ def _reflog_version(repo, spec: str, branch: str | None, n: int) -> str | None:
             return repo.head()
         entries = repo.reflog()
     else:
-        if branch not in repo.branches():
+        named = repo.branches()
+        if branch not in named:
             raise UnknownVersion(f"{spec}: no branch {branch!r}")
         if n == 0:
-            return repo.branches()[branch]
+            return named[branch]
         entries = repo.branch_reflog(branch)
     if n >= len(entries):
         whose = "head's reflog" if branch is None else f"branch {branch}'s reflog"

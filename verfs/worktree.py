@@ -147,18 +147,26 @@ def _open_dir(name: bytes, dfd: int) -> int:
     return os.open(name, _DIR_FLAGS, dir_fd=dfd)
 
 
+def _unlink_unless_dir(name: bytes, dfd: int) -> bool:
+    """Whether ``name`` is gone: absent, or not a directory and so unlinked (a
+    symbolic link itself, never what it points to).  False: a directory, left."""
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    if stat.S_ISDIR(st.st_mode):
+        return False
+    os.unlink(name, dir_fd=dfd)
+    return True
+
+
 def _remove(store: ObjectStore, entry: TreeEntry, name: bytes, dfd: int) -> bool:
     """Remove ``name``, which holds ``entry`` of the old tree, from the directory
     ``dfd``: of a directory only what the old tree has, so what is not the
     repository's — ignored files, a ``.verfs``, ``.git`` or ``_darcs`` (a nested
     repository) — stays, and so does the directory around it.  False when something
     kept the directory (or a part of it) in place."""
-    try:
-        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    except FileNotFoundError:
-        return True
-    if not stat.S_ISDIR(st.st_mode):
-        os.unlink(name, dir_fd=dfd)
+    if _unlink_unless_dir(name, dfd):
         return True
     children = store.get_tree(entry.oid).entries if entry.kind == DIR else ()
     sub = _open_dir(name, dfd)
@@ -192,12 +200,7 @@ def _clear(name: bytes, dfd: int) -> bool:
     in the way of the new tree's: the callers that mind, restore and obliterate,
     refused before, as it was in their snapshot), except any ``.verfs``, ``.git`` or
     ``_darcs`` inside it.  False when one of those kept it in place."""
-    try:
-        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    except FileNotFoundError:
-        return True
-    if not stat.S_ISDIR(st.st_mode):
-        os.unlink(name, dir_fd=dfd)
+    if _unlink_unless_dir(name, dfd):
         return True
     sub = _open_dir(name, dfd)
     try:

@@ -118,3 +118,21 @@ def _version(verfs, d, name: str) -> str:
         if line.endswith(f"record: {name}"):
             return line.split()[0]
     raise AssertionError(name)
+
+
+def test_switch_refuses_to_overwrite_an_ignored_file(verfs, repo_dir):
+    """The safety of restore (above) is switch's too: they share ops.check_out."""
+    _write(repo_dir, {".verfsignore": "*.o\n", "a": "a\n"})
+    verfs("record", "-m", "v1", cwd=repo_dir)
+    verfs("switch", "-c", "other", cwd=repo_dir)
+    (repo_dir / ".verfsignore").write_text("")
+    _write(repo_dir, {"out.o": "recorded\n"})
+    verfs("record", "-m", "with out.o", cwd=repo_dir)
+    verfs("switch", "main", cwd=repo_dir)
+    assert not (repo_dir / "out.o").exists()
+    _write(repo_dir, {"out.o": "mine\n"})
+    assert _summary(verfs, repo_dir) == set()
+    one_line_error(verfs("switch", "other", cwd=repo_dir, check=False), 1)
+    assert (repo_dir / "out.o").read_text() == "mine\n"
+    verfs("switch", "--force", "other", cwd=repo_dir)
+    assert (repo_dir / "out.o").read_text() == "recorded\n"

@@ -131,15 +131,11 @@ class Refs:
         """Tag name → version, by name, as ``Repository.tags`` has them: the tag
         references, and the tags on head's chain (the newest of a name) whose version
         no reference names; a reference wins over a chain's tag of its name."""
-        refs = self.names.tags if self.names is not None else {}
-        referenced = set(refs.values())
-        found: dict[str, str] = {}
+        on_chain: dict[str, str] = {}
         for vid, _, tag in self.chain:
             if tag is not None:
-                found[tag] = vid
-        found = {name: vid for name, vid in found.items() if vid not in referenced}
-        found.update(refs)
-        return dict(sorted(found.items()))
+                on_chain[tag] = vid
+        return heads.all_tags(on_chain, self.names.tags if self.names is not None else {})
 
     @cached_property
     def branches(self) -> dict[str, str]:
@@ -148,9 +144,8 @@ class Refs:
         (as ``head`` has none in an empty repository)."""
         if self.names is None:
             return {}
-        named = dict(self.names.stored)
-        named[self.names.branch] = self.head
-        return {name: vid for name, vid in sorted(named.items()) if vid is not None}
+        named = heads.all_branches(self.names.stored, self.names.branch, self.head)
+        return {name: vid for name, vid in named.items() if vid is not None}
 
     @property
     def files_known(self) -> bool:
@@ -198,7 +193,7 @@ class HeadFile:
 
     def key(self) -> tuple:
         """What changes whenever head or a name beside it may have moved (cheap: no
-        read; a few stats)."""
+        read; a few stats).  Head's part first: ``key()[1:]`` is the names' part."""
         return (_stat_key(self.path), _stat_key(os.path.join(self.dotdir, "branch")),
                 *map(_stat_key, self._dirs), self._polled)
 
@@ -256,6 +251,7 @@ class RefsWatcher:
         self.damaged = 0            # states of the head file read as damage (logged)
         self._lock = threading.Lock()
         self._key: tuple | None = None
+        self._names_key: tuple | None = None    # ``key[1:]`` when the names were read
         self._refs = Refs(history, None, names=Names() if self.named else None)
         self._since: list[Refs] | None = None  # states read since the last ``drain``
                                                # (kept only once someone drains)
@@ -281,9 +277,12 @@ class RefsWatcher:
                                 self._refs.head or "no version")
                     return self._refs
                 names = self._refs.names
-                if self.named:
+                if self.named and key[1:] != self._names_key:
+                    # the names beside head are read again only when their part of
+                    # the key moved: a record (head alone) reads no tag file
                     try:
                         names = self.source.read_names()
+                        self._names_key = key[1:]
                     except DamagedRepository as exc:
                         self.damaged += 1
                         log.warning("%s; the mount keeps showing the branches and tags "
