@@ -15,11 +15,12 @@ class NotAFile(Exception):
     """A file of ``.verfs`` that is a symbolic link, a directory, a device..."""
 
 
-def read_small_file(path: str, limit: int | None) -> bytes:
+def read_small_file(path: str, limit: int | None, follow: bool = False) -> bytes:
     """A regular file's bytes (at most ``limit`` + 1 of them, so that a caller can
-    tell a file longer than it may be)."""
+    tell a file longer than it may be); ``follow``: through a symbolic link too (a
+    file of someone else's, such as a darcs repository's boring file)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotAFile("a symbolic link, not a file") from None
