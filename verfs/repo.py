@@ -42,6 +42,19 @@ DOTDIR = ".verfs"
 log = logging.getLogger("verfs.repo")
 
 
+def locate(start: str) -> str | None:
+    """The working directory of the repository containing ``start`` (itself or a
+    parent directory; None: none) — looked for only, nothing read or finished: what
+    ``Repository.find`` opens, and what shell completion reads quietly."""
+    here = os.path.abspath(start)
+    while not os.path.isdir(os.path.join(here, DOTDIR, "store")):
+        up = os.path.dirname(here)
+        if up == here:
+            return None
+        here = up
+    return here
+
+
 def read_head(dotdir: str) -> str | None:
     """What ``Repository.head`` reads, from a ``.verfs`` directory alone (the mount
     follows head with it, with no store opened)."""
@@ -139,19 +152,15 @@ class Repository:
 
     @classmethod
     def find(cls, start: str = ".") -> "Repository":
-        """The repository containing ``start`` (itself or a parent directory)."""
-        here = os.path.abspath(start)
-        while True:
-            if os.path.isdir(os.path.join(here, DOTDIR, "store")):
-                repo = cls(here)
-                repo.finish_interrupted()
-                return repo
-            up = os.path.dirname(here)
-            if up == here:
-                raise NotARepository(
-                    f"not in a verfs repository: {os.path.abspath(start)} "
-                    f"(run 'verfs init' to make one)")
-            here = up
+        """The repository containing ``start`` (itself or a parent directory), with
+        any command killed half-way in it finished first."""
+        root = locate(start)
+        if root is None:
+            raise NotARepository(f"not in a verfs repository: {os.path.abspath(start)} "
+                                 f"(run 'verfs init' to make one)")
+        repo = cls(root)
+        repo.finish_interrupted()
+        return repo
 
     # --- head and reflog ------------------------------------------------------------
     def head(self) -> str | None:
