@@ -77,3 +77,21 @@ def test_recorded_patches_keep_their_zone(tmp_path):
     assert now["meta"]["zone"] == "-0500" and now["date"].endswith("-05:00")
     text = entries(repo, env)[1]
     assert "Date:   Tue Dec 1 10:02:03 2026 +0530\n" in text
+
+
+def test_diff_gnu_headers_in_the_authors_zones(tmp_path):
+    repo = tmp_path / "r"
+    run_verfs("init", repo)
+    for text, date in (("1\n", "2026-12-01T10:02:03+05:30"), ("2\n", "2026-12-02T01:00:00-07:00")):
+        (repo / "f").write_text(text)
+        run_verfs("record", "-m", text.strip(), "--date", date, cwd=repo)
+    out = run_verfs("diff", "--gnu", "head~1", "head", cwd=repo, check=False).stdout.decode()
+    assert "/f\t2026-12-01 10:02:03.000000000 +0530\n+++ " in out
+    assert "/f\t2026-12-02 01:00:00.000000000 -0700\n@@" in out
+
+
+def test_diff_header():
+    assert dates.diff_header("20261201170203", "-0700") == "2026-12-01 10:02:03.000000000 -0700"
+    assert dates.diff_header("20261201170203") == "2026-12-01 17:02:03.000000000 +0000"
+    assert dates.diff_header(None) == dates.diff_header("old date") == \
+        "1970-01-01 00:00:00.000000000 +0000"

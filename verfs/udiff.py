@@ -9,21 +9,14 @@ The output applies with ``patch -p1``.
 
 import difflib
 from collections.abc import Iterator
-from datetime import datetime
 
 from store import DIR, EMPTY_TREE_ID, LINK, ObjectStore, TreeEntry
 
 from .diff import is_binary
 from .trees import entry_at
 
-EPOCH = "1970-01-01 00:00:00.000000000 +0000"
+EPOCH = "1970-01-01 00:00:00.000000000 +0000"     # diff -N's time of an absent file
 NO_NEWLINE = b"\\ No newline at end of file\n"
-
-
-def stamp(moment: datetime | None) -> str:
-    if moment is None:
-        return EPOCH
-    return moment.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000")
 
 
 def _b(text: str) -> bytes:

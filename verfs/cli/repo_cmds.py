@@ -238,13 +238,16 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
       verfs diff --binary head~1 head | git -C /tmp/old apply
       verfs clone . /tmp/new && diff -r --no-dereference -x .verfs /tmp/old /tmp/new
     """
+    from ..dates import diff_header
     from ..gitdiff import tree_diff as git_tree_diff
-    from ..udiff import stamp, tree_diff
+    from ..udiff import tree_diff
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
     under = tree_path(repo.root, path)
     if gnu:
-        times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
+        infos = [h.step(v).patch.info if v else None for v in (a, b)]
+        times = [diff_header(i.date, i.get_meta("zone")) if i else diff_header(None)
+                 for i in infos]
         chunks = tree_diff(h.states, h.root_tree(a), h.root_tree(b), short(a), short(b),
                            *times, under=under)
     else:
