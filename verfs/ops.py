@@ -186,24 +186,48 @@ def _repo_path(repo: Repository, path: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def tag(repo: Repository, name: str, author: str | None = None, date: str | None = None) -> str:
-    """A tag patch on head; it closes the current inventory."""
+def tag(repo: Repository, name: str, author: str | None = None, date: str | None = None,
+        spec: str = "head") -> str:
+    """A tag patch on the version ``spec`` names; it closes that version's inventory.
+    On head (the default), head moves to it, as in darcs.  On an older version (git's
+    ``git tag NAME REV``) it is made as an import makes a tag off the line — a version
+    of its own, on top of the tagged one, that only its tag reference names — and
+    head does not move."""
     heads.check_name(name, "tag")
     with repo.locked():
         head = repo.head()
-        if head is None:
-            raise UsageError("nothing to tag: the repository is empty")
+        base = repo.resolve(spec)
+        if base is None:
+            raise UsageError("nothing to tag: the repository is empty" if head is None
+                             else f"nothing to tag: {spec} is the empty state")
         if name in repo.tags():
             raise UsageError(f"tag {name!r} already exists")
         if name in repo.branches():
             raise UsageError(f"{name!r} is a branch's name; a tag needs another")
         info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date),
                          meta=(("zone", date_zone(date)),))
-        patch = Patch(_salted(head, info, ()))
-        vid = repo.history.add_version(head, patch, root=repo.history.root_tree(head))
+        patch = Patch(_salted(base, info, ()))
+        vid = repo.history.add_version(base, patch, root=repo.history.root_tree(base))
         repo.history.closed_inventory(vid)
         heads.write_tag_ref(repo.dotdir, name, vid)
-        repo.set_head(vid, f"tag: {name}")
+        if base == head:
+            repo.set_head(vid, f"tag: {name}")
+        return vid
+
+
+def delete_tag(repo: Repository, name: str) -> str:
+    """Remove tag ``name``'s reference; its version stays in the store (returned).
+    A tag whose patch is in head's history is part of it, as in darcs: only
+    ``unrecord``/``obliterate`` take it away, so deleting one is refused."""
+    with repo.locked():
+        named = repo.tags()
+        if name not in named:
+            raise UnknownVersion(f"no tag {name!r}")
+        vid = named[name]
+        if repo.history.tags(repo.head()).get(name) == vid:
+            raise UsageError(f"tag {name!r} is a patch in head's history; 'verfs unrecord' "
+                             f"or 'verfs obliterate' drops it")
+        heads.delete_tag_ref(repo.dotdir, name)
         return vid
 
 

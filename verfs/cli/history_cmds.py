@@ -10,7 +10,7 @@ from .. import ops
 from ..progress import progress
 from ..repo import Repository
 from .main import cli
-from .options import VERSION, short, with_repo
+from .options import VERSION, complete_tag, short, with_repo
 from .remote_cmds import Source, clone_url, traffic
 
 
@@ -77,23 +77,71 @@ def obliterate(repo, count, force):
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", required=False)
+@click.argument("version", required=False, type=VERSION)
+@click.option("-d", "--delete", "delete", metavar="NAME", shell_complete=complete_tag,
+              help="Delete tag NAME's reference (not a tag patch in head's history).")
 @click.option("-A", "--author", metavar="AUTHOR", help="Who tags.")
 @click.option("--date", metavar="DATE", help="When (YYYYMMDDhhmmss UTC, or ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="The list as one JSON array.")
 @with_repo
-def tag(repo, name, author, date):
-    """Tag head as NAME: a tag patch that closes the current inventory.
+def tag(repo, name, version, delete, author, date, as_json):
+    """List the tags, tag a version as NAME, or delete a tag.
 
-    NAME then works wherever a VERSION does; it is written as a tag reference
-    (.verfs/tags/NAME), so it stays a name when head moves back past it.  A name
-    that could be read as a hash prefix (4+ hex digits), 'head', or one holding
-    '/', '~', '^', '@', ':' or spaces is refused, as is a branch's name.
+    Without NAME, list every tag with its version and the date of the patch it
+    tags.  With NAME, tag VERSION (default: head): a tag patch that closes the
+    inventory.  On head, head moves to the tag patch, as in darcs; on an older
+    version (as 'git tag NAME REV'), the tag patch goes on top of that version,
+    off head's line, and head stays.  NAME then works wherever a VERSION does; it
+    is written as a tag reference (.verfs/tags/NAME), so it stays a name when head
+    moves back past it.  A name that could be read as a hash prefix (4+ hex
+    digits), 'head', or one holding '/', '~', '^', '@', ':' or spaces is refused, as
+    is a branch's name.  -d removes a tag reference; a tag patch in head's history
+    is part of it, dropped only by unrecord or obliterate.
 
     \b
-    Example:
+    Examples:
       verfs tag v1.0 && verfs show v1.0:
+      verfs tag v0.9 head~3
+      verfs tag
+      verfs tag -d v0.9
     """
-    click.echo(ops.tag(repo, name, author, date))
+    from ..errors import UsageError
+    if delete is not None:
+        if name is not None or version is not None:
+            raise UsageError("give -d NAME, or NAME [VERSION], not both")
+        vid = ops.delete_tag(repo, delete)
+        click.echo(f"deleted tag {delete} (was {short(vid)})")
+        return
+    if name is not None:
+        click.echo(ops.tag(repo, name, author, date, version or "head"))
+        return
+    if version is not None or author is not None or date is not None:
+        raise UsageError("VERSION, -A and --date go with NAME")
+    _list_tags(repo, as_json)
+
+
+def _list_tags(repo, as_json: bool) -> None:
+    """Each tag, by name: its version and the date of the patch it tags (the tag
+    patch's parent: what the tag names), in the author's zone."""
+    import json
+
+    from ..dates import iso, text
+    rows = []
+    for name, vid in repo.tags().items():
+        step = repo.history.step(vid)
+        tagged = step.version.parent
+        info = repo.history.step(tagged).patch.info if tagged else None
+        rows.append((name, vid, info))
+    if as_json:
+        click.echo(json.dumps([{"name": n, "version": v,
+                                "date": iso(i.date, i.get_meta("zone")) if i else None}
+                               for n, v, i in rows], indent=1))
+        return
+    width = max((len(n) for n, _, _ in rows), default=0)
+    for n, v, i in rows:
+        when = text(i.date, i.get_meta("zone")) if i else "(the empty state)"
+        click.echo(f"{n:{width}}  {short(v)}  {when}")
 
 
 @cli.command()

@@ -133,12 +133,12 @@ class Size(click.ParamType):
 
 
 
-def version_names(start: str, branches_only: bool = False) -> list[str]:
+def version_names(start: str, which: str = "all") -> list[str]:
     """``head``, the branches and the tags of the repository containing ``start``:
-    what a VERSION argument completes to (``branches_only``: the branches).  Quiet
-    and side-effect free — no journal finished, no lock taken, nothing written — and
-    an empty list on any trouble: a completion must never print an error into the
-    user's command line."""
+    what a VERSION argument completes to (``which``: "branches" or "tags", only
+    those).  Quiet and side-effect free — no journal finished, no lock taken,
+    nothing written — and an empty list on any trouble: a completion must never
+    print an error into the user's command line."""
     from .. import heads
     from ..repo import DOTDIR, locate
     try:
@@ -146,15 +146,19 @@ def version_names(start: str, branches_only: bool = False) -> list[str]:
         if root is None:
             return []
         dotdir = os.path.join(root, DOTDIR)
-        names = {heads.current_branch(dotdir), *heads.stored_branches(dotdir)}
-        if branches_only:
+        names = set()
+        if which != "tags":
+            names |= {heads.current_branch(dotdir), *heads.stored_branches(dotdir)}
+        if which == "branches":
             return sorted(names)
         try:        # tags made before tag references: on head's chain (reads it)
             repo = Repository(root)
             on_chain = repo.history.tags(repo.head())
         except Exception:       # noqa: BLE001 — whatever it is, complete what was found
             on_chain = {}
-        names |= {"head", *heads.all_tags(on_chain, heads.tag_refs(dotdir))}
+        names |= set(heads.all_tags(on_chain, heads.tag_refs(dotdir)))
+        if which == "all":
+            names.add("head")
         return sorted(names)
     except Exception:           # noqa: BLE001 — see above
         return []
@@ -167,7 +171,12 @@ def _items(names: list[str], incomplete: str):
 
 def complete_branch(ctx, param, incomplete):
     """``shell_complete=`` of an argument or option that names a branch."""
-    return _items(version_names(ctx.params.get("repo_dir") or ".", True), incomplete)
+    return _items(version_names(ctx.params.get("repo_dir") or ".", "branches"), incomplete)
+
+
+def complete_tag(ctx, param, incomplete):
+    """``shell_complete=`` of an argument or option that names a tag."""
+    return _items(version_names(ctx.params.get("repo_dir") or ".", "tags"), incomplete)
 
 
 class Version(click.ParamType):
