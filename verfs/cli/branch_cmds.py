@@ -35,8 +35,8 @@ def branch(repo, name, version, delete, as_json):
     \b
     Examples:
       verfs branch
-      verfs branch fix-1 head~2 && verfs switch fix-1
-      verfs branch -d fix-1
+      verfs branch fix-2 head~2 && verfs switch fix-2
+      verfs switch main && verfs branch -d fix-2
     """
     if delete is not None:
         if name is not None:

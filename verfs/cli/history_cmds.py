@@ -91,7 +91,7 @@ def tag(repo, name, author, date):
 
     \b
     Example:
-      verfs tag v1.0 && verfs show v1.0:
+      verfs tag v2.0 && verfs show v2.0:
     """
     click.echo(ops.tag(repo, name, author, date))
 
@@ -111,7 +111,7 @@ def clone(version, src, dest):
     Examples:
       verfs clone --version head~5 . ../old-state
       verfs clone file:///tmp/shared-history ../copy
-      AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy
+      AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy2
     """
     if is_url(src):
         repo, counts = clone_url(src, dest, version)

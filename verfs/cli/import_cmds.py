@@ -39,7 +39,7 @@ def import_group():
     \b
     Examples:
       verfs import git ~/src/project --all --into project.verfs
-      verfs import darcs ~/src/project --into project.verfs
+      verfs import darcs ~/src/tools --into tools.verfs
     """
 
 
