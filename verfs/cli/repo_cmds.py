@@ -243,6 +243,10 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
     under = tree_path(repo.root, path)
+    if under:
+        from ..trees import entry_at
+        if all(entry_at(h.states, h.root_tree(v), under) is None for v in (a, b)):
+            raise UnknownPath(f"{under}: in neither version ({short(a)}, {short(b)})")
     if gnu:
         times = [stamp(h.step(v).patch.info.moment) if v else stamp(None) for v in (a, b)]
         chunks = tree_diff(h.states, h.root_tree(a), h.root_tree(b), short(a), short(b),
