@@ -111,3 +111,15 @@ def test_damaged_head_is_exit_3(small, tmp_path, args):
     assert proc.returncode == DAMAGED
     if args != ["fsck"]:                    # fsck lists what it found on stdout
         assert "is damaged" in one_line_error(proc, DAMAGED)
+
+
+def test_a_store_url_with_nothing_there(small, s3_env):
+    """A server that does not answer, and a bucket that is not there: not found (1)."""
+    from tests.servers import free_ports
+    (port,) = free_ports(1)
+    for url, said in [(f"http://127.0.0.1:{port}/x", "cannot reach"),
+                      ("s3://no-such-bucket/x", "there is no bucket 'no-such-bucket'")]:
+        pushed = [["push", url]] if url.startswith("s3:") else []     # http is read-only
+        for args in [["log", "--store", url], ["pull", url], ["clone", url, "copy"], *pushed]:
+            err = one_line_error(run_verfs(*args, cwd=small, check=False, env=None), 1)
+            assert said in err, err

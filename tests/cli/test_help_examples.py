@@ -69,12 +69,6 @@ def example_lines(help_text: str) -> list[str]:
     return lines
 
 
-def test_every_command_has_example_lines():
-    for name in COMMANDS:
-        text = run_verfs(*name.split(), "--help").stdout.decode()
-        assert example_lines(text), name
-
-
 # --- the scratch repository ---------------------------------------------------------
 
 def _write(root: Path, rel: str, text: str) -> None:
