@@ -22,21 +22,32 @@ from .ops import check_out
 from .repo import Repository
 
 
-def _check_new(repo: Repository, name: str) -> None:
+def _check_new(repo: Repository, name: str, move: bool = False) -> bool:
+    """Whether ``name`` is a branch already (then only ``move`` lets it be set, and
+    never the checked-out one, whose version is head); refused if it is a tag's."""
     heads.check_name(name, "branch")
-    if name in repo.branches():
-        raise UsageError(f"branch {name!r} already exists")
     if name in repo.tags():
         raise UsageError(f"{name!r} is a tag's name; a branch needs another")
+    if name not in repo.branches():
+        return False
+    if not move:
+        raise UsageError(f"branch {name!r} already exists (-f moves it)")
+    if name == repo.current_branch():
+        raise UsageError(f"branch {name!r} is checked out: its version is head "
+                         f"('verfs restore VERSION' moves head)")
+    return True
 
 
-def create(repo: Repository, name: str, spec: str = "head") -> str | None:
-    """A new branch ``name`` at the version ``spec`` names; head does not move."""
+def create(repo: Repository, name: str, spec: str = "head", move: bool = False
+           ) -> str | None:
+    """Branch ``name`` at the version ``spec`` names, new — or, with ``move``, moved
+    there if it is a branch not checked out (as ``git branch -f``); head does not
+    move.  A moved branch's old version is in its reflog."""
     with repo.locked():
-        _check_new(repo, name)
+        moved = _check_new(repo, name, move)
         vid = repo.resolve(spec)
         heads.write_branch(repo.dotdir, name, vid)
-        repo.log_branch(name, vid, f"branch: made at {spec}")
+        repo.log_branch(name, vid, f"branch: {'moved to' if moved else 'made at'} {spec}")
         return vid
 
 

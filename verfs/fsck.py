@@ -39,6 +39,7 @@ from store.errors import FormatError, ObjectNotFound, StoreError
 from store.layered import LayeredStore
 from store.staging import Staging, clean_abandoned
 
+from . import heads
 from .errors import DamagedRepository, VerfsError
 from .history import ROOTS, History
 from .patch.apply import apply_prims
@@ -201,11 +202,12 @@ def _refs(kind: str, oid: str, data: bytes, c: _Check, required: bool) -> None:
                     c.dotdirs[oid] = inside[0]
 
 
-def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:
-    """The roots ``fsck`` must find (the version head names, and every version of the
-    reflog), and the problems of head and the reflog themselves: a damaged head (with
-    the way back), a reflog line that is no entry.  Read strictly, never quoted whole:
-    a head that is a link to some other file is named as a link, not shown."""
+def repository_roots(repo) -> tuple[list[tuple[str, str]], list[str]]:
+    """The roots ``fsck`` must find (the version head names, every version of the
+    reflog, of every branch, tag reference and branch reflog), and the problems of
+    those files themselves: a damaged head (with the way back), a reflog line that is
+    no entry, a damaged branch or tag file.  Read strictly, never quoted whole: a head
+    that is a link to some other file is named as a link, not shown."""
     roots: list[tuple[str, str]] = []
     problems: list[str] = []
     try:
@@ -220,7 +222,8 @@ def head_and_reflog(repo) -> tuple[list[tuple[str, str]], list[str]]:
         problems += repo.reflog_problems()
     except DamagedRepository as exc:
         problems.append(str(exc))
-    return roots, problems
+    named, bad = heads.check(repo.dotdir)
+    return roots + named, problems + bad
 
 
 def verify_roots(history: History, progress: Callable[[int], None] | None = None

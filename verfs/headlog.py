@@ -60,6 +60,12 @@ def parse_reflog(data: bytes) -> Reflog:
     return Reflog(entries, bad)
 
 
+def bad_lines(path: str, reflog: Reflog) -> list[str]:
+    """One problem line (``fsck``'s) per line of the reflog at ``path`` that is no entry."""
+    return [f"{path} is damaged: line {n} is not '<time> <version or -> <operation>': "
+            f"{line[:80]!r}" for n, line in reflog.bad]
+
+
 def reflog_line(when: str, vid: str | None, operation: str) -> bytes:
     """One entry; a newline in the operation would end it early, so it is a space."""
     operation = operation.replace("\n", " ").strip() or "?"

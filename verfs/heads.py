@@ -29,6 +29,8 @@ import re
 from store.files import write_atomic
 from store.ids import HEX_LEN
 
+from . import headlog
+from .dotfiles import NotAFile, read_small_file
 from .errors import DamagedRepository, UsageError
 
 DEFAULT_BRANCH = "main"
@@ -52,8 +54,10 @@ def check_name(name: str, kind: str) -> str:
 
 
 def _read_ref(path: str, empty_ok: bool) -> str | None:
-    with open(path, "rb") as f:
-        data = f.read(HEX_LEN + 2)
+    try:
+        data = read_small_file(path, HEX_LEN + 1)
+    except NotAFile as exc:
+        raise DamagedRepository(f"{path} is damaged ({exc})") from None
     text = data.decode("ascii", "replace")
     if empty_ok and text == "\n":
         return None
@@ -82,6 +86,8 @@ def _names(directory: str) -> list[str]:
         return sorted(n for n in os.listdir(directory) if not n.startswith("."))
     except FileNotFoundError:
         return []
+    except NotADirectoryError:
+        raise DamagedRepository(f"{directory} is damaged (not a directory)") from None
 
 
 def _write_ref(dotdir: str, kind: str, name: str, vid: str | None) -> None:
@@ -100,10 +106,11 @@ def _unlink(path: str) -> None:
 # --- branches -------------------------------------------------------------------------
 def current_branch(dotdir: str) -> str:
     try:
-        with open(os.path.join(dotdir, "branch"), "rb") as f:
-            text = f.read(256).decode("utf-8", "replace")
+        text = read_small_file(os.path.join(dotdir, "branch"), 256).decode("utf-8", "replace")
     except FileNotFoundError:
         return DEFAULT_BRANCH
+    except NotAFile as exc:
+        raise DamagedRepository(f"{os.path.join(dotdir, 'branch')} is damaged ({exc})") from None
     name = text[:-1] if text.endswith("\n") else text
     if not _NAME.fullmatch(name):
         raise DamagedRepository(f"{os.path.join(dotdir, 'branch')} is damaged "
@@ -179,3 +186,52 @@ def write_tag_ref(dotdir: str, name: str, vid: str) -> None:
 
 def delete_tag_ref(dotdir: str, name: str) -> None:
     _unlink(os.path.join(dotdir, "tags", name))
+
+
+# --- checking (fsck) ------------------------------------------------------------------
+def check(dotdir: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """What ``fsck`` must know of the named heads: the versions they name, each with
+    who names it (every branch file, every tag reference, every line of every
+    branch's reflog) — roots, as head is — and one line for each file that is damaged
+    or is no name of its directory.  Every file is read, none stops the check."""
+    roots: list[tuple[str, str]] = []
+    problems: list[str] = []
+    try:
+        current_branch(dotdir)
+    except DamagedRepository as exc:
+        problems.append(str(exc))
+    for kind, who, empty_ok in (("branches", "branch", True), ("tags", "tag", False)):
+        directory = os.path.join(dotdir, kind)
+        for name in _listed(directory, problems):
+            path = os.path.join(directory, name)
+            if not _NAME.fullmatch(name):
+                problems.append(f"{path} is no {who}'s name (verfs never writes it)")
+                continue
+            try:
+                vid = _read_ref(path, empty_ok)
+            except (DamagedRepository, OSError) as exc:
+                problems.append(str(exc) if isinstance(exc, DamagedRepository)
+                                else f"{path} cannot be read: {exc.strerror}")
+                continue
+            if vid:
+                roots.append((vid, f"{who} {name}"))
+    logs = os.path.join(dotdir, "logs")
+    for name in _listed(logs, problems):
+        path = os.path.join(logs, name)
+        try:
+            reflog = headlog.parse_reflog(read_small_file(path, None))
+        except (NotAFile, OSError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else exc
+            problems.append(f"{path} is damaged ({why})")
+            continue
+        roots += [(e.vid, f"branch {name}'s reflog") for e in reflog.entries if e.vid]
+        problems += headlog.bad_lines(path, reflog)
+    return roots, problems
+
+
+def _listed(directory: str, problems: list[str]) -> list[str]:
+    try:
+        return _names(directory)
+    except DamagedRepository as exc:
+        problems.append(str(exc))
+        return []

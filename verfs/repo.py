@@ -12,12 +12,10 @@ Head is the one mutable thing; it is replaced atomically, after the objects it
 names are durable.
 """
 
-import errno
 import fcntl
 import functools
 import logging
 import os
-import stat
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -27,6 +25,7 @@ from store.files import FILE_MODE, write_atomic
 from store.ids import is_id
 
 from . import headlog, heads, versionspec
+from .dotfiles import NotAFile, read_small_file
 from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
 from .headlog import RefEntry
 
@@ -43,26 +42,17 @@ DOTDIR = ".verfs"
 log = logging.getLogger("verfs.repo")
 
 
-class _NotAFile(Exception):
-    """A file of ``.verfs`` that is a symbolic link, a directory, a device..."""
-
-
-def _read_small_file(path: str, limit: int | None) -> bytes:
-    """A regular file's bytes (at most ``limit`` + 1 of them): never through a
-    symbolic link, never blocking on a FIFO."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _NotAFile("a symbolic link, not a file") from None
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _NotAFile("not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read() if limit is None else f.read(limit + 1)
-    finally:
-        os.close(fd)
+def locate(start: str) -> str | None:
+    """The working directory of the repository containing ``start`` (itself or a
+    parent directory; None: none) — looked for only, nothing read or finished: what
+    ``Repository.find`` opens, and what shell completion reads quietly."""
+    here = os.path.abspath(start)
+    while not os.path.isdir(os.path.join(here, DOTDIR, "store")):
+        up = os.path.dirname(here)
+        if up == here:
+            return None
+        here = up
+    return here
 
 
 def read_head(dotdir: str) -> str | None:
@@ -70,10 +60,10 @@ def read_head(dotdir: str) -> str | None:
     follows head with it, with no store opened)."""
     path = os.path.join(dotdir, "head")
     try:
-        data = _read_small_file(path, headlog.HEAD_SIZE)
+        data = read_small_file(path, headlog.HEAD_SIZE)
     except FileNotFoundError:
         raise _damaged_head(dotdir, "missing") from None
-    except _NotAFile as exc:
+    except NotAFile as exc:
         raise _damaged_head(dotdir, str(exc)) from None
     last = _read_reflog(dotdir).last if data == b"" else None
     why = headlog.head_problem(data, last, os.path.exists(os.path.join(dotdir, "reflog")))
@@ -102,10 +92,10 @@ def _damaged_head(dotdir: str, why: str) -> DamagedRepository:
 def _read_reflog(dotdir: str) -> headlog.Reflog:
     path = os.path.join(dotdir, "reflog")
     try:
-        data = _read_small_file(path, None)
+        data = read_small_file(path, None)
     except FileNotFoundError:
         return headlog.Reflog([], [])
-    except _NotAFile as exc:
+    except NotAFile as exc:
         raise DamagedRepository(f"{path} is damaged ({exc})") from None
     return headlog.parse_reflog(data)
 
@@ -162,19 +152,15 @@ class Repository:
 
     @classmethod
     def find(cls, start: str = ".") -> "Repository":
-        """The repository containing ``start`` (itself or a parent directory)."""
-        here = os.path.abspath(start)
-        while True:
-            if os.path.isdir(os.path.join(here, DOTDIR, "store")):
-                repo = cls(here)
-                repo.finish_interrupted()
-                return repo
-            up = os.path.dirname(here)
-            if up == here:
-                raise NotARepository(
-                    f"not in a verfs repository: {os.path.abspath(start)} "
-                    f"(run 'verfs init' to make one)")
-            here = up
+        """The repository containing ``start`` (itself or a parent directory), with
+        any command killed half-way in it finished first."""
+        root = locate(start)
+        if root is None:
+            raise NotARepository(f"not in a verfs repository: {os.path.abspath(start)} "
+                                 f"(run 'verfs init' to make one)")
+        repo = cls(root)
+        repo.finish_interrupted()
+        return repo
 
     # --- head and reflog ------------------------------------------------------------
     def head(self) -> str | None:
@@ -251,8 +237,7 @@ class Repository:
 
     def reflog_problems(self) -> list[str]:
         """One line per reflog line that is not ``<time> <version or -> <operation>``."""
-        return [f"{self._reflog_path} is damaged: line {n} is not '<time> <version or -> "
-                f"<operation>': {line[:80]!r}" for n, line in self._read_reflog().bad]
+        return headlog.bad_lines(self._reflog_path, self._read_reflog())
 
     def _open_lock(self) -> int:
         return os.open(os.path.join(self.dotdir, "lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
@@ -314,10 +299,10 @@ class Repository:
     def branch_reflog(self, name: str) -> list[RefEntry]:
         """Branch ``name``'s own reflog, newest first (none: an empty list)."""
         try:
-            data = _read_small_file(heads.branch_log_path(self.dotdir, name), None)
+            data = read_small_file(heads.branch_log_path(self.dotdir, name), None)
         except FileNotFoundError:
             return []
-        except _NotAFile as exc:
+        except NotAFile as exc:
             raise DamagedRepository(f"{heads.branch_log_path(self.dotdir, name)} is "
                                     f"damaged ({exc})") from None
         return headlog.parse_reflog(data).entries

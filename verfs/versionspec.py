@@ -55,3 +55,14 @@ def parse(spec: str) -> Spec:
         back += n
     return Spec(base, back)
 
+
+def of_head(spec: str) -> bool:
+    """Whether ``spec`` can only mean a version, never a path or a tag: its base is
+    head (``head``, ``HEAD``, ``@``) or head's reflog (``@{N}``, ``head@{N}``),
+    whatever its suffixes (``head~3``, ``@{2}^``; a wrong one, ``head^2``, is
+    still meant as a version, for ``parse`` to refuse)."""
+    base = _SPLIT.fullmatch(spec).group(1)
+    if base in HEAD_NAMES:
+        return True
+    m = _REFLOG.fullmatch(base)
+    return m is not None and m.group(1) in ("", *HEAD_NAMES)

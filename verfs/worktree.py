@@ -18,8 +18,9 @@ import stat
 from store import DIR, EMPTY_TREE_ID, FILE, LINK, ObjectStore, Tree, TreeEntry
 from store.names import check_name, split_path
 
+from .dotfiles import NotAFile, read_small_file
 from .errors import DirtyWorkingTree
-from .ignore import ALWAYS, IGNORE_FILE, Rules
+from .ignore import ALWAYS, BORING_FILES, IGNORE_FILE, BadIgnoreFile, Rules, boring
 from .repo import DOTDIR
 from .testhook import pause
 from .trees import entry_at
@@ -36,17 +37,39 @@ def _enc(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-def snapshot(store: ObjectStore, top: str, keep: tuple[str | None, ...] = ()) -> str:
+def snapshot(store: ObjectStore, top: str, keep: tuple[str | None, ...] = (),
+             instead: dict[str, bytes | None] | None = None) -> str:
     """Write the tree under ``top`` into ``store``; return its root tree id.
 
     Paths the ``.verfsignore`` files ignore are left out (verfs/ignore.py) unless a
     tree of ``keep`` (head's, say) has them: a file the repository has stays in.  A
     directory that holds only what is left out is left out too, unless the first tree
     of ``keep`` (head's) has it: a build directory is no change, whatever a command is
-    about to check out there."""
+    about to check out there.  ``instead``: boring files' texts to use in place of
+    what the disk has (an import's, before it writes them; None: none)."""
     roots = tuple(t for t in keep if t)
     home = keep[0] if keep and keep[0] else None
-    return _snapshot(store, os.fsencode(top), b"", Rules(), roots, None, home)[0]
+    rules = top_rules(top, instead or {})
+    return _snapshot(store, os.fsencode(top), b"", rules, roots, None, home)[0]
+
+
+def top_rules(top: str, instead: dict[str, bytes | None]) -> Rules:
+    """The rules that hold before any ``.verfsignore`` is read: darcs's boring files
+    (``.verfs/boring``, ``_darcs/prefs/boring``), if the working tree has them."""
+    files = []
+    for rel in BORING_FILES:
+        if rel in instead:
+            if instead[rel] is not None:
+                files.append((rel, instead[rel]))
+            continue
+        try:
+            files.append((rel, read_small_file(os.path.join(top, rel), None,
+                                               follow=not rel.startswith(DOTDIR))))
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except NotAFile as exc:
+            raise BadIgnoreFile(f"{rel}: {exc}") from None
+    return Rules(boring=boring(files)) if files else Rules()
 
 
 def _snapshot(store: ObjectStore, top: bytes, sub: bytes, rules: Rules,

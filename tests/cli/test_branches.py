@@ -53,6 +53,22 @@ def test_list_make_and_delete(two):
     assert not (d / ".verfs" / "logs" / "old").exists()
 
 
+def test_force_moves_a_branch_not_checked_out_and_its_reflog_says_so(two):
+    d, one, two_ = two
+    assert "-f moves it" in one_line_error(run_verfs("branch", "old", two_, cwd=d,
+                                                     check=False), 2)
+    run_verfs("branch", "-f", "old", "head", cwd=d)
+    assert json.loads(run_verfs("branch", "--json", cwd=d).stdout)[1]["version"] == two_
+    out = run_verfs("reflog", "old", cwd=d).stdout.decode().splitlines()
+    assert "branch: moved to head" in out[0] and one[:12] in out[1]
+    assert run_verfs("show", "old@{1}:f", cwd=d).stdout == b"1\n"
+    err = one_line_error(run_verfs("branch", "-f", "main", one, cwd=d, check=False), 2)
+    assert "checked out" in err and _head(d) == two_
+    run_verfs("branch", "-f", "new", one, cwd=d)               # -f of a new name: made
+    assert run_verfs("show", "new:f", cwd=d).stdout == b"1\n"
+    one_line_error(run_verfs("branch", "-f", "-d", "new", cwd=d, check=False), 2)
+
+
 def test_switch_moves_head_tree_and_name_and_keeps_the_branch_left(two):
     d, one, two_ = two
     run_verfs("switch", "old", cwd=d)

@@ -8,7 +8,9 @@ import sys
 from tests.conftest import run_verfs, verfs_env
 
 
-def _complete(words: str, cwd) -> list[str]:
+def _complete_typed(words: str, cwd) -> list[str]:
+    """What bash would be offered for the last of ``words``: "TYPE,VALUE" lines, the
+    type "plain", or "file" (the shell's own completion of paths)."""
     parts = words.split(" ")
     env = verfs_env(_VERFS_COMPLETE="bash_complete", COMP_WORDS=words,
                     COMP_CWORD=str(len(parts) - 1))
@@ -17,8 +19,12 @@ def _complete(words: str, cwd) -> list[str]:
                            "from verfs.cli.main import cli; cli(prog_name='verfs')"],
                           cwd=cwd, env=env, capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
-    lines = proc.stdout.decode().splitlines()
-    return [line.split(",", 1)[1] for line in lines if line]     # "plain,NAME"
+    return [line for line in proc.stdout.decode().splitlines() if line]
+
+
+def _complete(words: str, cwd) -> list[str]:
+    return [line.split(",", 1)[1] for line in _complete_typed(words, cwd)
+            if line.startswith("plain,")]
 
 
 def test_commands_options_and_versions(repo_dir, tmp_path):
@@ -40,6 +46,26 @@ def test_commands_options_and_versions(repo_dir, tmp_path):
     # the repository named by --repo, from anywhere; nothing at all outside one
     assert _complete(f"verfs restore --repo {d} d", tmp_path) == ["dev"]
     assert _complete("verfs restore ", tmp_path) == []
+
+
+def test_log_and_grep_complete_versions_then_paths(repo_dir):
+    d = repo_dir
+    (d / "f").write_text("1\n")
+    run_verfs("record", "-m", "one", cwd=d)
+    run_verfs("tag", "v1.0", cwd=d)
+    run_verfs("branch", "dev", cwd=d)
+    every = ["plain,dev", "plain,head", "plain,main", "plain,v1.0"]
+    assert _complete_typed("verfs log ", d) == [*every, "file,"]
+    assert _complete_typed("verfs log d", d) == ["plain,dev", "file,d"]
+    assert _complete_typed("verfs log v1.0 ", d) == ["file,"]         # then paths only
+    assert _complete_typed("verfs log -- d", d) == ["file,d"]
+    assert _complete_typed("verfs log src/", d) == ["file,src/"]
+    assert _complete_typed("verfs grep ", d) == []                    # the PATTERN
+    assert _complete_typed("verfs grep x ", d) == [*every, "file,"]
+    assert _complete_typed("verfs grep x v1.0 d", d) == ["plain,dev", "file,d"]
+    assert _complete_typed("verfs grep x v1.0..d", d) == ["plain,v1.0..dev"]
+    assert _complete_typed("verfs grep -e x ", d) == [*every, "file,"]
+    assert _complete_typed("verfs grep x -- d", d) == ["file,d"]
 
 
 def test_completion_says_nothing_of_a_damaged_repository(repo_dir):

@@ -21,31 +21,37 @@ def _patch_name(repo, vid: str | None) -> str:
 @click.argument("version", required=False, type=VERSION)
 @click.option("-d", "--delete", "delete", metavar="NAME", shell_complete=complete_branch,
               help="Delete branch NAME (not the checked-out one).")
+@click.option("-f", "--force", is_flag=True,
+              help="Move branch NAME to VERSION if it exists (not the checked-out one).")
 @click.option("--json", "as_json", is_flag=True, help="The list as one JSON array.")
 @with_repo
-def branch(repo, name, version, delete, as_json):
+def branch(repo, name, version, delete, force, as_json):
     """List the branches, make one, or delete one.
 
     Without NAME, list every branch: '*' marks the checked-out one, whose version is
     head; each with its version and its last patch's name.  With NAME, make a
     branch at VERSION (default: head); head does not move ('verfs switch NAME'
-    checks it out).  Versions are never lost with a branch: -d says the version,
-    and 'verfs branch NAME VERSION' makes the branch again.
+    checks it out); -f moves an existing branch there (its reflog keeps where it
+    was).  Versions are never lost with a branch: -d says the version, and 'verfs
+    branch NAME VERSION' makes the branch again.
 
     \b
     Examples:
       verfs branch
       verfs branch fix-2 head~2 && verfs switch fix-2
-      verfs switch main && verfs branch -d fix-2
+      verfs switch main && verfs branch -f fix-2 head
+      verfs branch -d fix-2
     """
     if delete is not None:
         if name is not None:
             raise UsageError("give -d NAME, or NAME [VERSION], not both")
+        if force:
+            raise UsageError("-f moves a branch: give NAME [VERSION], not -d")
         vid = branching.delete(repo, delete)
         click.echo(f"deleted branch {delete} (was {short(vid)})")
         return
     if name is not None:
-        vid = branching.create(repo, name, version or "head")
+        vid = branching.create(repo, name, version or "head", force)
         click.echo(f"branch {name} at {short(vid)}")
         return
     if version is not None:

@@ -9,7 +9,7 @@ import click
 
 from ..errors import UnknownPath, UnknownVersion, UsageError
 from .main import cli
-from .options import tree_path, with_history
+from .options import complete_free, tree_path, with_history
 from .pager import paged
 
 _VALUED = {"--repo", "--store", "--cache", "-e", "--regexp"}
@@ -64,7 +64,8 @@ def _versions(chains, resolve, specs: list[str], strict: bool):
 
 
 @cli.command(cls=GrepCommand)
-@click.argument("args", nargs=-1, metavar="PATTERN [VERSION | V1..V2]... [-- PATH...]")
+@click.argument("args", nargs=-1, metavar="PATTERN [VERSION | V1..V2]... [-- PATH...]",
+                shell_complete=complete_free("pattern", "grep.paths"))
 @click.option("-e", "--regexp", "pattern", metavar="PATTERN",
               help="The pattern (for one that starts with '-'); then every argument "
                    "is a VERSION or a PATH.")

@@ -85,10 +85,14 @@ def import_darcs(src, into):
     """Import a darcs-2 hashed repository, read directly from its _darcs files: every
     patch keeps its name, author, date, comment and darcs hash; tags stay tags, each
     with a tag reference (a name verfs refuses, say with spaces, is mapped: ' ' -> '-').
+    darcs's boring files (the repository's _darcs/prefs/boring and ~/.darcs/boring)
+    are copied to .verfs/boring, rewritten by each import: record and whatsnew in
+    the new repository leave out what darcs would (.verfsignore patterns first).
 
     \b
     Example:
       verfs import darcs ~/src/project --into project.verfs
     """
     from ..importers.darcs import DarcsSource
-    _report(run_import(DarcsSource(_source(src)), into or _default_target(src)))
+    own = os.path.join(os.path.expanduser("~"), ".darcs", "boring")
+    _report(run_import(DarcsSource(_source(src), user_boring=own), into or _default_target(src)))

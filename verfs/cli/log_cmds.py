@@ -9,13 +9,12 @@ import re
 import click
 
 from ..errors import UnknownVersion
+from ..versionspec import of_head
 from .main import cli
-from .options import short, tree_path, with_history
+from .options import complete_free, short, tree_path, with_history
 
 FORCED = "verfs.log.paths"      # ctx.meta: what followed ``--`` (paths, whatever they look like)
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
-# head, head~N, head^, @{N}~2... are always a version (head~5 too far: an error)
-_HEADISH = re.compile(r"(head|HEAD|@)(@\{\d+\})?([~^]\d*)*|@\{\d+\}([~^]\d*)*")
 
 
 class LogCommand(click.Command):
@@ -35,7 +34,8 @@ class LogCommand(click.Command):
 @click.option("--no-pager", is_flag=True, help="Do not page the output on a terminal.")
 @click.option("-n", "--max-count", "limit", type=click.IntRange(min=0), metavar="N",
               help="At most N versions (the newest), e.g. -n 5.")
-@click.argument("args", nargs=-1, metavar="[VERSION] [--] [PATH]...")
+@click.argument("args", nargs=-1, metavar="[VERSION] [--] [PATH]...",
+                shell_complete=complete_free(paths_key=FORCED))
 @with_history
 def log(repo, verbose, as_json, no_pager, limit, args):
     """List the patches of VERSION (default: head), newest first; with PATHs, only
@@ -146,7 +146,8 @@ def _version_and_paths(repo, args: list[str], forced: list[str] | None
     if not args:
         return head, paths([]), None
     first = args[0]
-    if dashed or _HEADISH.fullmatch(first):     # a version, whatever paths there are
+    # head, head~N, head^, @{N}~2... are always a version (head~5 too far: an error)
+    if dashed or of_head(first):
         return repo.resolve(first), paths(args[1:]), None
     try:
         return repo.resolve(first, tags=False), paths(args[1:]), None

@@ -133,18 +133,6 @@ class Size(click.ParamType):
 
 
 
-def _dotdir_of(start: str) -> str | None:
-    """The ``.verfs`` of the repository containing ``start`` (None: none), found as
-    ``Repository.find`` does, but with nothing finished or written."""
-    from ..repo import DOTDIR
-    here = os.path.abspath(start)
-    while not os.path.isdir(os.path.join(here, DOTDIR, "store")):
-        if os.path.dirname(here) == here:
-            return None
-        here = os.path.dirname(here)
-    return os.path.join(here, DOTDIR)
-
-
 def version_names(start: str, branches_only: bool = False) -> list[str]:
     """``head``, the branches and the tags of the repository containing ``start``:
     what a VERSION argument completes to (``branches_only``: the branches).  Quiet
@@ -152,19 +140,21 @@ def version_names(start: str, branches_only: bool = False) -> list[str]:
     an empty list on any trouble: a completion must never print an error into the
     user's command line."""
     from .. import heads
+    from ..repo import DOTDIR, locate
     try:
-        dotdir = _dotdir_of(start)
-        if dotdir is None:
+        root = locate(start)
+        if root is None:
             return []
+        dotdir = os.path.join(root, DOTDIR)
         names = {heads.current_branch(dotdir), *heads.stored_branches(dotdir)}
         if branches_only:
             return sorted(names)
-        names |= {"head", *heads.tag_refs(dotdir)}
         try:        # tags made before tag references: on head's chain (reads it)
-            repo = Repository(os.path.dirname(dotdir))
-            names.update(repo.history.tags(repo.head()))
+            repo = Repository(root)
+            on_chain = repo.history.tags(repo.head())
         except Exception:       # noqa: BLE001 — whatever it is, complete what was found
-            pass
+            on_chain = {}
+        names |= {"head", *heads.all_tags(on_chain, heads.tag_refs(dotdir))}
         return sorted(names)
     except Exception:           # noqa: BLE001 — see above
         return []
@@ -193,3 +183,32 @@ class Version(click.ParamType):
 
 
 VERSION = Version()
+
+
+def complete_free(pattern_option: str | None = None, paths_key: str | None = None):
+    """``shell_complete=`` of the free arguments of ``log`` (``[VERSION] [PATH]...``)
+    and ``grep`` (``PATTERN [VERSION | V1..V2]... [PATH]...``): version names (after
+    ``A..``, the range's end) and, as the shell completes them, paths.  With
+    ``pattern_option`` (grep's ``-e``) the first free argument is the PATTERN unless
+    that option is given, and any number of versions may follow; else (log) only
+    the first free argument may be a version.  ``paths_key``: the ``ctx.meta`` key
+    the command's parser sets once ``--`` is passed (only paths after it)."""
+    def complete(ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+        paths = [CompletionItem(incomplete, type="file")]
+        if paths_key is not None and paths_key in ctx.meta:
+            return paths
+        before = len(ctx.params.get(param.name) or ())
+        if pattern_option is None:
+            if before:
+                return paths            # log: a VERSION only first
+        elif ctx.params.get(pattern_option) is None and not before:
+            return []                   # grep's PATTERN: nothing to offer
+        if any(c in incomplete for c in "~^:{/"):
+            return paths
+        start, sep, rest = incomplete.rpartition("..")
+        start += sep
+        names = version_names(ctx.params.get("repo_dir") or ".")
+        return [CompletionItem(start + n) for n in names if n.startswith(rest)] + (
+            [] if sep else paths)
+    return complete

@@ -270,7 +270,7 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
 @with_repo
 def fsck_cmd(repo, verify_data):
     """Verify every object in the store and every reference between them, and
-    head and the reflog.
+    head, the reflog, every branch, tag reference and branch reflog.
 
     Each missing or corrupt object, and a damaged head or reflog line, is named on
     its own line; the exit status is 0 only if there are none (3 otherwise).
@@ -286,9 +286,9 @@ def fsck_cmd(repo, verify_data):
     """
     from store import DIRS, KINDS
 
-    from ..fsck import count_objects, fsck, head_and_reflog, verify_roots
+    from ..fsck import count_objects, fsck, repository_roots, verify_roots
     from ..progress import progress
-    roots, problems = head_and_reflog(repo)
+    roots, problems = repository_roots(repo)
     states = repo.store.states
     derived = states.top if states is not repo.store else None
     notes: list[str] = []

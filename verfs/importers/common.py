@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from store import DIR, EMPTY_TREE_ID, ObjectStore, Tree, TreeEntry
+from store.files import write_atomic
 from store.overlay import OverlayStore
 
 from .. import heads, staging
@@ -26,6 +27,7 @@ from ..derived import after_new_versions
 from ..diff import tree_prims
 from ..errors import ImportFailed, PatchApplyError, UsageError
 from ..heads import check_name
+from ..ignore import BORING_FILES
 from ..journal import begin, change_tree, finish_begun
 from ..patch.apply import apply_to_tree
 from ..patch.named import TAG_PREFIX, Patch, PatchInfo
@@ -279,6 +281,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
     tags off the line, branches); every tag on the line gets a tag reference."""
     history, store = repo.history, repo.history.states     # states: trees and blobs
     extras = getattr(source, "extras", None)
+    boring = _Boring(repo, source)
     with repo.locked():
         head = repo.head()
         chain = list(history.chain(head))[::-1]          # oldest first
@@ -298,10 +301,12 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 with repo.store.batch(), store.batch():
                     refs = extras(history, store, memo, head)
             _write_refs(repo, chain, refs, extras is None)
+            boring.write()
             return ImportResult(repo, 0, len(keys), head,
                                 source.check_final(store, final) + refs.warnings, refs.notes)
         old_tree = history.root_tree(head)
-        if not new and snapshot(OverlayStore(store), repo.root, (old_tree,)) != old_tree:
+        if not new and snapshot(OverlayStore(store), repo.root, (old_tree,),
+                                boring.instead) != old_tree:
             raise ImportFailed(f"{repo.root} has unrecorded changes; record or revert "
                                f"them before importing more")
         vid, root = head, old_tree
@@ -324,11 +329,38 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                 refs = extras(history, store, memo, vid)
         warnings = left_out.warning() + source.check_final(store, shadow) + refs.warnings
         _write_refs(repo, list(history.chain(vid))[::-1], refs, extras is None)
+        boring.write()
         (begin if in_place else change_tree)(
             repo, EMPTY_TREE_ID if new else old_tree, root, vid,
             f"import {len(keys) - start} patch(es) from {source.description}")
         after_new_versions(history, vid)
         return ImportResult(repo, len(keys) - start, len(keys), vid, warnings, refs.notes)
+
+
+class _Boring:
+    """A source's ignore rules (darcs's boring files), for ``.verfs/boring``: read
+    first and used (``instead``) when the working tree is compared — an incremental
+    import must not take build output that darcs would ignore for unrecorded
+    changes — but written only once the source has been read whole, so a failed
+    import leaves the target as it was.  Rewritten each time (the source's are the
+    truth); removed when the source has none any more.  A source without boring
+    files (git) leaves ``.verfs/boring`` alone."""
+
+    REL = BORING_FILES[0]         # ".verfs/boring"
+
+    def __init__(self, repo: Repository, source: Source):
+        self.path = os.path.join(repo.dotdir, "boring")
+        get = getattr(source, "boring", None)
+        self.instead = {self.REL: get()} if get is not None else {}
+
+    def write(self) -> None:
+        if not self.instead:
+            return
+        text = self.instead[self.REL]
+        if text is not None:
+            write_atomic(self.path, text)
+        elif os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 def _write_refs(repo: Repository, chain_steps, refs: Refs, own_line: bool) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 from store import ObjectStore
 
+from ..dotfiles import NotAFile, read_small_file
 from ..errors import ImportFailed
 from ..patch.named import PatchInfo
 from ..patch.prims import Binary
@@ -85,12 +86,35 @@ class DarcsSource:
 
     meta_key = META_KEY
 
-    def __init__(self, src: str):
+    def __init__(self, src: str, user_boring: str | None = None):
         self.root = os.path.abspath(src)
         self.darcs = os.path.join(self.root, "_darcs")
+        self.user_boring = user_boring
         self.description = f"darcs {self.root}"
         self._check_format()
         self._head = self._inventory_chain()
+
+    def boring(self) -> bytes | None:
+        """darcs's boring expressions for the new repository's ``.verfs/boring``
+        (verfs/ignore.py): the repository's ``_darcs/prefs/boring`` and the user's
+        ``~/.darcs/boring`` (``user_boring``), which darcs reads both, each after a
+        line saying where it came from; None if neither exists.  The import itself
+        needs none: a darcs patch only ever holds what was added, and the working
+        tree of darcs, where boring files are, is never read."""
+        parts = []
+        for path in (os.path.join(self.darcs, "prefs", "boring"), self.user_boring):
+            if path is None:
+                continue
+            try:
+                data = read_small_file(path, None, follow=True)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except NotAFile as exc:
+                raise ImportFailed(f"{path}: {exc}") from None
+            except OSError as exc:
+                raise ImportFailed(f"{path}: cannot be read: {exc.strerror}") from None
+            parts.append(b"# from " + os.fsencode(path) + b"\n" + data.rstrip(b"\n") + b"\n")
+        return b"".join(parts) if parts else None
 
     # --- the repository's shape -----------------------------------------------------
     def _check_format(self) -> None:

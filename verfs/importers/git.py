@@ -161,6 +161,18 @@ class _Model:
 
 
 @dataclass
+class _Selection:
+    """What an import takes beside its line (``GitSource._selection``)."""
+
+    wanted: list[TagRef]             # the tags imported
+    unreached: list[str]             # tags left out: not reachable from the branch
+    of_objects: list[str]            # tags left out: of a tree or a blob, not a commit
+    branches: dict[str, str]         # --all: every branch's tip commit
+    names: dict[str, str]            # git's tag name -> verfs's
+    bnames: dict[str, str]           # git's branch name -> verfs's
+
+
+@dataclass
 class _Commit:
     sha: str
 
@@ -418,17 +430,8 @@ class GitSource:
         id is its parent's and its patch's)."""
         self._line()
         refs = Refs()
-        tags = self._all_tags
-        reach = set() if self.everything else self.git.reachable(self.head)
-        of_objects = [t.name for t in tags if t.commit is None]
-        unreached = [t.name for t in tags if t.commit is not None and not self.everything
-                     and t.commit not in reach]
-        wanted = [t for t in tags if t.commit is not None and t.name not in unreached]
-        branches = self.git.branches() if self.everything else {}
-        names = ref_names([t.name for t in wanted], "tag")
-        detached = self.branch == "HEAD"      # no branch to check out: stay on main
-        bnames = ref_names([*branches, *([self.branch] if self.everything and not detached
-                                         else [])], "branch")
+        sel = self._selection()
+        wanted, branches, names, bnames = sel.wanted, sel.branches, sel.names, sel.bnames
         with ExitStack() as stack:
             cat = CatFile(self.git, stack)
             by_commit: dict[str, list[TagRef]] = {}
@@ -443,7 +446,7 @@ class GitSource:
                 for sha, group in by_commit.items():
                     if sha in self._line_shas:
                         for t in group:         # on the line: its TAG patch is there
-                            refs.tags[names[t.name]] = self._line_tag_vid(history, memo, t)
+                            refs.tags[names[t.name]] = memo[f"tag:{t.name}:{t.commit}"]
                         bar.update(1)
                         continue
                     base, model = self._chain_to(sha, history, store, memo, stack, cat)
@@ -462,13 +465,26 @@ class GitSource:
                     bar.update(1)
         if self.everything and self.branch in bnames:
             refs.current = bnames[self.branch]
-        refs.notes = self._notes(len(wanted), unreached, of_objects, names,
+        refs.notes = self._notes(len(wanted), sel.unreached, sel.of_objects, names,
                                  sorted(set(self.git.branches()) - {self.branch})
                                  if not self.everything else [], branches, bnames)
         return refs
 
-    def _line_tag_vid(self, history, memo: dict[str, str], t: TagRef) -> str:
-        return memo[f"tag:{t.name}:{t.commit}"]
+    def _selection(self) -> "_Selection":
+        """Which tags and branches ``extras`` imports, what it leaves out, and the
+        names they get (git's names verfs refuses, mapped)."""
+        tags = self._all_tags
+        reach = set() if self.everything else self.git.reachable(self.head)
+        of_objects = [t.name for t in tags if t.commit is None]
+        unreached = [t.name for t in tags if t.commit is not None and not self.everything
+                     and t.commit not in reach]
+        wanted = [t for t in tags if t.commit is not None and t.name not in unreached]
+        branches = self.git.branches() if self.everything else {}
+        detached = self.branch == "HEAD"      # no branch to check out: stay on main
+        bnames = ref_names([*branches, *([self.branch] if self.everything and not detached
+                                         else [])], "branch")
+        return _Selection(wanted, unreached, of_objects, branches,
+                          ref_names([t.name for t in wanted], "tag"), bnames)
 
     def _chain_to(self, sha: str, history, store: ObjectStore, memo: dict[str, str],
                   stack: ExitStack, cat: CatFile) -> tuple[str | None, _Model]:
