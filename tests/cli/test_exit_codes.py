@@ -73,6 +73,7 @@ ROWS = [
     (["mount", GONE], NOT_FOUND, "does not exist"),
     (["mount", "--store", GONE, "{tmp}"], NOT_FOUND, "not a verfs store"),
     (["umount", GONE], NOT_FOUND, "not mounted"),
+    (["umount", "/proc"], NOT_FOUND, "not a verfs mount"),
     pytest.param(["log", "--repo", GONE], NOT_FOUND, "no such directory",
                  marks=pytest.mark.xfail(strict=True, reason="verfs/cli/options.py find_repo "
                                          "raises UsageError (exit 2): not this helper's file")),
