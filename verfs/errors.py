@@ -10,6 +10,8 @@ Exit codes: 1 the request cannot be done, 2 it does not make sense as given, 3 t
 repository is damaged (a corrupt or missing object, a damaged head or reflog).
 """
 
+import os
+
 from store.errors import EXIT_DAMAGED, EXIT_FAILED, EXIT_USAGE, Error
 
 __all__ = ["EXIT_DAMAGED", "EXIT_FAILED", "EXIT_USAGE", "Error"]
@@ -62,6 +64,15 @@ class UnknownVersion(VerfsError):
 class UnknownPath(VerfsError):
     """A path that is not in the version asked about: not found (exit 1), as an
     unknown version is — the request is well formed, there is just nothing there."""
+
+
+class NoSuchFile(VerfsError):
+    """A file or directory named on the command line (an import's source, a clone's
+    SRC) is not there: not found (exit 1), not a malformed argument."""
+
+    @classmethod
+    def of(cls, path: str) -> "NoSuchFile":
+        return cls(f"{path}: {'not a directory' if os.path.exists(path) else 'no such directory'}")
 
 
 class DirtyWorkingTree(VerfsError):

@@ -28,8 +28,10 @@ from .errors import (
     DirtyWorkingTree,
     NothingToRecord,
     PatchApplyError,
+    UnknownPath,
     UnknownVersion,
     UsageError,
+    VerfsError,
 )
 from .fsck import readopt_blobs
 from .history import Step
@@ -40,6 +42,7 @@ from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
 from .patch.prims import Binary, Prim
 from .patch.text import write_prims
 from .repo import DOTDIR, Repository
+from .trees import entry_at
 from .worktree import checkout, select, snapshot
 
 log = logging.getLogger("verfs.ops")
@@ -160,7 +163,11 @@ def _record(repo: Repository, name: str, author, date, comment, paths) -> str:
     old = history.root_tree(head)
     new = working_tree(repo)
     if paths:
-        new = select(store, old, new, [_repo_path(repo, p) for p in paths])
+        rels = [_repo_path(repo, p) for p in paths]
+        for p, rel in zip(paths, rels, strict=True):
+            if rel and entry_at(store, new, rel) is None and entry_at(store, old, rel) is None:
+                raise UnknownPath(f"{p}: neither in the working tree nor in head")
+        new = select(store, old, new, rels)
     prims = tree_prims(store, old, new)
     if not prims:
         raise NothingToRecord("no changes to record")
@@ -240,7 +247,7 @@ def _back(repo: Repository, n: int) -> tuple[str | None, str | None]:
         return head, repo.history.ancestor(head, n)
     except ValueError:
         depth = repo.history.depth(head)
-        raise UsageError(f"there {'is' if depth == 1 else 'are'} only {depth} "
+        raise VerfsError(f"there {'is' if depth == 1 else 'are'} only {depth} "
                          f"patch{'' if depth == 1 else 'es'}") from None
 
 
@@ -355,8 +362,8 @@ def find_patch(repo: Repository, spec: str) -> list[Step]:
                 len(spec) >= 4 and s.patch.identity.startswith(spec.lower())):
             return list(reversed(chain[:i + 1]))
     if vid is not None:
-        raise UsageError(f"{spec}: not a patch of head's history")
-    raise UsageError(f"no patch {spec!r} in head's history")
+        raise UnknownVersion(f"{spec}: not a patch of head's history")
+    raise UnknownVersion(f"no patch {spec!r} in head's history")
 
 
 def commute_to_end(repo: Repository, spec: str) -> str | None:

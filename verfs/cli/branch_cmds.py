@@ -38,9 +38,9 @@ def branch(repo, name, version, delete, force, as_json):
     \b
     Examples:
       verfs branch
-      verfs branch fix-1 head~2 && verfs switch fix-1
-      verfs branch -f fix-1 head
-      verfs branch -d fix-1
+      verfs branch fix-2 head~2 && verfs switch fix-2
+      verfs switch main && verfs branch -f fix-2 head
+      verfs branch -d fix-2
     """
     if delete is not None:
         if name is not None:

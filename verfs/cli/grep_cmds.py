@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..errors import UnknownVersion, UsageError
+from ..errors import UnknownPath, UnknownVersion, UsageError
 from .main import cli
 from .options import complete_free, tree_path, with_history
 from .pager import paged
@@ -149,6 +149,7 @@ def grep(ctx, repo, args, pattern, dialect, ignore_case, word_regexp, line_numbe
     prefix = _prefix(root)
     given = rest + (explicit or [])
     filters = [tree_path(root, p) for p in given] if given else ([prefix] if prefix else [])
+    _check_paths(selections, given, filters, rest)
 
     mode = output.NAMES if names else output.COUNT if count else output.LINES
     color = sys.stdout.isatty() and not as_json and not each
@@ -170,6 +171,17 @@ def grep(ctx, repo, args, pattern, dialect, ignore_case, word_regexp, line_numbe
         if index is not None:
             index.close()
     sys.exit(0 if matched else 1)
+
+
+def _check_paths(selections, given: list[str], filters: list[str], rest: list[str]) -> None:
+    """Each PATH given must have been on a searched chain at some time: a mistyped
+    path (or version, read as a path) is "not found", not a silent "no match"."""
+    for arg, path in zip(given, filters, strict=True):
+        if path and not any(s.log.under(path) for s in selections):
+            if rest and arg == rest[0] and ":" not in arg:
+                raise UnknownPath(f"unknown version, branch, tag or hash prefix: {arg} "
+                                  f"(and no such path in the history searched)")
+            raise UnknownPath(f"{path}: no such path in the history searched")
 
 
 def _prefix(root: str | None) -> str:

@@ -101,7 +101,7 @@ def tag(repo, name, version, delete, author, date, as_json):
 
     \b
     Examples:
-      verfs tag v1.0 && verfs show v1.0:
+      verfs tag v2.0 && verfs show v2.0:
       verfs tag v0.9 head~3
       verfs tag
       verfs tag -d v0.9
@@ -159,7 +159,7 @@ def clone(version, src, dest):
     Examples:
       verfs clone --version head~5 . ../old-state
       verfs clone file:///tmp/shared-history ../copy
-      AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy
+      AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy2
     """
     if is_url(src):
         repo, counts = clone_url(src, dest, version)

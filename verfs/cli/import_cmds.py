@@ -4,6 +4,7 @@ import os
 
 import click
 
+from ..errors import NoSuchFile
 from ..importers.common import run_import
 from .main import cli
 from .options import short
@@ -14,6 +15,14 @@ def _default_target(src: str) -> str:
     if name.endswith(".git"):
         name = name[:-4]
     return f"{name}.verfs"
+
+
+def _source(src: str) -> str:
+    """The source directory, which must be there (click's own check would call a
+    missing one a usage error: exit 2, not 1)."""
+    if not os.path.isdir(src):
+        raise NoSuchFile.of(src)
+    return src
 
 
 def _report(result) -> None:
@@ -39,12 +48,12 @@ def import_group():
     \b
     Examples:
       verfs import git ~/src/project --all --into project.verfs
-      verfs import darcs ~/src/project --into project.verfs
+      verfs import darcs ~/src/tools --into tools.verfs
     """
 
 
 @import_group.command("git")
-@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("src", type=click.Path())
 @click.option("--branch", metavar="BRANCH", help="The branch to import (default: the current one).")
 @click.option("--all", "everything", is_flag=True,
               help="Every branch (as verfs branches of the same names) and every tag.")
@@ -65,11 +74,11 @@ def import_git(src, branch, everything, into):
       verfs import git ~/src/project --all --into project.verfs
     """
     from ..importers.git import GitSource
-    _report(run_import(GitSource(src, branch, everything), into or _default_target(src)))
+    _report(run_import(GitSource(_source(src), branch, everything), into or _default_target(src)))
 
 
 @import_group.command("darcs")
-@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("src", type=click.Path())
 @click.option("--into", "into", metavar="DIR", type=click.Path(),
               help="The verfs repository to import into (default: ./<name>.verfs).")
 def import_darcs(src, into):
@@ -86,4 +95,4 @@ def import_darcs(src, into):
     """
     from ..importers.darcs import DarcsSource
     own = os.path.join(os.path.expanduser("~"), ".darcs", "boring")
-    _report(run_import(DarcsSource(src, user_boring=own), into or _default_target(src)))
+    _report(run_import(DarcsSource(_source(src), user_boring=own), into or _default_target(src)))

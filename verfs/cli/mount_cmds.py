@@ -104,7 +104,7 @@ def mount(mountpoint, repo_dir, store_dir, cache_dir, cache_size, poll, foregrou
       diff -r /tmp/m/history/0001-* /tmp/m/head
       ls /tmp/m/files/src/main.c && grep -l TODO /tmp/m/files/src/main.c/*
       verfs umount /tmp/m
-      sudo verfs mount --passthrough /tmp/assets    # a history of large files
+      mkdir /tmp/big && sudo verfs mount --passthrough /tmp/big   # a history of large files
       verfs mount --store s3://team/proj --cache-size 500M /tmp/m
       mkdir /tmp/v1 && verfs mount --version v1.0 /tmp/v1 && ls /tmp/v1
     """
@@ -183,7 +183,7 @@ def mounts(as_json):
 
     \b
     Example:
-      verfs mount /tmp/m && verfs mounts
+      mkdir /tmp/m && verfs mount /tmp/m && verfs mounts
       verfs mounts --json | jq -r '.[].mountpoint'
     """
     from ..mount.table import verfs_mounts

@@ -1,11 +1,14 @@
 """Commands that share a history through a remote store: push, pull (and the URL
 form of clone's SRC, which history_cmds.py's clone hands here)."""
 
+import os
+
 import click
 
 from store.remote.url import is_url
 
 from .. import sharing
+from ..errors import NoSuchFile
 from ..progress import progress
 from .main import cli
 from .options import short, with_repo
@@ -19,7 +22,9 @@ class Source(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, str) and is_url(value):
             return value
-        return click.Path(exists=True, file_okay=False).convert(value, param, ctx)
+        if not os.path.isdir(value):        # not found: exit 1 (click's check says 2)
+            raise NoSuchFile.of(value)
+        return value
 
 
 def open_remote(url: str, create: bool = False):

@@ -93,8 +93,8 @@ def record(repo, name, author, date, comment, paths):
 
     \b
     Examples:
-      verfs record -m "fix the greeting"
       verfs record -m "docs only" -A "Ada <ada@example.com>" docs/
+      verfs record -m "fix the greeting"
     """
     from .. import ops
     lines = tuple(comment.splitlines()) if comment else ()
@@ -139,7 +139,7 @@ def head(repo, repair):
     \b
     Example:
       verfs head
-      verfs head --repair
+      verfs head --repair          # when fsck says head is damaged
     """
     if repair:
         vid = repo.repair_head()
@@ -170,8 +170,8 @@ def show(repo, spec):
     Examples:
       verfs show head~2:src/main.c
       verfs show v1.0:
-      verfs show head~1:./util.c       # in src/: src/util.c
-      verfs show --store https://example.org/proj v1.0:README
+      cd src && verfs show head~1:./util.c       # src/util.c
+      verfs show --store https://example.org/proj v1.0:README.md
     """
     from store import DIR, LINK
 
@@ -229,7 +229,7 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
       verfs diff v1.0 head src/
       verfs diff -M head~1 head
       verfs diff head~2 head ./README.md
-      verfs diff --gnu head~1 head | patch -p1 --dry-run
+      verfs diff --gnu head head~1 | patch -p1 --dry-run     # would undo the last patch
       verfs diff --store s3://team/proj head~1 head
 
     \b
@@ -244,6 +244,10 @@ def diff(repo, version1, version2, path, binary, full_index, find_renames, gnu):
     a, b = repo.resolve(version1), repo.resolve(version2)
     h = repo.history
     under = tree_path(repo.root, path)
+    if under:
+        from ..trees import entry_at
+        if all(entry_at(h.states, h.root_tree(v), under) is None for v in (a, b)):
+            raise UnknownPath(f"{under}: in neither version ({short(a)}, {short(b)})")
     if gnu:
         infos = [h.step(v).patch.info if v else None for v in (a, b)]
         times = [diff_header(i.date, i.get_meta("zone")) if i else diff_header(None)
