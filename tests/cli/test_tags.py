@@ -9,7 +9,7 @@ from tests.conftest import one_line_error, run_verfs
 
 def _rec(d, text, name):
     (d / "f").write_text(text)
-    return run_verfs("record", "-m", name, "--date", "2026-03-0%sT10:00:00-07:00" % text[0],
+    return run_verfs("record", "-m", name, "--date", f"2026-03-0{text[0]}T10:00:00-07:00",
                      cwd=d).stdout.decode().strip()
 
 
