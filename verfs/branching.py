@@ -17,7 +17,7 @@ sees the new branch's name standing for the old branch's version.
 """
 
 from . import heads
-from .errors import UnknownVersion, UsageError
+from .errors import Refused, UnknownVersion
 from .ops import check_out
 from .repo import Repository
 
@@ -27,13 +27,13 @@ def _check_new(repo: Repository, name: str, move: bool = False) -> bool:
     never the checked-out one, whose version is head); refused if it is a tag's."""
     heads.check_name(name, "branch")
     if name in repo.tags():
-        raise UsageError(f"{name!r} is a tag's name; a branch needs another")
+        raise Refused(f"{name!r} is a tag's name; a branch needs another")
     if name not in repo.branches():
         return False
     if not move:
-        raise UsageError(f"branch {name!r} already exists (-f moves it)")
+        raise Refused(f"branch {name!r} already exists (-f moves it)")
     if name == repo.current_branch():
-        raise UsageError(f"branch {name!r} is checked out: its version is head "
+        raise Refused(f"branch {name!r} is checked out: its version is head "
                          f"('verfs restore VERSION' moves head)")
     return True
 
@@ -59,7 +59,7 @@ def delete(repo: Repository, name: str) -> str | None:
         if name not in named:
             raise UnknownVersion(f"no branch {name!r}")
         if name == repo.current_branch():
-            raise UsageError(f"branch {name!r} is checked out; switch to another first")
+            raise Refused(f"branch {name!r} is checked out; switch to another first")
         heads.delete_branch(repo.dotdir, name)
         return named[name]
 
@@ -80,7 +80,7 @@ def switch(repo: Repository, name: str, force: bool = False,
                 raise UnknownVersion(f"no branch {name!r} ('verfs branch' lists them; "
                                      f"'verfs switch -c {name}' makes it)")
             if name == old:
-                raise UsageError(f"already on branch {name!r}")
+                raise Refused(f"already on branch {name!r}")
             vid = named[name]
         def before() -> None:
             heads.write_branch(repo.dotdir, old, repo.head())

@@ -66,13 +66,22 @@ class UnknownPath(VerfsError):
     unknown version is — the request is well formed, there is just nothing there."""
 
 
+class Refused(VerfsError):
+    """A well-formed request that things as they stand refuse: a name already taken,
+    the checked-out branch, a target that is not empty, an empty repository with
+    nothing to name — it cannot be done (exit 1), though nothing about how it was
+    asked is wrong (that is a ``UsageError``, exit 2)."""
+
+
 class NoSuchFile(VerfsError):
     """A file or directory named on the command line (an import's source, a clone's
     SRC) is not there: not found (exit 1), not a malformed argument."""
 
     @classmethod
-    def of(cls, path: str) -> "NoSuchFile":
-        return cls(f"{path}: {'not a directory' if os.path.exists(path) else 'no such directory'}")
+    def of(cls, path: str, label: str = "") -> "NoSuchFile":
+        """``label PATH: no such directory`` (or ``not a directory``)."""
+        why = "not a directory" if os.path.exists(path) else "no such directory"
+        return cls(f"{label}{path}: {why}")
 
 
 class DirtyWorkingTree(VerfsError):

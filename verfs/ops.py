@@ -28,6 +28,7 @@ from .errors import (
     DirtyWorkingTree,
     NothingToRecord,
     PatchApplyError,
+    Refused,
     UnknownPath,
     UnknownVersion,
     UsageError,
@@ -166,6 +167,9 @@ def _record(repo: Repository, name: str, author, date, comment, paths) -> str:
         rels = [_repo_path(repo, p) for p in paths]
         for p, rel in zip(paths, rels, strict=True):
             if rel and entry_at(store, new, rel) is None and entry_at(store, old, rel) is None:
+                if os.path.lexists(os.path.join(repo.root, rel)):
+                    raise NothingToRecord(f"{p}: ignored (.verfsignore, or darcs's boring); "
+                                          f"no changes to record")
                 raise UnknownPath(f"{p}: neither in the working tree nor in head")
         new = select(store, old, new, rels)
     prims = tree_prims(store, old, new)
@@ -205,12 +209,12 @@ def tag(repo: Repository, name: str, author: str | None = None, date: str | None
         head = repo.head()
         base = repo.resolve(spec)
         if base is None:
-            raise UsageError("nothing to tag: the repository is empty" if head is None
+            raise Refused("nothing to tag: the repository is empty" if head is None
                              else f"nothing to tag: {spec} is the empty state")
         if name in repo.tags():
-            raise UsageError(f"tag {name!r} already exists")
+            raise Refused(f"tag {name!r} already exists")
         if name in repo.branches():
-            raise UsageError(f"{name!r} is a branch's name; a tag needs another")
+            raise Refused(f"{name!r} is a branch's name; a tag needs another")
         info = PatchInfo(TAG_PREFIX + name, author or default_author(), parse_date_option(date),
                          meta=(("zone", date_zone(date)),))
         patch = Patch(_salted(base, info, ()))
@@ -232,7 +236,7 @@ def delete_tag(repo: Repository, name: str) -> str:
             raise UnknownVersion(f"no tag {name!r}")
         vid = named[name]
         if repo.history.tags(repo.head()).get(name) == vid:
-            raise UsageError(f"tag {name!r} is a patch in head's history; 'verfs unrecord' "
+            raise Refused(f"tag {name!r} is a patch in head's history; 'verfs unrecord' "
                              f"or 'verfs obliterate' drops it")
         heads.delete_tag_ref(repo.dotdir, name)
         return vid
@@ -337,7 +341,7 @@ def commute_last(repo: Repository) -> str:
     with repo.locked():
         steps = list(itertools.islice(repo.history.chain(repo.head()), 2))
         if len(steps) < 2:
-            raise UsageError("commute needs at least two patches")
+            raise Refused("commute needs at least two patches")
         b, a = steps
         r = commute_patches(a.patch, b.patch)
         if r is None:

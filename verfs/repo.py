@@ -26,7 +26,7 @@ from store.ids import is_id
 
 from . import headlog, heads, versionspec
 from .dotfiles import NotAFile, read_small_file
-from .errors import DamagedRepository, NotARepository, UnknownVersion, UsageError
+from .errors import DamagedRepository, NotARepository, Refused, UnknownVersion
 from .headlog import RefEntry
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class Repository:
         root = os.path.abspath(root)
         dotdir = os.path.join(root, DOTDIR)
         if os.path.exists(dotdir):
-            raise UsageError(f"already a verfs repository: {root}")
+            raise Refused(f"already a verfs repository: {root}")
         os.makedirs(root, exist_ok=True)
         os.mkdir(dotdir)
         from store.disk import DiskStore
@@ -179,7 +179,7 @@ class Repository:
             except DamagedRepository:
                 pass
             else:
-                raise UsageError(f"head is not damaged: it names {vid or 'no version'}")
+                raise Refused(f"head is not damaged: it names {vid or 'no version'}")
             last = self._read_reflog().last
             if last is None:
                 raise DamagedRepository(

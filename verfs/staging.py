@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from store.staging import remove_tree, sweep
 from store.swallow import Swallowed
 
-from .errors import UsageError
+from .errors import Refused
 from .repo import DOTDIR
 from .testhook import pause
 
@@ -86,7 +86,7 @@ def _new_staging(parent: str, prefix: str) -> tuple[str, int]:
 def _check_target(target: str) -> None:
     if os.path.lexists(target) and (not os.path.isdir(target) or os.path.islink(target)
                                     or os.listdir(target)):
-        raise UsageError(f"{target}: exists and is not an empty directory")
+        raise Refused(f"{target}: exists and is not an empty directory")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def build(target: str, what: str):
         for name in _survey(parent):
             for kind in PREFIXES:
                 if name.startswith(f"{kind}{tag}-"):
-                    raise UsageError(f"another {kind.split('-')[1]} into {target} is running")
+                    raise Refused(f"another {kind.split('-')[1]} into {target} is running")
         _check_target(target)
         path, fd = _new_staging(parent, f".verfs-{what}-{tag}-")
     in_place = os.path.isdir(target)
@@ -131,7 +131,7 @@ def build(target: str, what: str):
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
                 raise
-            raise UsageError(f"{target} was made by another command meanwhile; "
+            raise Refused(f"{target} was made by another command meanwhile; "
                              f"nothing of this {what} was kept") from None
     except BaseException:
         remove_tree(path)

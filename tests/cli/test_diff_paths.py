@@ -56,8 +56,11 @@ def test_relative_to_the_top_from_outside(verfs, two, tmp_path):
     assert proc.returncode == 1 and b"+int main(void);" in proc.stdout
 
 
-def test_a_path_in_neither_version_is_no_difference(verfs, two):
-    assert _diff(verfs, two, "nothing/here") == (0, "")
+def test_a_path_in_neither_version_is_not_found(verfs, two):
+    """As ``log PATH`` of a path that never was: said, exit 1 (not an empty diff,
+    which would hide a mistyped path)."""
+    proc = verfs("diff", "head~1", "head", "nothing/here", cwd=two, check=False)
+    assert proc.returncode == 1 and proc.stdout == b"" and b"in neither version" in proc.stderr
 
 
 def test_a_mode_only_change_is_a_difference(verfs, two):

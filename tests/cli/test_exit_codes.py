@@ -74,9 +74,7 @@ ROWS = [
     (["mount", "--store", GONE, "{tmp}"], NOT_FOUND, "not a verfs store"),
     (["umount", GONE], NOT_FOUND, "not mounted"),
     (["umount", "/proc"], NOT_FOUND, "not a verfs mount"),
-    pytest.param(["log", "--repo", GONE], NOT_FOUND, "no such directory",
-                 marks=pytest.mark.xfail(strict=True, reason="verfs/cli/options.py find_repo "
-                                         "raises UsageError (exit 2): not this helper's file")),
+    (["log", "--repo", GONE], NOT_FOUND, "no such directory"),
     # --- malformed requests
     (["log", "-n", "x"], USAGE, "-n"),
     (["show"], USAGE, "Missing argument"),

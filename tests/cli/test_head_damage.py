@@ -117,15 +117,15 @@ def test_a_head_that_is_a_directory_or_a_fifo(verfs, recorded):
 
 def test_an_empty_repository_is_a_newline_and_stays_empty(verfs, repo_dir):
     assert _head_file(repo_dir).read_bytes() == b"\n"
-    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=2)
+    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=1)
     assert verfs("log", cwd=repo_dir).stdout == b""
     verfs("fsck", cwd=repo_dir)
     # the 0 bytes an older init wrote are empty too, where the reflog says so
     _head_file(repo_dir).write_bytes(b"")
-    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=2)
+    assert "empty" in one_line_error(verfs("head", cwd=repo_dir, check=False), code=1)
     verfs("fsck", cwd=repo_dir)
     assert "not damaged" in one_line_error(
-        verfs("head", "--repair", cwd=repo_dir, check=False), code=2)
+        verfs("head", "--repair", cwd=repo_dir, check=False), code=1)
 
 
 def test_unrecording_everything_leaves_an_empty_head_not_a_damaged_one(verfs, recorded):

@@ -39,6 +39,6 @@ def test_a_repo_dir_that_does_not_exist(verfs, two):  # noqa: F811
                  ("mount", "--repo", two / "nosuch", two.parent),
                  ("show", "--repo", two / "README", "head:README")):
         proc = verfs(*args, check=False)
-        assert proc.returncode == 2 and proc.stdout == b"", args
+        assert proc.returncode == 1 and proc.stdout == b"", args      # not found
         assert proc.stderr.count(b"\n") == 1 and proc.stderr.startswith(b"verfs: ")
         assert b"no such directory" in proc.stderr or b"not a directory" in proc.stderr

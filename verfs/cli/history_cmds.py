@@ -161,7 +161,7 @@ def clone(version, src, dest):
       verfs clone file:///tmp/shared-history ../copy
       AWS_ENDPOINT_URL=http://127.0.0.1:8333 verfs clone s3://my-bucket/project ../copy2
     """
-    if is_url(src):
+    if is_url(src) or "://" in src:
         repo, counts = clone_url(src, dest, version)
         click.echo(f"cloned {short(repo.head())} into {repo.root} ({traffic(counts)})")
         return

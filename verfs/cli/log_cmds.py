@@ -8,7 +8,7 @@ import re
 
 import click
 
-from ..errors import UnknownVersion
+from ..errors import UnknownPath, UnknownVersion
 from ..versionspec import of_head
 from .main import cli
 from .options import complete_free, short, tree_path, with_history
@@ -74,7 +74,7 @@ def log(repo, verbose, as_json, no_pager, limit, args):
             if guessed is not None and p == tree_path(repo.root, guessed):
                 raise UnknownVersion(f"unknown version, tag or hash prefix: {guessed} "
                                      f"(and no such path {where})")
-            raise UnknownVersion(f"{p or '.'}: no such path {where}")
+            raise UnknownPath(f"{p or '.'}: no such path {where}")
         touched = plog.touched(paths)[::-1]
         if limit is not None:
             touched = touched[:limit]

@@ -7,7 +7,7 @@ import re
 
 import click
 
-from ..errors import UsageError
+from ..errors import NoSuchFile, UsageError
 from ..repo import Repository
 
 
@@ -55,8 +55,7 @@ def find_repo(given: str) -> Repository:
     """The repository containing directory ``given``, which must exist: a mistyped
     ``--repo DIR`` is an error, never the repository of one of its parents."""
     if not os.path.isdir(given):
-        why = "not a directory" if os.path.exists(given) else "no such directory"
-        raise UsageError(f"--repo {given}: {why}")
+        raise NoSuchFile.of(given, "--repo ")
     return Repository.find(given)
 
 

@@ -20,8 +20,8 @@ class Source(click.ParamType):
     name = "source"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and is_url(value):
-            return value
+        if isinstance(value, str) and (is_url(value) or "://" in value):
+            return value                    # a URL (a bad one: open_transport says so, 2)
         if not os.path.isdir(value):        # not found: exit 1 (click's check says 2)
             raise NoSuchFile.of(value)
         return value

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from ..errors import UnknownPath, UsageError
+from ..errors import Refused, UnknownPath
 from ..repo import Repository
 from .main import cli, one_line
 from .options import VERSION, short, spec_path, tree_path, with_history, with_repo
@@ -147,7 +147,7 @@ def head(repo, repair):
         return
     vid = repo.head()
     if vid is None:
-        raise UsageError("the repository is empty: no version yet")
+        raise Refused("the repository is empty: no version yet")
     click.echo(vid)
 
 

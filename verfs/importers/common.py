@@ -25,7 +25,7 @@ from store.overlay import OverlayStore
 from .. import heads, staging
 from ..derived import after_new_versions
 from ..diff import tree_prims
-from ..errors import ImportFailed, PatchApplyError, UsageError
+from ..errors import ImportFailed, PatchApplyError, Refused, UsageError
 from ..heads import check_name
 from ..ignore import BORING_FILES
 from ..journal import begin, change_tree, finish_begun
@@ -81,7 +81,7 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     existing = os.path.isdir(os.path.join(target, DOTDIR))
     if not existing and os.path.exists(target) and (
             not os.path.isdir(target) or os.listdir(target)):
-        raise UsageError(f"{target}: exists and is neither empty nor a verfs repository")
+        raise Refused(f"{target}: exists and is neither empty nor a verfs repository")
     keys = source.keys()
     if existing:
         return _import_into(Repository(target), source, keys, label, new=False)
