@@ -18,8 +18,8 @@ import logging
 import threading
 import time
 
-from store.errors import Error
-from store.remote.layout import TAGS_KEY
+from store.errors import Error, FormatError
+from store.remote.layout import TAGS_KEY, parse_tags
 from store.remote.transport import RemoteError
 
 from ..errors import DamagedRepository
@@ -115,6 +115,8 @@ class RemoteHead:
                 return False
             self._last = time.monotonic()
             tags = self._poll_tags()
+            if tags is None:        # unreachable: said; head is not asked as well
+                return False
             try:
                 got = self.remote.transport.get_if_changed("head", self._etag)
                 if got is False or (got is None and self._etag is None):
@@ -140,17 +142,26 @@ class RemoteHead:
             self._head, self._etag = head, etag
             return moved or tags
 
-    def _poll_tags(self) -> bool:
+    def _poll_tags(self) -> bool | None:
         """Whether the tag table moved (one conditional request; the manifest read
-        again before the new tags are shown, as for head)."""
+        again before the new tags are shown, as for head); None if the remote cannot
+        be reached.  A damaged table is said once, and the last tags stay shown."""
         try:
             got = self.remote.transport.get_if_changed(TAGS_KEY, self._tags_etag)
             if got is False or (got is None and self._tags_etag is None):
                 return False
-            old = self._tags_etag
-            self._read_tags()
+            data, etag = got if got is not None else (None, None)
+            try:
+                tags = parse_tags(data) if data is not None else {}
+            except FormatError as exc:
+                log.warning("%s/%s: %s; the mount keeps showing the tags it last read",
+                            self.remote.url, TAGS_KEY, exc)
+                self._tags_etag = etag      # said once: asked again when it changes
+                return False
             self.remote.refresh()
         except RemoteError as exc:
-            self.outage.failure(f"polling {self.remote.url}/tags", exc)
-            return False
-        return self._tags_etag != old
+            self.outage.failure(f"polling {self.remote.url}/{TAGS_KEY}", exc)
+            return None
+        moved = tags != self._tags
+        self._tags, self._tags_etag = tags, etag
+        return moved
