@@ -17,7 +17,7 @@ import pytest
 from store.remote.store import open_remote
 from tests.compat.gitrepo import GitRepo, archive_state, imported_history
 from tests.compat.test_import_all_tags_git import build
-from tests.conftest import run_verfs, verfs_env
+from tests.conftest import one_line_error, run_verfs, verfs_env
 from tests.pausing import Paused
 from tests.treestate import tree_state
 from verfs import heads
@@ -233,3 +233,50 @@ def test_a_clone_over_http_brings_the_tags(source, http_root, http_url, tmp_path
     b("clone", http_url, clone)
     assert tags_of(clone) == tags_of(src)
     assert_tags_are_gits(g, clone)
+
+
+def _tagged_copy(g: GitRepo, src: Path, dest: Path, name: str, run) -> None:
+    """``src`` copied to ``dest``, with a git tag ``name`` on maint's first commit
+    imported there (and taken out of git again): a new tag off the line, head unmoved."""
+    shutil.copytree(src, dest, symlinks=True)
+    g.git("tag", name, "maint~1")
+    try:
+        run("import", "git", str(g.top), "--all", "--into", str(dest))
+    finally:
+        g.git("tag", "-d", name)
+
+
+def test_two_pushes_of_new_tags_at_once_both_kept(source, url, tmp_path):
+    """Both commands parked just before writing the tag table (each has read it):
+    the first writes it, the second's conditional write loses, reads it again and
+    merges — both tags are on the remote."""
+    g, src = source
+    a, b = machine("a", tmp_path), machine("b", tmp_path)
+    a("push", url, cwd=src)
+    _tagged_copy(g, src, tmp_path / "x", "x1", a)
+    _tagged_copy(g, src, tmp_path / "y", "y1", b)
+    first = Paused(tmp_path, "tag-table", "push", url, cwd=tmp_path / "x")
+    second = Paused(tmp_path, "tag-table", "push", url, cwd=tmp_path / "y")
+    assert first.resume().returncode == 0
+    done = second.resume()
+    assert done.returncode == 0 and b"1 tag (y1)" in done.stdout, done
+    theirs = remote_tags(url, tmp_path)
+    assert theirs == {**tags_of(src), "x1": tags_of(tmp_path / "x")["x1"],
+                      "y1": tags_of(tmp_path / "y")["y1"]}
+
+
+def test_a_damaged_tag_table_is_one_line_and_exit_3(source, tmp_path):
+    g, src = source
+    a = machine("a", tmp_path)
+    remote = tmp_path / "remote"
+    url = f"file://{remote}"
+    a("push", url, cwd=src)
+    clone = tmp_path / "clone"
+    a("clone", url, clone)
+    (remote / "tags").write_bytes(b"verfs-tags 1\nv1.0 not-a-version\n")
+    for args, cwd in ((("pull", url), clone), (("push", url), src),
+                      (("clone", url, tmp_path / "new"), None),
+                      (("log", "v1.0", "--store", url), "/")):
+        err = one_line_error(a(*args, cwd=cwd, check=False), 3)
+        assert f"{url}/tags: the remote's tags have a bad line" in err, err
+    assert not (tmp_path / "new").exists()
