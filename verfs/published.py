@@ -41,11 +41,6 @@ class Published:
             self._refs = self.store.read_tags()[0]
         return self._refs
 
-    def tags(self) -> dict[str, str]:
-        """Every tag's version, by the rule of ``Repository.tags``: the remote's tag
-        references, and the tags on head's chain no reference names."""
-        return heads.all_tags(self.history.tags(self.head()), self.tag_refs())
-
     def _resolve_base(self, spec: str, tags: bool = True) -> str | None:
         if tags and spec not in HEAD_NAMES and _may_be_tag(spec):
             vid = self.tag_refs().get(spec)
