@@ -5,11 +5,25 @@ remote's head, and the trees and blobs of those versions' states — as packs of
 bounded size, each added to the remote's manifest as soon as it is written, so a push
 killed half-way has left whole packs that the next one does not send again; then the
 derived tables (roots, stamps, closed inventories) of the versions it pushed; and
-last moves the remote's head, by a conditional write naming the head it read first.
-Until that write the remote is a valid store at its old head: extra packs are
-harmless.  A remote head that is not in local head's chain is refused (pull first),
-and so is a head that moved while pushing: two machines pushing at once never lose a
-patch.
+then the remote's tag table; and last moves the remote's head, by a conditional write
+naming the head it read first.  Until that write the remote is a valid store at its
+old head: extra packs are harmless.  A remote head that is not in local head's chain
+is refused (pull first), and so is a head that moved while pushing: two machines
+pushing at once never lose a patch.
+
+**Tags** travel with the history: a push also uploads the chains of every tag
+reference (``.verfs/tags/``; a tag imported off the first-parent line has no other
+way in) that the remote lacks — they share their tails with head's, so only their own
+versions go — and adds the tags the remote does not have to its table (``tags``,
+beside ``head``).  The table is written after every pack and table, so it never names
+a version the remote lacks, and before head (a push killed between the two has
+published its tags, none of them dangling); it is written on condition that it is
+what was read, and on a lost race read again and merged again.  A name the remote
+already has at another version keeps the remote's (said, as a warning: the rest is
+pushed), as git refuses to move a pushed tag — unless ``--force``, which moves it, as
+git's does.  **Pull** and **clone** bring the chains the remote's table names and
+write the tag references the repository lacks; a local tag at another version is kept
+(said).  Branches do not travel: a push carries the checked-out head only.
 
 What the remote lacks is known from the ids its packs hold (their indices, fetched
 once and kept in the remote's local cache): for the states, a Merkle walk of each
@@ -28,14 +42,16 @@ kept in the local derived cache (``PACKS_HERE``), so a later pull does not look 
 them again; deleting the cache only makes the next pull look once more.
 """
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from store import DIR, KINDS
 from store.base import WELL_KNOWN
 from store.remote.transport import PreconditionFailed, ReadOnlyRemote
 
-from .errors import DirtyWorkingTree, VerfsError
+from . import heads
+from .errors import DirtyWorkingTree, UsageError, VerfsError
 from .history import CLOSED, ROOTS, History, Step
 from .journal import change_tree
 from .ops import new_repository, working_tree
@@ -45,6 +61,8 @@ from .repo import Repository
 from .stamps import STAMPS, produced
 from .testhook import pause
 
+log = logging.getLogger("verfs.sharing")
+
 PACK_BYTES = 32 << 20           # objects' bytes in one uploaded pack (at most, but one)
 HISTORY, STATES = "history", "states"   # the roles of a remote's packs
 HISTORY_KINDS = ("blob", "patch", "inventory", "version")
@@ -52,6 +70,7 @@ STATES_KINDS = ("tree", "blob")
 TABLES = (ROOTS, STAMPS, CLOSED)
 PACKS_HERE = "remote-packs"     # local derived-cache area: remote pack name → "here"
 TABLES_HERE = "remote-tables"   # ... remote table name → "imported"
+TAG_TRIES = 8                   # conditional writes of the tag table before giving up
 
 
 class RemoteAhead(VerfsError):
@@ -60,6 +79,10 @@ class RemoteAhead(VerfsError):
 
 class HeadMoved(VerfsError):
     """Another push moved the remote's head while this one was pushing."""
+
+
+class TagsMoved(VerfsError):
+    """The remote's tag table kept changing under this push's conditional writes."""
 
 
 class Diverged(VerfsError):
@@ -86,6 +109,8 @@ class Counts:
     new: str | None = None      # the head after
     theirs: str | None = None   # the remote's head (pull, clone)
     moved: bool = False         # whether that head moved
+    tags: list[str] = field(default_factory=list)       # tags added (remote's or local)
+    forced: list[str] = field(default_factory=list)     # remote tags moved (push --force)
 
 
 # --- the chain ---------------------------------------------------------------------------
@@ -225,11 +250,66 @@ def _push(repo: Repository, remote, force: bool, pack_bytes: int, progress, read
     if new is None and not force:
         raise RemoteAhead(f"the remote's head {short(old)} is not in yours: pull first "
                           f"(or push --force)")
-    if old == head:
-        return
     if new is None:
         new = since(repo.history, head, None)
+    theirs, tags_etag = remote.read_tags()
+    mine = heads.tag_refs(repo.dotdir)
+    wanted = _tags_to_push(mine, theirs, force)
+    if old == head and not wanted:
+        _say_differing(mine, theirs, "the remote's")
+        return
     have = remote_ids(remote)
+    chains = [new] + _tag_chains(repo.history, wanted, have, set(new))
+    sent = _upload(repo, remote, chains, have, pack_bytes, progress, counts)
+    if wanted:
+        _write_tags(remote, mine, theirs, tags_etag, force, counts)
+    if old != head:
+        if ready:
+            ready()
+        remote.write_head(head, etag, force=force)
+        counts.moved = True
+    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent[0]]
+                              + [(TABLES_HERE, name, "imported") for name in sent[1]])
+
+
+def _tags_to_push(mine: dict[str, str], theirs: dict[str, str], force: bool) -> dict[str, str]:
+    """The local tag references the remote's table lacks (or, ``force``, has at
+    another version)."""
+    return {n: v for n, v in mine.items() if theirs.get(n) != v and (force or n not in theirs)}
+
+
+def _say_differing(mine: dict[str, str], theirs: dict[str, str], kept: str) -> None:
+    """A warning (the CLI says it after the command's summary) for each name the two
+    tables give different versions; ``kept``: whose was kept."""
+    for name in sorted(mine.keys() & theirs.keys()):
+        if mine[name] != theirs[name]:
+            log.warning("tag %s differs on the remote; kept %s", name, kept)
+
+
+def _tag_chains(history: History, tags: dict[str, str], have: set,
+                scheduled: set) -> list[list[str]]:
+    """For each tag (by name), the versions of its chain that neither the remote
+    (``have``, (kind, id) pairs) nor an earlier chain (``scheduled``, added to) holds,
+    oldest first: a tag off head's line shares its tail with head's, so only the
+    versions of its own go.  A chain's first version's parent is on the remote or in
+    an earlier chain — pushed in this order, each version's parent goes first."""
+    out = []
+    for _, vid in sorted(tags.items()):
+        chain = []
+        while vid is not None and vid not in scheduled and ("version", vid) not in have:
+            chain.append(vid)
+            scheduled.add(vid)
+            vid = history.version(vid).parent
+        if chain:
+            out.append(chain[::-1])
+    return out
+
+
+def _upload(repo: Repository, remote, chains: list[list[str]], have: set, pack_bytes: int,
+            progress, counts: Counts) -> tuple[list[str], list[str]]:
+    """Upload the history objects, states and derived tables of the versions of
+    ``chains`` (each oldest first, its first version's parent on the remote or in an
+    earlier chain); the names of the packs and of the tables sent."""
     sent: list[str] = []
 
     def uploaded(name: str) -> None:
@@ -242,35 +322,57 @@ def _push(repo: Repository, remote, force: bool, pack_bytes: int, progress, read
                for role in (HISTORY, STATES)}
     roots: dict[str, str] = {}
     stamps: dict[str, str] = {}
-    parent = history.root_tree(history.version(new[0]).parent) if new else None
-    for vid in new:
-        for kind, oid in history_objects(history, vid, have):
-            packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
-            counts.versions += kind == "version"
-        root = roots[vid] = history.root_tree(vid)
-        for kind, oid in state_objects(states, root, have):
-            packers[STATES].add(kind, oid, states.get(kind, oid))
-        # Stamps of what is new where it is (a binary file's blob too, which went with
-        # the history): a reader's stamps come from these tables.
-        made = produced(states, parent, root, lambda ids: {i for i in ids if i in stamps})
-        for oid, n in history.stamps(vid, made).items() if made else ():
-            stamps.setdefault(oid, str(n))
-        parent = root
-        if progress:
-            progress(1)
+    for chain in chains:
+        parent = history.root_tree(history.version(chain[0]).parent) if chain else None
+        for vid in chain:
+            for kind, oid in history_objects(history, vid, have):
+                packers[HISTORY].add(kind, oid, repo.store.get(kind, oid))
+                counts.versions += kind == "version"
+            root = roots[vid] = history.root_tree(vid)
+            for kind, oid in state_objects(states, root, have):
+                packers[STATES].add(kind, oid, states.get(kind, oid))
+            # Stamps of what is new where it is (a binary file's blob too, which went
+            # with the history): a reader's stamps come from these tables.
+            made = produced(states, parent, root, lambda ids: {i for i in ids if i in stamps})
+            for oid, n in history.stamps(vid, made).items() if made else ():
+                stamps.setdefault(oid, str(n))
+            parent = root
+            if progress:
+                progress(1)
     for packer in packers.values():
         packer.flush()
-    closed = repo.store.cache.get_many(CLOSED, new)
+    closed = repo.store.cache.get_many(CLOSED, list(roots))
     tables = [remote.upload_table(area, entries)
               for area, entries in ((ROOTS, roots), (STAMPS, stamps), (CLOSED, closed))
               if entries]
     counts.tables += len(tables)
-    if ready:
-        ready()
-    remote.write_head(head, etag, force=force)
-    counts.moved = True
-    repo.store.cache.put_many([(PACKS_HERE, name, "here") for name in sent]
-                              + [(TABLES_HERE, name, "imported") for name in tables])
+    return sent, tables
+
+
+def _write_tags(remote, mine: dict[str, str], theirs: dict[str, str], etag: str | None,
+                force: bool, counts: Counts) -> None:
+    """Add the local tags to the remote's table (``theirs``, read with ``etag``): a
+    name it has at another version keeps the remote's, but for ``force``.  Written
+    on condition that the table is still what was read; on a lost race, read and
+    merged again (what another push added is kept)."""
+    for _ in range(TAG_TRIES):
+        wanted = _tags_to_push(mine, theirs, force)
+        counts.tags = sorted(wanted)
+        counts.forced = sorted(n for n in wanted if n in theirs)
+        if not wanted:
+            break
+        pause("tag-table")
+        try:
+            remote.write_tags({**theirs, **wanted}, etag)
+        except PreconditionFailed:
+            theirs, etag = remote.read_tags()
+            continue
+        pause("pushed-tags")
+        break
+    else:
+        raise TagsMoved("the remote's tags kept changing while pushing: push again")
+    if not force:
+        _say_differing(mine, theirs, "the remote's")
 
 
 def _known(repo: Repository, vid: str | None) -> bool:
@@ -293,10 +395,12 @@ def pack_ids(remote, name: str) -> list[tuple[str, str]]:
 
 
 def fetch(repo: Repository, remote, head: str | None, stop: str | None,
-          progress: Callable[[int], None] | None = None, counts: Counts | None = None) -> Counts:
+          progress: Callable[[int], None] | None = None, counts: Counts | None = None,
+          more: Iterable[str] = ()) -> Counts:
     """Bring into ``repo``'s store everything of the remote's version ``head``'s chain
-    (down to ``stop``, a version whose chain is known complete here), and the
-    remote's tables into its derived cache."""
+    (down to ``stop``, a version whose chain is known complete here), and of the
+    chains of the versions ``more`` (the remote's tags this repository did not have),
+    and the remote's tables into its derived cache."""
     counts = counts or Counts()
     cache = repo.store.cache
     for role, store, kinds, look in ((HISTORY, repo.store, HISTORY_KINDS, repo.store),
@@ -313,25 +417,28 @@ def fetch(repo: Repository, remote, head: str | None, stop: str | None,
                 cache.put(PACKS_HERE, name, "here")
             if progress:
                 progress(1)
-    counts.versions = _complete(repo, remote, head, stop)
+    counts.versions = _complete(repo, remote, [head, *more], {stop})
     _import_tables(repo, remote, counts)
     return counts
 
 
-def _complete(repo: Repository, remote, head: str | None, stop: str | None) -> int:
-    """Copy, one by one, whatever of ``head``'s chain down to ``stop`` the local store
-    still lacks (objects the remote keeps loose, not in packs); how many versions
-    that chain has."""
+def _complete(repo: Repository, remote, tips: list[str | None], stops: set) -> int:
+    """Copy, one by one, whatever of the chains of ``tips`` down to a version of
+    ``stops`` (whose chains are known complete here) the local store still lacks
+    (objects the remote keeps loose, not in packs); how many versions those chains
+    have.  Chains that share a tail walk it once."""
     local = _Lacking(repo.store, remote)
     seen: set[tuple[str, str]] = set()
+    done = set(stops)
     n = 0
     with repo.store.batch():
-        vid = head
-        while vid is not None and vid != stop:
-            for kind, oid in history_objects(local, vid, seen):
-                local.here(kind, oid)
-            n += 1
-            vid = repo.store.get_version(vid).parent
+        for vid in tips:
+            while vid is not None and vid not in done:
+                done.add(vid)
+                for kind, oid in history_objects(local, vid, seen):
+                    local.here(kind, oid)
+                n += 1
+                vid = repo.store.get_version(vid).parent
     return n
 
 
@@ -376,20 +483,26 @@ def _import_tables(repo: Repository, remote, counts: Counts) -> None:
 
 def pull(repo: Repository, remote, url: str,
          progress: Callable[[int], None] | None = None) -> Counts:
-    """Bring the remote's new history, then move head to the remote's when that
-    contains local head and the working tree has no unrecorded changes.  The
-    fetching needs no lock (objects only join the store); moving head takes it."""
+    """Bring the remote's new history and the tags this repository lacks, then move
+    head to the remote's when that contains local head and the working tree has no
+    unrecorded changes.  The fetching needs no lock (objects only join the store);
+    writing tags and moving head take it."""
     start = remote.stats.copy()
     remote.refresh()
     head, _ = remote.read_head()
+    theirs, _ = remote.read_tags()
     old = repo.head()
     counts = Counts(old=old, new=old, theirs=head)
-    if head is None:
-        return _done(counts, remote, start)
-    if not (_known(repo, head) and _contains(repo.history, old, head)):
-        fetch(repo, remote, head, old, progress, counts)
+    tags = _tags_to_take(theirs, heads.tag_refs(repo.dotdir))
+    lacking = [vid for vid in tags.values() if not _known(repo, vid)]
+    behind = head is not None and not (_known(repo, head) and _contains(repo.history, old, head))
+    if behind or lacking:
+        fetch(repo, remote, head if behind else None, old, progress, counts, lacking)
     with repo.locked():
         old = counts.old = counts.new = repo.head()     # a command may have moved it
+        counts.tags = _write_tag_refs(repo, tags)
+        if head is None:
+            return _done(counts, remote, start)
         history = repo.history
         if _contains(history, old, head):       # up to date, or ahead of the remote
             return _done(counts, remote, start)
@@ -409,6 +522,35 @@ def pull(repo: Repository, remote, url: str,
         return _done(counts, remote, start)
 
 
+def _tags_to_take(theirs: dict[str, str], mine: dict[str, str]) -> dict[str, str]:
+    """The remote's tags to write here: those whose name this repository has no tag
+    reference of and verfs takes as a name (``heads.check_name``).  A local tag at
+    another version is kept, and that is said (a warning), as is a name refused."""
+    out = {}
+    for name, vid in sorted(theirs.items()):
+        if name in mine:
+            continue
+        try:
+            heads.check_name(name, "tag")
+        except UsageError as exc:
+            log.warning("the remote's tag %r is not taken: %s", name, exc)
+            continue
+        out[name] = vid
+    _say_differing(mine, theirs, "yours")
+    return out
+
+
+def _write_tag_refs(repo: Repository, tags: dict[str, str]) -> list[str]:
+    """Write the tag references ``tags`` that the repository (under its lock) still
+    lacks: one made meanwhile here is kept.  The names written."""
+    written = []
+    for name, vid in tags.items():
+        if heads.tag_ref(repo.dotdir, name) is heads.MISSING:
+            heads.write_tag_ref(repo.dotdir, name, vid)
+            written.append(name)
+    return written
+
+
 class _At(Repository):
     """A repository read as if its head were ``at`` (a clone being made: names such as
     ``head~3`` or a tag are the remote's)."""
@@ -423,15 +565,19 @@ class _At(Repository):
 
 def clone(remote, url: str, dest: str, spec: str = "head",
           progress: Callable[[int], None] | None = None) -> tuple[Repository, Counts]:
-    """A new repository at ``dest`` from the remote, at the version ``spec`` names
-    (read as the remote's: ``head`` is its head), made as a local clone is."""
+    """A new repository at ``dest`` from the remote, with its tags, at the version
+    ``spec`` names (read as the remote's: ``head`` is its head, a tag one of its
+    tags), made as a local clone is."""
     start = remote.stats.copy()
     remote.refresh()
     head, _ = remote.read_head()
+    theirs, _ = remote.read_tags()
     counts = Counts(theirs=head)
 
     def fill(dst: Repository) -> tuple[str | None, str]:
-        fetch(dst, remote, head, None, progress, counts)
+        tags = _tags_to_take(theirs, {})
+        fetch(dst, remote, head, None, progress, counts, list(tags.values()))
+        counts.tags = _write_tag_refs(dst, tags)
         vid = _At(dst.root, head).resolve(spec)
         counts.new = vid
         return vid, f"clone of {url} at {vid or 'the empty state'}"

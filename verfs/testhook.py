@@ -15,7 +15,9 @@ not yet moved), ``staged`` (a new import's or clone's staging directory is made 
 owned, before anything is written to it), ``verify`` (``fsck --verify-data`` has
 replayed its first version into its scratch store), ``pushed-pack`` (a push has
 uploaded its first pack and added it to the remote's manifest; the remote's head is
-not yet moved), ``index-write`` (a trigram index update has found what to index,
+not yet moved), ``tag-table`` (a push has uploaded every pack and table and read the
+remote's tag table, not yet written), ``pushed-tags`` (a push has written the tag
+table; head not yet moved), ``index-write`` (a trigram index update has found what to index,
 nothing written yet), ``index-merge`` (a merge of index segments holds the merge
 lock and has read its inputs, nothing written yet), ``path-log`` (a reader is about to
 open a kept path log, verfs/filelog.py), ``log-walked`` (``verfs log`` has read the

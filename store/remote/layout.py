@@ -7,6 +7,8 @@ Keys below the remote's prefix:
 
 - ``verfs-remote``: ``MARKER``, written once (the remote holds a verfs store);
 - ``head``: ``<64 hex>\\n``, or ``\\n`` for an empty history;
+- ``tags``: the tag references, ``TAGS_HEADER`` then ``<name> <64 hex>\\n`` lines, sorted
+  (absent: none); written conditionally, as ``head``;
 - ``manifest``: the packs and tables beyond loose objects, one line each (grows only);
 - ``packs/<name>.pack``: exactly a local pack (store/pack.py), ``name`` its SHA-256;
 - ``packs/<name>.fan``: the fan-out of that pack's index (``Fan``), so that finding
@@ -28,9 +30,11 @@ from ..ids import is_id
 from ..pack import CODES, RECORD, TRAILER, parse_trailer  # noqa: F401 - a remote pack's trailer
 from ..pack import HEADER as PACK_HEADER
 
-MARKER_KEY, HEAD_KEY, MANIFEST_KEY = "verfs-remote", "head", "manifest"
+MARKER_KEY, HEAD_KEY, MANIFEST_KEY, TAGS_KEY = "verfs-remote", "head", "manifest", "tags"
 MARKER = b"verfs-remote 1\n"
 MANIFEST_HEADER = b"verfs-manifest 1\n"
+TAGS_HEADER = b"verfs-tags 1\n"
+TAG_NAME_MAX = 255      # bytes of a tag's name in the remote's table
 FAN_HEADER = b"verfs-fan 1\n"
 TABLE_HEADER = b"verfs-table 1\n"
 HISTORY, STATES = "history", "states"       # the roles of packs
@@ -89,6 +93,46 @@ def parse_head(data: bytes) -> str | None:
     if not (text.endswith("\n") and is_id(text[:-1])):
         raise FormatError(f"the remote's head is not a version id: {data[:80]!r}")
     return text[:-1]
+
+
+# --- tags -------------------------------------------------------------------------------
+def format_tags(tags: dict[str, str]) -> bytes:
+    """The remote's tag table: every name with its version, sorted by name."""
+    return TAGS_HEADER + "".join(f"{_tag_name(n)} {_name(v)}\n"
+                                 for n, v in sorted(tags.items())).encode("ascii")
+
+
+def parse_tags(data: bytes) -> dict[str, str]:
+    """The tag table's names and versions.  Names are only checked to be one word of
+    printable ASCII here: the repository writing one as a tag reference checks it as
+    its own names (verfs/heads.py)."""
+    if not data.startswith(TAGS_HEADER) or not data.endswith(b"\n"):
+        raise FormatError("the remote's tags are not a verfs tag table")
+    try:
+        text = data[len(TAGS_HEADER):].decode("ascii")
+    except UnicodeDecodeError:
+        raise FormatError("the remote's tags are not ASCII") from None
+    out: dict[str, str] = {}
+    last = None
+    for line in text.split("\n")[:-1]:
+        words = line.split(" ")
+        if not (len(words) == 2 and _is_tag_name(words[0]) and is_id(words[1])
+                and (last is None or words[0] > last)):
+            raise FormatError(f"the remote's tags have a bad line: {line[:80]!r}")
+        out[words[0]] = words[1]
+        last = words[0]
+    return out
+
+
+def _is_tag_name(name: str) -> bool:
+    return bool(name) and len(name) <= TAG_NAME_MAX and name.isascii() \
+        and name.isprintable() and " " not in name
+
+
+def _tag_name(name: str) -> str:
+    if not _is_tag_name(name):
+        raise FormatError(f"not a tag name of the remote layout: {name!r}")
+    return name
 
 
 # --- the manifest -----------------------------------------------------------------------

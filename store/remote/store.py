@@ -15,7 +15,8 @@ uploads them as one pack at its end; ``upload_pack`` / ``upload_table`` (push) w
 a pack and its fan or a table, then add their line to the manifest with a
 conditional write, retried when another writer got there first — so the manifest
 only grows and no writer's line is lost.  ``head`` moves only by ``write_head``,
-conditional on the ETag its writer read.
+conditional on the ETag its writer read, and the tag table (``tags``) only by
+``write_tags``, alike.
 
 The derived side stays local: ``cache`` is the derived cache in ``cache_dir``
 (SQLite, as a disk store's), which falls back to the remote's tables — a key's
@@ -56,7 +57,7 @@ from ..pack import RECORD, SUFFIX, TRAILER, BadPack, PackWriter
 from ..place import PLAIN, RAW, ZLIB, decode, encode, is_plain
 from . import layout
 from .cache import LocalCache
-from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, Fan, Manifest
+from .layout import HEAD_KEY, HISTORY, MANIFEST_KEY, MARKER, MARKER_KEY, TAGS_KEY, Fan, Manifest
 from .transport import (
     NotARemoteStore,
     PreconditionFailed,
@@ -758,6 +759,25 @@ class RemoteStore(ObjectStore):
         if force:
             return self.transport.put(HEAD_KEY, data)
         return self.transport.put(HEAD_KEY, data, if_match=etag, if_none_match=etag is None)
+
+    def read_tags(self) -> tuple[dict[str, str], str | None]:
+        """The remote's tag references (name → version; none yet: empty) and the
+        table's ETag (None: no table yet)."""
+        got = self.transport.get(TAGS_KEY)
+        if got is None:
+            return {}, None
+        try:
+            return layout.parse_tags(got[0]), got[1]
+        except FormatError as exc:
+            raise FormatError(f"{self._where(TAGS_KEY)}: {exc}") from None
+
+    def write_tags(self, tags: dict[str, str], etag: str | None) -> str:
+        """Make ``tags`` the remote's tag table if it is still what ``etag`` named
+        (None: that there is none yet) — PreconditionFailed if not; the new ETag.
+        The caller merges and retries (verfs/sharing.py): the policy of which of two
+        versions of a name wins is not the store's."""
+        return self.transport.put(TAGS_KEY, layout.format_tags(tags), if_match=etag,
+                                  if_none_match=etag is None)
 
     # --- whole packs and tables (pull, clone) -------------------------------------------
     def fetch_pack(self, name: str, dest_path: str) -> None:

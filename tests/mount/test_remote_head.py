@@ -1,6 +1,7 @@
 """The head source of a remote store (verfs/mount/remote.py): polled only when due,
-one request when nothing moved; a move seen by the follower as a repository's is;
-a remote that cannot be reached keeps the last head shown and is said once."""
+one request each for head and the tag table when nothing moved; a move seen by the
+follower as a repository's is; a remote that cannot be reached keeps the last head
+shown and is said once."""
 
 import logging
 import os
@@ -23,12 +24,12 @@ def _remote(sample, tmp_path):
     return url, remote
 
 
-def test_a_poll_costs_one_request_and_only_when_due(sample, tmp_path):
+def test_a_poll_costs_two_requests_and_only_when_due(sample, tmp_path):
     _, remote = _remote(sample, tmp_path)
     head = RemoteHead(remote, remote.read_head(), every=3600)
     before = remote.stats.requests
     assert not head.poll() and remote.stats.requests == before        # not due
-    assert not head.poll(now=True) and remote.stats.requests == before + 1
+    assert not head.poll(now=True) and remote.stats.requests == before + 2    # head, tags
     assert head.read() == sample.repo.head()
 
 

@@ -91,9 +91,10 @@ def mount(mountpoint, repo_dir, store_dir, cache_dir, cache_size, poll, foregrou
 
     A remote store (--store URL) is mounted the same way, from the head pushed
     there: each version is fetched when first looked at, into a local cache, and
-    the remote's head is polled every few seconds.  While the remote cannot be
-    reached, what is not cached yet reads as an I/O error.  A remote store keeps
-    no branches (a push carries head only): its mount has no branches/.
+    the remote's head and tags are polled every few seconds.  While the remote
+    cannot be reached, what is not cached yet reads as an I/O error.  A remote
+    store keeps no branches (a push carries head and tags only): its mount has no
+    branches/.
 
     With --version, MOUNTPOINT is that version's tree and nothing else: a
     read-only checkout that costs no disk ('verfs mounts' lists every mount).

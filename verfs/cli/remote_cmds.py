@@ -38,6 +38,12 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
 
 
+def tagged(names: list[str]) -> str:
+    """``2 tags (v1.0, v1.1)``, for a summary line (the first few names)."""
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return f"{plural(len(names), 'tag')} ({shown})"
+
+
 def traffic(counts: sharing.Counts) -> str:
     """What a push, pull or clone moved, for its summary line."""
     return (f"{plural(counts.objects, 'object')} in {plural(counts.packs, 'pack')} and "
@@ -48,7 +54,8 @@ def traffic(counts: sharing.Counts) -> str:
 @cli.command()
 @click.argument("url")
 @click.option("--force", is_flag=True,
-              help="Overwrite the remote's head even when it is not in yours (loudly).")
+              help="Overwrite the remote's head even when it is not in yours, and its "
+                   "tags that name other versions than yours (loudly).")
 @click.option("--pack-size", type=click.IntRange(min=1), default=sharing.PACK_BYTES,
               show_default=True, metavar="BYTES", help="The most bytes of objects in one "
               "uploaded pack.")
@@ -60,6 +67,11 @@ def push(repo, url, force, pack_size):
     pushed: pull first), and when it moves while pushing.  A push killed half-way
     leaves the remote a valid store at its old head; run it again and it sends only
     what is still missing.  The first push to a URL makes the store there.
+
+    Every tag goes too (with its versions, a tag off head's line as well); a tag the
+    remote already has at another version keeps the remote's, with a warning (as
+    git refuses to move a pushed tag), unless --force.  Branches stay here: only the
+    checked-out head is pushed.
 
     URL is s3://BUCKET/PREFIX (endpoint and credentials as boto3 reads them:
     AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...) or file:///DIR; a plain web server
@@ -77,12 +89,21 @@ def push(repo, url, force, pack_size):
         click.secho(f"WARNING: push --force: the remote's head was {short(counts.old)} and "
                     f"is now {short(counts.new)}; versions only in the old head's history "
                     f"are no longer in the remote's", err=True, fg="red", bold=True)
-    if not counts.moved:
+    if counts.forced:
+        click.secho(f"WARNING: push --force moved the remote's "
+                    f"{plural(len(counts.forced), 'tag')} {', '.join(counts.forced)} to "
+                    f"yours", err=True, fg="red", bold=True)
+    if not counts.moved and not counts.tags:
         click.echo(f"the remote is already at {short(counts.new)}; nothing to push "
                    f"({traffic(counts)})")
         return
-    click.echo(f"pushed {plural(counts.versions, 'version')}: {traffic(counts)}; the "
-               f"remote's head is now {short(counts.new)}")
+    if not counts.moved:
+        click.echo(f"pushed {tagged(counts.tags)}: {traffic(counts)}; the remote's head "
+                   f"is still {short(counts.new)}")
+        return
+    also = f" and {tagged(counts.tags)}" if counts.tags else ""
+    click.echo(f"pushed {plural(counts.versions, 'version')}{also}: {traffic(counts)}; "
+               f"the remote's head is now {short(counts.new)}")
 
 
 @cli.command()
@@ -94,6 +115,9 @@ def pull(repo, url):
     Head moves only when the remote's head contains yours and the working tree has
     no unrecorded changes (as restore); otherwise the history is fetched and the
     one line says why head did not move.
+
+    The remote's tags that you lack come too (with their versions); a tag you have
+    at another version is kept, with a warning.
 
     URL is s3://BUCKET/PREFIX, http(s)://HOST/PATH (any static web server that
     honours Range requests) or file:///DIR.
@@ -117,6 +141,8 @@ def pull(repo, url):
     else:
         click.echo(f"head {short(counts.old)} already contains the remote's "
                    f"{short(counts.theirs)} ({traffic(counts)})")
+    if counts.tags:
+        click.echo(f"brought {tagged(counts.tags)}")
 
 
 def clone_url(url: str, dest: str, version: str):

@@ -11,9 +11,10 @@ read again only when one changed (``Names``).  A directory's mtime has the kerne
 coarse clock, so two changes in one tick could look like one: while a directory was
 changed within ``RACY`` seconds of being read, the follower also stats every file in
 it (``HeadFile.poll``), as git treats a racily clean index.  A remote store's
-(``remote.RemoteHead``) is polled by the follower alone, never from a FUSE request; it
-has no names beside head (a push carries head only), so its mount has no
-``branches/``, and its ``tags/`` are those on head's chain.
+(``remote.RemoteHead``) is polled by the follower alone, never from a FUSE request; its
+one name beside head is its tag table (what pushes sent; a push carries no branch),
+so its mount has no ``branches/``, and its ``tags/`` are the table's and those on
+head's chain, as a repository's.
 
 ``files/`` follows the same states: each ``Refs`` takes the path log of its head's
 chain once, on the first look at ``files/`` (``Refs.files``).
@@ -50,7 +51,7 @@ def slug(name: str) -> str:
 class Names:
     """What a repository names beside head (verfs/heads.py): the checked-out branch,
     every branch file (the checked-out one's is stale: head is its version), and the
-    tag references."""
+    tag references.  A remote store's have no branch (``branch`` empty)."""
 
     branch: str = heads.DEFAULT_BRANCH
     stored: dict[str, str | None] = field(default_factory=dict)
@@ -142,7 +143,7 @@ class Refs:
         """Branch name → version, by name, as ``Repository.branches`` has them: the
         checked-out branch's is head.  A branch at the empty state has no directory
         (as ``head`` has none in an empty repository)."""
-        if self.names is None:
+        if self.names is None or not self.names.branch:
             return {}
         named = heads.all_branches(self.names.stored, self.names.branch, self.head)
         return {name: vid for name, vid in named.items() if vid is not None}
@@ -247,12 +248,15 @@ class RefsWatcher:
     def __init__(self, history: History, source: "HeadFile | str"):
         self.history = history
         self.source = HeadFile(source) if isinstance(source, str) else source
-        self.named = getattr(self.source, "has_names", False)   # branches/ is shown
+        self.reads_names = getattr(self.source, "has_names", False)
+        self.named = self.reads_names and getattr(self.source, "has_branches", True)
+        # (``named``: branches/ is shown)
         self.damaged = 0            # states of the head file read as damage (logged)
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._names_key: tuple | None = None    # ``key[1:]`` when the names were read
-        self._refs = Refs(history, None, names=Names() if self.named else None)
+        empty = Names() if self.named else Names(branch="") if self.reads_names else None
+        self._refs = Refs(history, None, names=empty)
         self._since: list[Refs] | None = None  # states read since the last ``drain``
                                                # (kept only once someone drains)
 
@@ -277,7 +281,7 @@ class RefsWatcher:
                                 self._refs.head or "no version")
                     return self._refs
                 names = self._refs.names
-                if self.named and key[1:] != self._names_key:
+                if self.reads_names and key[1:] != self._names_key:
                     # the names beside head are read again only when their part of
                     # the key moved: a record (head alone) reads no tag file
                     try:
