@@ -200,3 +200,40 @@ def test_name_mapping_is_deterministic_and_collision_safe():
     assert got == ref_names(list(reversed(list(got))), "tag")
     for name in got.values():
         heads.check_name(name, "tag")
+
+
+@pytest.mark.parametrize("everything", [False, True])
+def test_line_tags_added_moved_and_deleted_after_an_import(hist, tmp_path, everything):
+    """A tag put on (or moved to) a main-line commit already imported goes beside the
+    line, its TAG patch on its commit's version, as a tag off the line does; a tag
+    git no longer has keeps its patch (history) and its reference.  Then commits
+    made after the tags are imported on top, as usual."""
+    import shutil
+    g0, top, _, _ = hist
+    shutil.copytree(g0.top, tmp_path / "src", symlinks=True)
+    g = GitRepo(tmp_path / "src")
+    g.when = g0.when
+    target = tmp_path / "t"
+    shutil.copytree(top / ("all" if everything else "one"), target, symlinks=True)
+    flags = ["--all"] if everything else []
+    before = _tag_vids(target)
+    g.git("tag", "v0.9", "main~3")                      # "second" (v1.0's commit)
+    g.git("tag", "-f", "v2.0", "main")                  # moved: was on the merge
+    g.git("tag", "-d", "v1.0")
+    g.write("later.txt", "later\n")
+    g.commit("after the tags")
+    run_verfs("import", "git", str(g.top), *flags, "--into", str(target))
+    after = _tag_vids(target)
+    history, _ = imported_history(target)
+    for name, rev in (("v0.9", "main~4"), ("v2.0", "main~1")):
+        assert tree_state(history.store, history.root_tree(after[name])) == \
+            archive_state(g.top, rev), name
+    assert history.version(after["v0.9"]).parent == \
+        history.version(before["v1.0"]).parent            # on second's version
+    assert after["v2.0"] != before["v2.0"] and after["v1.0"] == before["v1.0"]
+    head = run_verfs("head", cwd=target).stdout.decode().strip()
+    assert tree_state(history.store, history.root_tree(head)) == archive_state(g.top, "main")
+    assert run_verfs("fsck", cwd=target).returncode == 0
+    again = run_verfs("import", "git", str(g.top), *flags, "--into", str(target))
+    assert "already up to date" in again.stdout.decode()
+    assert _tag_vids(target) == after

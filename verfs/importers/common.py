@@ -286,6 +286,9 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
         head = repo.head()
         chain = list(history.chain(head))[::-1]          # oldest first
         done = [s.patch.info.get_meta(source.meta_key) for s in chain]
+        settle = getattr(source, "settle", None)
+        if settle is not None:
+            keys = settle(done)
         if done != keys[:len(done)]:
             raise ImportFailed(
                 f"{repo.root} has patches that are not in {source.description} "

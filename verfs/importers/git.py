@@ -160,6 +160,15 @@ class _Model:
         return d.oid
 
 
+def _key(e) -> str:
+    """A line entry's key (the ``git-commit`` metadata of its patch)."""
+    if isinstance(e, _Commit):
+        return e.sha
+    if isinstance(e, _Imported):
+        return e.key
+    return e.info.get_meta(META_KEY)
+
+
 @dataclass
 class _Selection:
     """What an import takes beside its line (``GitSource._selection``)."""
@@ -175,6 +184,14 @@ class _Selection:
 @dataclass
 class _Commit:
     sha: str
+
+
+@dataclass
+class _Imported:
+    """A patch an earlier import put on the line that git no longer puts there (a
+    tag deleted or moved since): history, kept; only its key is needed."""
+
+    key: str
 
 
 @dataclass
@@ -262,8 +279,35 @@ class GitSource:
         return tag_info(t, *self.git.committer(t.commit))   # an annotated tag, no tagger
 
     def keys(self) -> list[str]:
-        return [e.sha if isinstance(e, _Commit) else e.info.get_meta(META_KEY)
-                for e in self._line()]
+        return [_key(e) for e in self._line()]
+
+    def settle(self, done: list[str]) -> list[str]:
+        """The line's keys made to agree with ``done``, what an earlier import made of
+        it (its patches' keys, oldest first), where only tags differ: a tag git now
+        puts on a commit already imported (new there, or moved) leaves the line —
+        ``extras`` gives it its TAG patch on that commit's version, as a tag off
+        the line gets — and a tag patch git no longer has (deleted, moved) stays,
+        history.  The commits must agree; if they do not, the caller refuses."""
+        line = self._line()
+        settled: list = []
+        i = 0
+        for e in line:
+            key = _key(e)
+            if i >= len(done):
+                settled.append(e)
+                continue
+            if isinstance(e, _Tag) and key != done[i]:
+                continue                       # new (or moved) on an imported commit
+            while i < len(done) and done[i] != key and done[i].startswith("tag:"):
+                settled.append(_Imported(done[i]))     # a tag git has no more
+                i += 1
+            settled.append(e)
+            i += 1
+        while i < len(done) and done[i].startswith("tag:"):
+            settled.append(_Imported(done[i]))
+            i += 1
+        self._entries = settled
+        return [_key(e) for e in settled]
 
     # --- patches --------------------------------------------------------------------
     def patches(self, start: int, store: ObjectStore) -> Iterator[Imported]:
@@ -445,8 +489,10 @@ class GitSource:
             with progress(len(by_commit) + len(branches), "tags and branches") as bar:
                 for sha, group in by_commit.items():
                     if sha in self._line_shas:
-                        for t in group:         # on the line: its TAG patch is there
-                            refs.tags[names[t.name]] = memo[f"tag:{t.name}:{t.commit}"]
+                        for t in group:   # on the line: its TAG patch is there, unless
+                            key = f"tag:{t.name}:{t.commit}"    # new since (settle)
+                            refs.tags[names[t.name]] = memo.get(key) or self._beside(
+                                t, history, memo[t.commit])
                         bar.update(1)
                         continue
                     base, model = self._chain_to(sha, history, store, memo, stack, cat)
@@ -485,6 +531,14 @@ class GitSource:
                                          else [])], "branch")
         return _Selection(wanted, unreached, of_objects, branches,
                           ref_names([t.name for t in wanted], "tag"), bnames)
+
+    def _beside(self, t: TagRef, history, base: str) -> str:
+        """Tag ``t``'s TAG patch directly on ``base`` (its commit's version), off the
+        line: a tag git put on a commit the line imported before."""
+        vid = history.add_version(base, Patch(self._tag_info(t), ()),
+                                  root=history.root_tree(base))
+        history.closed_inventory(vid)
+        return vid
 
     def _chain_to(self, sha: str, history, store: ObjectStore, memo: dict[str, str],
                   stack: ExitStack, cat: CatFile) -> tuple[str | None, _Model]:
