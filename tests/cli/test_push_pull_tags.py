@@ -102,7 +102,8 @@ def test_push_then_clone_brings_every_tag(source, url, tmp_path):
     assert "and 6 tags (release-1.0.2, v1.0, v1.0.1, v1.0.2, v2.0, ...)" in out, out
     assert remote_tags(url, tmp_path) == tags_of(src)
     clone = tmp_path / "clone"
-    b("clone", url, clone)
+    out = b("clone", url, clone).stdout.decode()
+    assert ", with 6 tags (release-1.0.2, v1.0, " in out, out
     assert tags_of(clone) == tags_of(src)
     assert_tags_are_gits(g, clone)
     b("fsck", cwd=clone)

@@ -11,7 +11,7 @@ from ..progress import progress
 from ..repo import Repository
 from .main import cli
 from .options import VERSION, complete_tag, short, with_repo
-from .remote_cmds import Source, clone_url, traffic
+from .remote_cmds import Source, clone_url, tagged, traffic
 
 
 @cli.command()
@@ -163,7 +163,8 @@ def clone(version, src, dest):
     """
     if is_url(src) or "://" in src:
         repo, counts = clone_url(src, dest, version)
-        click.echo(f"cloned {short(repo.head())} into {repo.root} ({traffic(counts)})")
+        also = f", with {tagged(counts.tags)}" if counts.tags else ""
+        click.echo(f"cloned {short(repo.head())} into {repo.root}{also} ({traffic(counts)})")
         return
     source = Repository.find(src)
     total = source.history.depth(source.resolve(version))
