@@ -178,7 +178,9 @@ def test_reimport_is_idempotent_and_follows_new_tags(hist, tmp_path):
     g.git("tag", "v1.0.1-again", "maint~1")
     g.git("tag", "-f", "wip-1", "maint")
     try:
-        run_verfs("import", "git", str(g.top), "--all", "--into", str(target))
+        out = run_verfs("import", "git", str(g.top), "--all", "--into", str(target)).stdout
+        assert "no new patches (" in out.decode() and \
+            "2 reference(s) new or moved: tag v1.0.1-again, tag wip-1" in out.decode()
         after = _tag_vids(target)
         assert after["v1.0.1-again"] != before["v1.0.1"]
         history, _ = imported_history(target)

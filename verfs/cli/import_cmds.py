@@ -30,7 +30,11 @@ def _report(result) -> None:
         click.secho(f"verfs: warning: {w}", err=True, fg="yellow")
     for note in result.notes:
         click.echo(note)
-    if result.imported == 0:
+    if result.imported == 0 and result.moved:
+        few = ", ".join(result.moved[:5]) + (", ..." if len(result.moved) > 5 else "")
+        click.echo(f"{result.repo.root}: no new patches ({result.total}); "
+                   f"{len(result.moved)} reference(s) new or moved: {few}")
+    elif result.imported == 0:
         click.echo(f"{result.repo.root}: already up to date ({result.total} patches)")
     else:
         click.echo(f"imported {result.imported} of {result.total} patches into "

@@ -72,6 +72,7 @@ class ImportResult:
     head: str | None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)     # what was imported beside the line
+    moved: list[str] = field(default_factory=list)     # references new or moved: "tag v1"
 
 
 def run_import(source: Source, target: str, label: str = "importing") -> ImportResult:
@@ -92,7 +93,7 @@ def run_import(source: Source, target: str, label: str = "importing") -> ImportR
     if st.in_place:
         finish_begun(repo)
     return ImportResult(repo, result.imported, result.total, result.head, result.warnings,
-                        result.notes)
+                        result.notes, result.moved)
 
 
 LEFT_OUT = "verfs-left-out"     # metadata: how many changes of the source's were left out
@@ -302,11 +303,12 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
             refs = Refs()
             if extras is not None:
                 with repo.store.batch(), store.batch():
-                    refs = extras(history, store, memo, head)
-            _write_refs(repo, chain, refs, extras is None)
+                    refs = extras(history, store, memo, head, _known(repo))
+            moved = _write_refs(repo, chain, refs, extras is None)
             boring.write()
             return ImportResult(repo, 0, len(keys), head,
-                                source.check_final(store, final) + refs.warnings, refs.notes)
+                                source.check_final(store, final) + refs.warnings, refs.notes,
+                                moved)
         old_tree = history.root_tree(head)
         if not new and snapshot(OverlayStore(store), repo.root, (old_tree,),
                                 boring.instead) != old_tree:
@@ -329,15 +331,16 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                         history.closed_inventory(vid)
                     bar.update(1)
             if extras is not None:
-                refs = extras(history, store, memo, vid)
+                refs = extras(history, store, memo, vid, _known(repo))
         warnings = left_out.warning() + source.check_final(store, shadow) + refs.warnings
-        _write_refs(repo, list(history.chain(vid))[::-1], refs, extras is None)
+        moved = _write_refs(repo, list(history.chain(vid))[::-1], refs, extras is None)
         boring.write()
         (begin if in_place else change_tree)(
             repo, EMPTY_TREE_ID if new else old_tree, root, vid,
             f"import {len(keys) - start} patch(es) from {source.description}")
         after_new_versions(history, vid)
-        return ImportResult(repo, len(keys) - start, len(keys), vid, warnings, refs.notes)
+        return ImportResult(repo, len(keys) - start, len(keys), vid, warnings, refs.notes,
+                            moved)
 
 
 class _Boring:
@@ -366,18 +369,30 @@ class _Boring:
             os.unlink(self.path)
 
 
-def _write_refs(repo: Repository, chain_steps, refs: Refs, own_line: bool) -> None:
+def _known(repo: Repository) -> dict[str, dict[str, str | None]]:
+    """The references a repository has, for ``extras`` to keep what is as it was."""
+    return {"tags": heads.tag_refs(repo.dotdir), "branches": repo.branches()}
+
+
+def _write_refs(repo: Repository, chain_steps, refs: Refs, own_line: bool) -> list[str]:
     """Tag references for the line's tags (``own_line``: a source without extras,
     which names none itself) and the source's own, branches; written once every
-    object they name is stored (the batch has ended)."""
+    object they name is stored (the batch has ended).  What was new or moved
+    (``tag v1``, ``branch dev``), for the summary."""
     tags = line_tags(chain_steps) if own_line else {}
     tags.update(refs.tags)
     have = heads.tag_refs(repo.dotdir)
+    moved = []
     for name, vid in sorted(tags.items()):
         if have.get(name) != vid:
             heads.write_tag_ref(repo.dotdir, name, vid)
+            moved.append(f"tag {name}")
     if refs.current is not None:
         heads.set_current_branch(repo.dotdir, refs.current)
+    branches = heads.stored_branches(repo.dotdir)
     for name, vid in sorted(refs.branches.items()):
         if name != refs.current:
+            if branches.get(name, heads.MISSING) != vid:
+                moved.append(f"branch {name}")
             heads.write_branch(repo.dotdir, name, vid)
+    return moved

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import DIR, EMPTY_TREE_ID, FILE, LINK, ObjectStore, Tree, TreeEntry
-from store.errors import FormatError
+from store.errors import Error, FormatError
 from store.names import check_name
 
 from ..diff import tree_prims
@@ -158,6 +158,15 @@ class _Model:
                     entries.append(e)
             d.oid = store.put_tree(Tree.build(entries)) if entries else EMPTY_TREE_ID
         return d.oid
+
+
+def _key_of(history, vid: str) -> str | None:
+    """The git commit (or tag key) a version's patch was imported from, if it can
+    be read."""
+    try:
+        return history.step(vid).patch.info.get_meta(META_KEY)
+    except Error:
+        return None
 
 
 def _key(e) -> str:
@@ -462,7 +471,8 @@ class GitSource:
 
     # --- beside the line: tags off it, other branches (extras) -----------------------
     def extras(self, history, store: ObjectStore, memo: dict[str, str],
-               head: str | None) -> Refs:
+               head: str | None, known: dict[str, dict[str, str | None]] | None = None
+               ) -> Refs:
         """Side chains for the tags off the first-parent line (and with ``--all``
         for every branch and tag), and the references naming them.
 
@@ -471,7 +481,11 @@ class GitSource:
         the line's and the side chains' made so far), whose version is shared, then
         one patch per commit as on the line.  So tags on one maintenance branch share
         their chain, and importing again makes the very same versions (a version's
-        id is its parent's and its patch's)."""
+        id is its parent's and its patch's).  ``known``: the repository's references
+        (``{"tags": ..., "branches": ...}``) — one that already names what git's tag
+        or branch stands for is taken as it is, its chain walked only to know its
+        commits (no git process): an import with nothing new costs no side chain."""
+        known = known or {}
         self._line()
         refs = Refs()
         sel = self._selection()
@@ -495,6 +509,13 @@ class GitSource:
                                 t, history, memo[t.commit])
                         bar.update(1)
                         continue
+                    done = self._known_tags(group, names, known.get("tags", {}), history)
+                    if done is not None:
+                        refs.tags.update(done)
+                        self._seed(history, memo, [history.version(v).parent
+                                                   for v in done.values()])
+                        bar.update(1)
+                        continue
                     base, model = self._chain_to(sha, history, store, memo, stack, cat)
                     for t in group:     # each on the commit: adding a tag moves no other
                         vid = history.add_version(base, Patch(self._tag_info(t), ()),
@@ -504,7 +525,11 @@ class GitSource:
                     refs.warnings += self._compare(model, sha, f"tag {group[0].name}")
                     bar.update(1)
                 for name, sha in sorted(branches.items(), key=lambda kv: order.get(kv[1], -1)):
-                    if name != self.branch:
+                    vid = known.get("branches", {}).get(bnames[name])
+                    if name != self.branch and vid and _key_of(history, vid) == sha:
+                        refs.branches[bnames[name]] = vid         # as it was: taken
+                        self._seed(history, memo, [vid])
+                    elif name != self.branch:
                         vid, model = self._chain_to(sha, history, store, memo, stack, cat)
                         refs.branches[bnames[name]] = vid
                         refs.warnings += self._compare(model, sha, f"branch {name}")
@@ -531,6 +556,35 @@ class GitSource:
                                          else [])], "branch")
         return _Selection(wanted, unreached, of_objects, branches,
                           ref_names([t.name for t in wanted], "tag"), bnames)
+
+    def _known_tags(self, group: list[TagRef], names: dict[str, str],
+                    known: dict[str, str], history) -> dict[str, str] | None:
+        """The references of ``group`` (the tags of one commit off the line) when
+        each already names a version whose TAG patch is this very tag's (name,
+        commit, tagger, date, message): nothing to make.  None otherwise."""
+        found = {}
+        for t in group:
+            vid = known.get(names[t.name])
+            if vid is None:
+                return None
+            try:
+                if history.step(vid).patch.info != self._tag_info(t):
+                    return None
+            except Error:           # damaged or missing: made again, as if new
+                return None
+            found[names[t.name]] = vid
+        return found
+
+    @staticmethod
+    def _seed(history, memo: dict[str, str], vids: list[str | None]) -> None:
+        """Commit -> version for the chains of ``vids``, down to a version ``memo``
+        knows: what a later side chain may go on from."""
+        for vid in vids:
+            for step in history.chain(vid):
+                key = step.patch.info.get_meta(META_KEY)
+                if key is None or key in memo:
+                    break
+                memo[key] = step.vid
 
     def _beside(self, t: TagRef, history, base: str) -> str:
         """Tag ``t``'s TAG patch directly on ``base`` (its commit's version), off the
