@@ -131,6 +131,15 @@ def s3_url(s3_env, request):
     return f"s3://{S3_BUCKET}/t{next(_prefixes)}-{name}"
 
 
+@pytest.fixture(params=["file", "s3"])
+def url(request, tmp_path):
+    """A remote store's URL, not made yet (the first push makes it): a directory
+    (``file://``), then a fresh prefix of the real S3 server's bucket."""
+    if request.param == "file":
+        return f"file://{tmp_path}/remote"
+    return request.getfixturevalue("s3_url")
+
+
 @pytest.fixture(scope="session")
 def _http_server(tmp_path_factory):
     """One nginx for the session, serving a directory whose subdirectories are the

@@ -106,15 +106,9 @@ def parse_tags(data: bytes) -> dict[str, str]:
     """The tag table's names and versions.  Names are only checked to be one word of
     printable ASCII here: the repository writing one as a tag reference checks it as
     its own names (verfs/heads.py)."""
-    if not data.startswith(TAGS_HEADER) or not data.endswith(b"\n"):
-        raise FormatError("the remote's tags are not a verfs tag table")
-    try:
-        text = data[len(TAGS_HEADER):].decode("ascii")
-    except UnicodeDecodeError:
-        raise FormatError("the remote's tags are not ASCII") from None
     out: dict[str, str] = {}
     last = None
-    for line in text.split("\n")[:-1]:
+    for line in _body(data, TAGS_HEADER, "tag table"):
         words = line.split(" ")
         if not (len(words) == 2 and _is_tag_name(words[0]) and is_id(words[1])
                 and (last is None or words[0] > last)):
@@ -166,14 +160,20 @@ def _is_area(area: str) -> bool:
     return bool(area) and area.isascii() and area.isprintable() and " " not in area
 
 
-def _lines(data: bytes) -> list[str]:
-    if not data.startswith(MANIFEST_HEADER) or not data.endswith(b"\n"):
-        raise FormatError("the remote's manifest is not a verfs manifest")
+def _body(data: bytes, header: bytes, what: str) -> list[str]:
+    """The lines after ``header`` of one of the remote's small text files (its
+    ``what``: "manifest", "tag table"), each ended by a newline, ASCII only."""
+    if not data.startswith(header) or not data.endswith(b"\n"):
+        raise FormatError(f"the remote's {what} is not a verfs {what}")
     try:
-        text = data[len(MANIFEST_HEADER):].decode("ascii")
+        text = data[len(header):].decode("ascii")
     except UnicodeDecodeError:
-        raise FormatError("the remote's manifest is not ASCII") from None
+        raise FormatError(f"the remote's {what} is not ASCII") from None
     return text.split("\n")[:-1]
+
+
+def _lines(data: bytes) -> list[str]:
+    return _body(data, MANIFEST_HEADER, "manifest")
 
 
 def parse_manifest(data: bytes) -> Manifest:

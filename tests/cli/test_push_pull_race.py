@@ -16,13 +16,6 @@ from verfs import ops, sharing
 from verfs.repo import Repository
 
 
-@pytest.fixture(params=["file", "s3"])
-def url(request, tmp_path):
-    if request.param == "file":
-        return f"file://{tmp_path}/remote"
-    return request.getfixturevalue("s3_url")
-
-
 def _record(repo: Repository, name: str) -> str:
     with open(f"{repo.root}/{name}.txt", "w") as f:
         f.write(name + "\n")

@@ -35,13 +35,6 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-default"))
 
 
-@pytest.fixture(params=["file", "s3"])
-def url(request, tmp_path):
-    """A remote store's URL, not made yet (the first push makes it)."""
-    if request.param == "file":
-        return f"file://{tmp_path}/remote"
-    return request.getfixturevalue("s3_url")
-
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):

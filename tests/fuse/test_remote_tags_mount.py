@@ -19,12 +19,6 @@ from verfs import heads
 pytestmark = [pytest.mark.fuse, pytest.mark.timeout(180)]
 
 
-@pytest.fixture(params=["file", "s3"])
-def url(request, tmp_path):
-    if request.param == "file":
-        return f"file://{tmp_path / 'remote'}"
-    return request.getfixturevalue("s3_url")
-
 
 def mounted_state(top: Path) -> dict:
     """A directory's tree in ``archive_state``'s form."""
