@@ -2,14 +2,12 @@
 $VERFS_PAGER, given LESS=FRX; not with --no-pager, nor when stdout is a pipe; and a
 pager that quits early ends the command quietly."""
 
-import os
-import pty
-import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import run_verfs, verfs_env
+from tests.terminal import on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -23,29 +21,6 @@ def repo(tmp_path_factory):
     (repo / "many.txt").write_bytes(b"".join(b"line %d\n" % i for i in range(40000)))
     run_verfs("record", "-m", "second", cwd=repo)
     return repo
-
-
-def on_a_terminal(args, cwd, env) -> tuple[bytes, bytes]:
-    """Run verfs with its stdout on a pseudo-terminal: what reached the terminal, and
-    its stderr."""
-    main, sub = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "verfs", *args], cwd=cwd, stdout=sub,
-                            stderr=subprocess.PIPE, env=env)
-    os.close(sub)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:         # EIO: the other side is closed
-            break
-        if not chunk:
-            break
-        out += chunk
-    err = proc.stderr.read()
-    proc.wait(timeout=60)
-    os.close(main)
-    assert proc.returncode == 0, err
-    return out, err
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 import dataclasses
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import one_line_error, run_verfs, verfs_env
+from tests.terminal import on_a_terminal
 from verfs.repo import Repository
 from verfs.search.grep import Found, Results, search_blob
 from verfs.search.index import GrepIndex
@@ -241,35 +241,13 @@ def test_index_built_as_it_goes_and_same_answers(history, tmp_path):
 # --- the pager ---------------------------------------------------------------------------
 
 
-def on_a_terminal(args, cwd, env) -> bytes:
-    """Run verfs with its stdout on a pseudo-terminal; everything it (and its pager)
-    wrote there."""
-    main, sub = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "verfs", *args], cwd=cwd, stdout=sub,
-                            stderr=subprocess.PIPE, env=env)
-    os.close(sub)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    proc.wait(timeout=60)
-    os.close(main)
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
 def test_paged_on_a_terminal(history, tmp_path):
     repo, _ = history
     env = verfs_env(VERFS_PAGER="sed s/^/PAGED:/", PAGER="false")
-    out = on_a_terminal(["grep", "return"], repo, env)
+    out = on_a_terminal(["grep", "return"], repo, env)[0]
     assert b"PAGED:" in out and b"return x" in out
     assert b"\x1b[35m" in out                       # colours on a terminal
-    out = on_a_terminal(["grep", "--no-pager", "return"], repo, env)
+    out = on_a_terminal(["grep", "--no-pager", "return"], repo, env)[0]
     assert b"PAGED:" not in out and b"return x" in out
     piped = grep(repo, "return", env=env).stdout    # not a terminal: no pager, no colour
     assert b"PAGED:" not in piped and b"\x1b[" not in piped
@@ -278,7 +256,7 @@ def test_paged_on_a_terminal(history, tmp_path):
 def test_a_pager_that_quits_early_is_quiet(history):
     repo, _ = history
     env = verfs_env(VERFS_PAGER="head -c 1")
-    out = on_a_terminal(["grep", "--each", "-n", "."], repo, env)
+    out = on_a_terminal(["grep", "--each", "-n", "."], repo, env)[0]
     assert len(out) <= 2
 
 
