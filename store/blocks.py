@@ -23,7 +23,7 @@ does not check is dropped and made again from a full verification, never trusted
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .cache import LRU
 from .errors import CorruptObject
@@ -42,8 +42,7 @@ def _sha(data) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-@dataclass(frozen=True)
-class BlockList:
+class BlockList(NamedTuple):
     oid: str
     size: int
     digests: bytes          # _DIGEST bytes per block

@@ -20,22 +20,33 @@ counted in ``dropped``) and reads as absent — so it is rebuilt, never trusted.
 The check guards against damage, not against someone who rewrites the file on purpose.
 """
 
+import functools
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .base import DerivedCache
 from .files import FILE_MODE
 from .ids import check_id, hash_bytes
 from .swallow import Swallowed
 
+if TYPE_CHECKING:
+    import sqlite3
+
 log = logging.getLogger("verfs.store")
 
-# Keys per query: under SQLite's bound on parameters (999; 32,766 since 3.32), so a
-# directory listing's stamps are one query.
-CHUNK = 30_000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 900
+
+
+@functools.cache
+def _chunk() -> int:
+    """Keys per query: under SQLite's bound on parameters (999; 32,766 since 3.32), so
+    a directory listing's stamps are one query.  (sqlite3 is imported when the cache
+    is first used: a command that never opens it — log, head — never loads it.)"""
+    import sqlite3
+    return 30_000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 900
+
 SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (area TEXT NOT NULL, key TEXT NOT NULL, "
           "value TEXT NOT NULL, PRIMARY KEY (area, key)) WITHOUT ROWID")
 
@@ -87,7 +98,7 @@ class DiskCache(DerivedCache):
             self.swallowed(f"derived cache: cannot look at {self.path}", exc)
             return None
 
-    def _open(self, create: bool) -> sqlite3.Connection | None:
+    def _open(self, create: bool) -> "sqlite3.Connection | None":
         """The connection (under ``_lock``), reopened when the file was replaced or
         deleted; None when there is no file and ``create`` is false."""
         ino = self._inode()
@@ -98,6 +109,7 @@ class DiskCache(DerivedCache):
         self._close()
         if ino is None and not create:
             return None
+        import sqlite3
         os.makedirs(self.base, exist_ok=True)
         if ino is None:     # made here, so that it gets the mode every file gets (SQLite: 0644)
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
@@ -125,6 +137,7 @@ class DiskCache(DerivedCache):
         """``work(connection)``, or None when there is nothing to read.  A file that
         is not a database (damaged) is set aside and started afresh, once; one that
         cannot be opened or written (read-only media) makes the cache read-nothing."""
+        import sqlite3
         with self._lock:
             for attempt in (0, 1):
                 try:
@@ -176,12 +189,13 @@ class DiskCache(DerivedCache):
         return value
 
     def get_many(self, area: str, keys: Iterable[str]) -> dict[str, str]:
-        """The entries present among ``keys``, by key: one query per ``CHUNK`` keys
+        """The entries present among ``keys``, by key: one query per ``_chunk()`` keys
         (a directory listing's stamps); damaged ones are dropped, as ``get`` does."""
         keys = [check_id(k) for k in dict.fromkeys(keys)]
         rows: list[tuple[str, str]] = []
-        for i in range(0, len(keys), CHUNK):
-            part = keys[i:i + CHUNK]
+        chunk = _chunk()
+        for i in range(0, len(keys), chunk):
+            part = keys[i:i + chunk]
             marks = ", ".join("?" * len(part))
             rows += self._run(False, lambda db, part=part, marks=marks: db.execute(
                 f"SELECT key, value FROM entries WHERE area = ? AND key IN ({marks})",
@@ -253,5 +267,5 @@ class DiskCache(DerivedCache):
             self._close()
 
 
-def _errname(exc: sqlite3.Error) -> str:
+def _errname(exc: "sqlite3.Error") -> str:
     return getattr(exc, "sqlite_errorname", "") or ""

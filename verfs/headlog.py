@@ -14,7 +14,7 @@ Pure functions over bytes: ``verfs.repo`` does the reading.
 """
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from store.ids import HEX_LEN, is_id
 
@@ -23,15 +23,13 @@ _REFLOG_LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) "
                           r"([0-9a-f]{" + str(HEX_LEN) + r"}|-) (\S.*)")
 
 
-@dataclass(frozen=True)
-class RefEntry:
+class RefEntry(NamedTuple):
     when: str
     vid: str | None
     operation: str
 
 
-@dataclass(frozen=True)
-class Reflog:
+class Reflog(NamedTuple):
     """The entries, newest first, and the lines that are not entries (number, text)."""
 
     entries: list[RefEntry]

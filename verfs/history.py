@@ -23,7 +23,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from store import BLOB, EMPTY_TREE_ID, Inventory, ObjectStore, Version
 from store.cache import LRU
@@ -52,8 +52,7 @@ def _patch_size(patch: Patch) -> int:
     return 500 + 150 * len(patch.prims) + lines
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One version of a chain, with its parsed patch."""
 
     vid: str

@@ -14,7 +14,7 @@ name holds them is still found by its whole name (``Repository.resolve``).
 """
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import UnknownVersion
 
@@ -26,8 +26,7 @@ _REFLOG = re.compile(r"(.*)@\{(\d+)\}", re.S | re.A)
 HEAD_NAMES = ("head", "HEAD", "@")
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     base: str               # what the suffixes apply to (may itself be NAME@{N})
     back: int               # how many first parents back from it
 

@@ -49,7 +49,7 @@ def test_head_loads_no_store_and_no_verbs(repo, tmp_path):
     assert "verfs.repo" in modules                      # it did run
     assert loaded(modules, NEVER + ("verfs.ops", "store.disk", "store.pack", "hashlib",
                                     "verfs.history", "verfs.fsck", "verfs.diff",
-                                    "subprocess", "json")) == []
+                                    "subprocess", "json", "dataclasses", "sqlite3")) == []
 
 
 def test_version_loads_no_repository(repo, tmp_path):
@@ -63,4 +63,5 @@ def test_log_loads_no_verbs_no_prims_and_no_writing_side(repo, tmp_path):
         assert "verfs.cli.log_cmds" in modules and "verfs.dates" in modules
         assert loaded(modules, NEVER + ("verfs.ops", "verfs.patch.prims", "verfs.patch.text",
                                         "store.repack", "store.staging", "subprocess",
-                                        "verfs.filelog", "verfs.diff", "verfs.journal")) == []
+                                        "verfs.filelog", "verfs.diff", "verfs.journal",
+                                        "sqlite3")) == []
