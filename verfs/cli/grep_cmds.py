@@ -149,7 +149,8 @@ def grep(ctx, repo, args, pattern, dialect, ignore_case, word_regexp, line_numbe
     prefix = _prefix(root)
     given = rest + (explicit or [])
     filters = [tree_path(root, p) for p in given] if given else ([prefix] if prefix else [])
-    _check_paths(selections, given, filters, rest)
+    if given:           # the current directory's implicit filter is no PATH given
+        _check_paths(selections, given, filters, rest)
 
     mode = output.NAMES if names else output.COUNT if count else output.LINES
     color = sys.stdout.isatty() and not as_json and not each
