@@ -32,7 +32,6 @@ from .errors import (
     UnknownPath,
     UnknownVersion,
     UsageError,
-    VerfsError,
 )
 from .fsck import readopt_blobs
 from .history import Step
@@ -251,7 +250,7 @@ def _back(repo: Repository, n: int) -> tuple[str | None, str | None]:
         return head, repo.history.ancestor(head, n)
     except ValueError:
         depth = repo.history.depth(head)
-        raise VerfsError(f"there {'is' if depth == 1 else 'are'} only {depth} "
+        raise Refused(f"there {'is' if depth == 1 else 'are'} only {depth} "
                          f"patch{'' if depth == 1 else 'es'}") from None
 
 
