@@ -251,7 +251,7 @@ def _back(repo: Repository, n: int) -> tuple[str | None, str | None]:
     except ValueError:
         depth = repo.history.depth(head)
         raise Refused(f"there {'is' if depth == 1 else 'are'} only {depth} "
-                         f"patch{'' if depth == 1 else 'es'}") from None
+                      f"patch{'' if depth == 1 else 'es'}") from None
 
 
 def unrecord(repo: Repository, n: int = 1) -> str | None:
