@@ -42,6 +42,7 @@ from .patch.named import TAG_PREFIX, Patch, PatchInfo, format_date
 from .patch.prims import Binary, Prim
 from .patch.text import write_prims
 from .repo import DOTDIR, Repository
+from .testhook import pause
 from .trees import entry_at
 from .worktree import checkout, select, snapshot
 
@@ -219,9 +220,15 @@ def tag(repo: Repository, name: str, author: str | None = None, date: str | None
         patch = Patch(_salted(base, info, ()))
         vid = repo.history.add_version(base, patch, root=repo.history.root_tree(base))
         repo.history.closed_inventory(vid)
-        heads.write_tag_ref(repo.dotdir, name, vid)
+        # head first: killed between the two, the tag is on head's chain, found there
+        # (the reference is the same name for the same version); the other way round a
+        # reference would name a version head never reached, and the re-run would
+        # find the name taken (found by scripts/torture's kill -9 of a tag)
+        pause("tag-made")
         if base == head:
             repo.set_head(vid, f"tag: {name}")
+        pause("tag-head")
+        heads.write_tag_ref(repo.dotdir, name, vid)
         return vid
 
 

@@ -21,7 +21,9 @@ table; head not yet moved), ``index-write`` (a trigram index update has found wh
 nothing written yet), ``index-merge`` (a merge of index segments holds the merge
 lock and has read its inputs, nothing written yet), ``path-log`` (a reader is about to
 open a kept path log, verfs/filelog.py), ``log-walked`` (``verfs log`` has read the
-first version of the history, its last entry not yet flushed).
+first version of the history, its last entry not yet flushed), ``tag-made`` (``verfs
+tag`` has stored its version, head not yet moved), ``tag-head`` (it has moved head, its
+tag reference not yet written).
 """
 
 _armed: tuple[str, str] | None = None

@@ -3,8 +3,12 @@
 part of it, as in darcs."""
 
 import json
+import shutil
+
+import pytest
 
 from tests.conftest import one_line_error, run_verfs
+from tests.pausing import Paused
 
 
 def _rec(d, text, name):
@@ -55,3 +59,33 @@ def test_list_tag_an_older_version_and_delete(repo_dir):
     assert [t["name"] for t in json.loads(run_verfs("tag", "--json", cwd=d).stdout)] == ["v2"]
     run_verfs("tag", "-d", "v2", cwd=d)
     assert run_verfs("tag", cwd=d).stdout == b""
+
+
+@pytest.mark.parametrize("point", ["tag-made", "tag-head"])
+def test_a_killed_tag_ends_as_an_uninterrupted_one(repo_dir, tmp_path, point):
+    """Killed after its version is stored (head not moved) the tag is not made, and
+    run again it is; killed after head moved, it is made — found on head's chain —
+    and its name is taken.  Either way the repository ends as an uninterrupted run
+    leaves it (the same version: a tag's patch is a function of head and its info)."""
+    d = repo_dir
+    _rec(d, "1\n", "one")
+    args = ["tag", "v1", "-A", "T <t@example.com>", "--date", "20260101000000"]
+    ref = tmp_path / "reference"
+    shutil.copytree(d, ref, symlinks=True)
+    run_verfs(*args, cwd=ref)
+    Paused(tmp_path, point, *args, cwd=d).kill()
+    if point == "tag-made":
+        assert _head(d) != _head(ref)
+        run_verfs(*args, cwd=d)                     # run again: it is made
+    else:
+        assert _head(d) == _head(ref)
+        assert "already exists" in one_line_error(run_verfs(*args, cwd=d, check=False), 1)
+    assert _head(d) == _head(ref)
+    assert json.loads(run_verfs("tag", "--json", cwd=d).stdout) == \
+        json.loads(run_verfs("tag", "--json", cwd=ref).stdout)
+    assert run_verfs("fsck", cwd=d).returncode == 0
+    run_verfs("record", "-m", "more", cwd=d, check=False)
+    (d / "f").write_text("2\n")
+    run_verfs("record", "-m", "two", cwd=d)
+    run_verfs("unrecord", "-n", "1", cwd=d)
+    assert run_verfs("show", "v1:f", cwd=d).stdout == b"1\n"
