@@ -68,13 +68,16 @@ def text(date14: str, zone: str | None = None) -> str:
     return date14 if moment is None else _text(moment)
 
 
+EPOCH = "1970-01-01 00:00:00.000000000 +0000"     # diff -N's time of an absent file
+
+
 def diff_header(date14: str | None, zone: str | None = None) -> str:
     """GNU diff's time in a ``---``/``+++`` line, in the author's zone:
     ``2026-12-01 10:02:03.000000000 -0700`` (None, or a date with no moment: the
     epoch, as diff -N writes for an absent file)."""
     moment = _moment(date14, zone) if date14 else None
     if moment is None:
-        return "1970-01-01 00:00:00.000000000 +0000"       # udiff.EPOCH
+        return EPOCH
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S')}.000000000 {zone_of(moment)}"
 
 

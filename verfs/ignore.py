@@ -53,7 +53,16 @@ class BadIgnoreFile(VerfsError):
 
 
 _LIT = rb"(?:[^.\[\]\\()*+?{}|^$/]|\\[.\[\]\\()*+?{}|^$])"    # a literal of ERE, no /
-_PLAIN: tuple = ()
+
+
+@functools.cache
+def _shapes():
+    """The two shapes ``_plain`` knows, and an unescaper (compiled once, when first
+    asked: a command that reads no boring file never compiles them)."""
+    import re
+    return (re.compile(rb"(%s*)(?:\((%s+(?:\|%s+)*)\))?(%s*)\$" % ((_LIT,) * 4)),
+            re.compile(rb"\(\^\|/\)(%s+)\(\$\|/\)" % _LIT),
+            functools.partial(re.compile(rb"\\(.)").sub, rb"\1"))
 
 
 def _plain(line: bytes) -> tuple[list[bytes], bytes | None] | None:
@@ -63,13 +72,7 @@ def _plain(line: bytes) -> tuple[list[bytes], bytes | None] | None:
     that name as one of their components (returned second).  Most of darcs's boring
     lines are of these shapes, and ``bytes.endswith`` or a set look-up is far cheaper
     than one more alternative of a regex tried at every position of every path."""
-    global _PLAIN
-    import re
-    if not _PLAIN:
-        _PLAIN = (re.compile(rb"(%s*)(?:\((%s+(?:\|%s+)*)\))?(%s*)\$" % ((_LIT,) * 4)),
-                  re.compile(rb"\(\^\|/\)(%s+)\(\$\|/\)" % _LIT),
-                  functools.partial(re.compile(rb"\\(.)").sub, rb"\1"))
-    ending, component, unescape = _PLAIN
+    ending, component, unescape = _shapes()
     m = component.fullmatch(line)
     if m is not None:
         return [], unescape(m.group(1))

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 from store import DIR, EMPTY_TREE_ID, LINK, ObjectStore, TreeEntry
 
+from .dates import EPOCH
 from .diff import is_binary
 from .trees import entry_at
 
-EPOCH = "1970-01-01 00:00:00.000000000 +0000"     # diff -N's time of an absent file
 NO_NEWLINE = b"\\ No newline at end of file\n"
 
 

@@ -303,7 +303,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
             refs = Refs()
             if extras is not None:
                 with repo.store.batch(), store.batch():
-                    refs = extras(history, store, memo, head, _known(repo))
+                    refs = extras(history, store, memo, _known(repo))
             moved = _write_refs(repo, chain, refs, extras is None)
             boring.write()
             return ImportResult(repo, 0, len(keys), head,
@@ -331,7 +331,7 @@ def _import_into(repo: Repository, source: Source, keys: list[str], label: str,
                         history.closed_inventory(vid)
                     bar.update(1)
             if extras is not None:
-                refs = extras(history, store, memo, vid, _known(repo))
+                refs = extras(history, store, memo, _known(repo))
         warnings = left_out.warning() + source.check_final(store, shadow) + refs.warnings
         moved = _write_refs(repo, list(history.chain(vid))[::-1], refs, extras is None)
         boring.write()

@@ -471,8 +471,7 @@ class GitSource:
 
     # --- beside the line: tags off it, other branches (extras) -----------------------
     def extras(self, history, store: ObjectStore, memo: dict[str, str],
-               head: str | None, known: dict[str, dict[str, str | None]] | None = None
-               ) -> Refs:
+               known: dict[str, dict[str, str | None]] | None = None) -> Refs:
         """Side chains for the tags off the first-parent line (and with ``--all``
         for every branch and tag), and the references naming them.
 
